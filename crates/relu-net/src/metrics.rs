@@ -1,0 +1,343 @@
+//! Error metrics between a predictor and labelled samples or a teacher
+//! network under x ~ N(0, I_d).
+//!
+//! * [`compare_on_samples`]: test MSE `m = mean((ŷ − y)²)`, the label
+//!   variance `v`, and the relative error `m / v`, with standard errors
+//!   from the delta method (the influence function of `m / v` is
+//!   `(e² − m)/v − m((y − ȳ)² − v)/v²`). Two streaming passes over the
+//!   samples (means first, then centred moments) avoid the cancellation of
+//!   raw power sums when labels are large.
+//! * [`relative_l2_error`]: the same on a fresh Gaussian sample labelled by
+//!   a teacher: a Monte Carlo estimate of `E[(f − g)²] / Var(g)`.
+//! * [`exact_relative_l2_bias_free`]: the closed form for two bias-free
+//!   depth-2 networks, through the arc-cosine kernel
+//!   `E[relu(⟨u,x⟩) relu(⟨v,x⟩)] = ‖u‖‖v‖ (sin θ + (π − θ) cos θ) / (2π)`
+//!   (Cho & Saul 2009) and `E[relu(⟨u,x⟩)] = ‖u‖ / √(2π)`.
+
+use faer::{Col, ColRef, MatRef, Par};
+use serde::{Deserialize, Serialize};
+
+use crate::error::NetError;
+use crate::network::{Network, Predictor};
+use crate::seed::Seed;
+use crate::source::{Planted, SampleSource, fold_chunks};
+
+/// Rows per chunk of the metric passes (fixed, so results are
+/// reproducible).
+pub const METRIC_CHUNK_ROWS: usize = 4096;
+
+/// A comparison of predictions with labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Number of samples n.
+    pub n_samples: usize,
+    /// Test mean squared error `mean((ŷ − y)²)`.
+    pub mse: f64,
+    /// Standard error of `mse`.
+    pub mse_std_error: f64,
+    /// Label variance `mean((y − ȳ)²)`.
+    pub label_variance: f64,
+    /// `mse / label_variance` (infinite when the labels are constant and
+    /// the MSE is not 0; 0 when both are 0).
+    pub relative_error: f64,
+    /// Delta-method standard error of `relative_error`.
+    pub relative_std_error: f64,
+}
+
+#[derive(Default)]
+struct Sums {
+    n: usize,
+    e2: f64,
+    y: f64,
+}
+
+#[derive(Default)]
+struct Centred {
+    de2_sq: f64,
+    dy2: f64,
+    dv_sq: f64,
+    cross: f64,
+}
+
+/// Compares `model` with the labels of `src` (see the module docs).
+///
+/// # Errors
+/// [`NetError::InputDim`] if the dimensions differ,
+/// [`NetError::TooFewSamples`] for fewer than 2 samples.
+pub fn compare_on_samples(
+    model: &dyn Predictor,
+    src: &dyn SampleSource,
+    par: Par,
+) -> Result<Comparison, NetError> {
+    if model.dim() != src.dim() {
+        return Err(NetError::InputDim {
+            expected: model.dim(),
+            got: src.dim(),
+        });
+    }
+    let n = src.len();
+    if n < 2 {
+        return Err(NetError::TooFewSamples {
+            what: "an error estimate",
+            needed: 2,
+            got: n,
+        });
+    }
+    let errors = |x: MatRef<'_, f64>, y: ColRef<'_, f64>| -> Vec<(f64, f64)> {
+        let mut pred = Col::zeros(x.nrows());
+        model.predict_into(x, pred.as_mut(), Par::Seq);
+        (0..x.nrows()).map(|i| (pred[i] - y[i], y[i])).collect()
+    };
+    let sums = fold_chunks(
+        src,
+        METRIC_CHUNK_ROWS,
+        Sums::default,
+        |acc, x, y| {
+            for (e, yi) in errors(x, y) {
+                acc.n += 1;
+                acc.e2 += e * e;
+                acc.y += yi;
+            }
+        },
+        |t, p| {
+            t.n += p.n;
+            t.e2 += p.e2;
+            t.y += p.y;
+        },
+        par,
+    );
+    let nf = sums.n as f64;
+    let (m, ybar) = (sums.e2 / nf, sums.y / nf);
+    let c = fold_chunks(
+        src,
+        METRIC_CHUNK_ROWS,
+        Centred::default,
+        |acc, x, y| {
+            for (e, yi) in errors(x, y) {
+                let de2 = e * e - m;
+                let dy2 = (yi - ybar).powi(2);
+                acc.de2_sq += de2 * de2;
+                acc.dy2 += dy2;
+                acc.cross += de2 * dy2;
+                acc.dv_sq += dy2 * dy2;
+            }
+        },
+        |t, p| {
+            t.de2_sq += p.de2_sq;
+            t.dy2 += p.dy2;
+            t.cross += p.cross;
+            t.dv_sq += p.dv_sq;
+        },
+        par,
+    );
+    let v = c.dy2 / nf;
+    let var_e2 = c.de2_sq / nf;
+    let mse_std_error = (var_e2 / nf).sqrt();
+    let (relative_error, relative_std_error) = if v > 0.0 {
+        // Var of the influence function, expanded; dv = (y − ȳ)² − v.
+        // E[(e² − m) dv] = E[(e² − m)(y − ȳ)²] because E[e² − m] = 0.
+        let cov = c.cross / nf;
+        let var_dv = (c.dv_sq / nf - v * v).max(0.0);
+        let var_if = var_e2 / (v * v) - 2.0 * m * cov / (v * v * v) + m * m * var_dv / v.powi(4);
+        (m / v, (var_if.max(0.0) / nf).sqrt())
+    } else if m == 0.0 {
+        (0.0, 0.0)
+    } else {
+        (f64::INFINITY, f64::INFINITY)
+    };
+    Ok(Comparison {
+        n_samples: sums.n,
+        mse: m,
+        mse_std_error,
+        label_variance: v,
+        relative_error,
+        relative_std_error,
+    })
+}
+
+/// Monte Carlo estimate of `E[(f − g)²] / Var(g)` for x ~ N(0, I_d) on
+/// `n_samples` fresh samples drawn from `seed` (f = `model`,
+/// g = `reference`).
+///
+/// # Errors
+/// As [`compare_on_samples`].
+pub fn relative_l2_error(
+    model: &dyn Predictor,
+    reference: &Network,
+    n_samples: usize,
+    seed: Seed,
+    par: Par,
+) -> Result<Comparison, NetError> {
+    let src = Planted::new(reference.clone(), n_samples, 0.0, seed)?;
+    compare_on_samples(model, &src, par)
+}
+
+/// The exact comparison of two bias-free depth-2 networks under N(0, I).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExactComparison {
+    /// `E[(f − g)²]`.
+    pub mse: f64,
+    /// `Var(g)`.
+    pub reference_variance: f64,
+    /// `mse / reference_variance`.
+    pub relative_error: f64,
+}
+
+/// Closed-form `E[(f − g)²]` and `Var(g)` for depth-2 networks with zero
+/// hidden biases (output biases allowed), via the arc-cosine kernel.
+///
+/// # Errors
+/// [`NetError::NotDepth2`], [`NetError::NotBiasFree`] for a non-zero hidden
+/// bias, [`NetError::InputDim`] for different input dimensions.
+///
+/// # Complexity
+/// O((k_f + k_g)² d).
+pub fn exact_relative_l2_bias_free(
+    model: &Network,
+    reference: &Network,
+) -> Result<ExactComparison, NetError> {
+    if model.input_dim() != reference.input_dim() {
+        return Err(NetError::InputDim {
+            expected: reference.input_dim(),
+            got: model.input_dim(),
+        });
+    }
+    // Units of h = f − g: (row, coefficient), and its constant.
+    let units_of = |net: &Network, sign: f64| -> Result<(Vec<Unit>, f64), NetError> {
+        let p = net.as_depth2().map_err(|_| NetError::NotDepth2 {
+            what: "the exact L2 error",
+            depth: net.depth(),
+        })?;
+        if let Some(i) = (0..p.b.nrows()).find(|&i| p.b[i] != 0.0) {
+            return Err(NetError::NotBiasFree {
+                what: "the closed-form L2 error",
+                bias: p.b[i],
+            });
+        }
+        let units = (0..p.w.nrows())
+            .map(|i| ((0..p.w.ncols()).map(|j| p.w[(i, j)]).collect(), sign * p.a[i]))
+            .collect();
+        Ok((units, sign * p.c))
+    };
+    let (mut diff, cf) = units_of(model, 1.0)?;
+    let (g, cg) = units_of(reference, -1.0)?;
+    diff.extend(g.iter().cloned());
+    let second_moment = |units: &[Unit], c: f64| {
+        let mut s = c * c;
+        for (u, alpha) in units {
+            s += 2.0 * c * alpha * relu_mean(u);
+            for (v, beta) in units {
+                s += alpha * beta * arc_cosine(u, v);
+            }
+        }
+        s
+    };
+    let mse = second_moment(&diff, cf + cg).max(0.0);
+    let g_pos: Vec<Unit> = g.into_iter().map(|(u, a)| (u, -a)).collect();
+    let mean_g = -cg + g_pos.iter().map(|(u, a)| a * relu_mean(u)).sum::<f64>();
+    let var = (second_moment(&g_pos, -cg) - mean_g * mean_g).max(0.0);
+    let relative_error = if var > 0.0 {
+        mse / var
+    } else if mse == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    };
+    Ok(ExactComparison {
+        mse,
+        reference_variance: var,
+        relative_error,
+    })
+}
+
+/// A hidden unit of a bias-free network: (weight row, output weight).
+type Unit = (Vec<f64>, f64);
+
+/// `E[relu(⟨u, x⟩)] = ‖u‖ / √(2π)`.
+fn relu_mean(u: &[f64]) -> f64 {
+    norm(u) / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+fn norm(u: &[f64]) -> f64 {
+    u.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// `E[relu(⟨u, x⟩) relu(⟨v, x⟩)]`, the first-order arc-cosine kernel.
+fn arc_cosine(u: &[f64], v: &[f64]) -> f64 {
+    let (nu, nv) = (norm(u), norm(v));
+    if nu == 0.0 || nv == 0.0 {
+        return 0.0;
+    }
+    let cos = (u.iter().zip(v).map(|(p, q)| p * q).sum::<f64>() / (nu * nv)).clamp(-1.0, 1.0);
+    let theta = cos.acos();
+    nu * nv * (theta.sin() + (std::f64::consts::PI - theta) * cos) / (2.0 * std::f64::consts::PI)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::families::Family;
+    use faer::{col, mat};
+
+    #[test]
+    fn exact_and_monte_carlo_errors_agree() {
+        let t = Family::Signed { dim: 5, hidden: 3 }.plant(Seed(1)).unwrap();
+        let m = Family::Random { dim: 5, hidden: 4 }.plant(Seed(2)).unwrap();
+        let exact = exact_relative_l2_bias_free(&m, &t).unwrap();
+        let mc = relative_l2_error(&m, &t, 200_000, Seed(3), Par::Seq).unwrap();
+        // 5 standard errors of the Monte Carlo estimate.
+        let tol = 5.0 * mc.relative_std_error;
+        assert!(
+            (exact.relative_error - mc.relative_error).abs() < tol,
+            "exact {} vs MC {} ± {}",
+            exact.relative_error,
+            mc.relative_error,
+            mc.relative_std_error
+        );
+        assert!(mc.relative_std_error < 0.05 * mc.relative_error);
+    }
+
+    #[test]
+    fn a_network_has_zero_error_against_itself() {
+        let t = Family::Random { dim: 4, hidden: 3 }.plant(Seed(1)).unwrap();
+        // Exact cancellation up to rounding in the kernel sums.
+        assert!(exact_relative_l2_bias_free(&t, &t).unwrap().relative_error < 1e-13);
+        let mc = relative_l2_error(&t, &t, 1000, Seed(2), Par::Seq).unwrap();
+        assert_eq!(mc.mse, 0.0);
+        assert_eq!(mc.relative_error, 0.0);
+    }
+
+    #[test]
+    fn arc_cosine_kernel_matches_known_values() {
+        // θ = 0: E[relu(z)²] = 1/2; θ = π: relu(z) relu(−z) = 0; θ = π/2: 1/(2π).
+        assert!((arc_cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-15);
+        assert!(arc_cosine(&[1.0, 0.0], &[-1.0, 0.0]).abs() < 1e-15);
+        let v = arc_cosine(&[1.0, 0.0], &[0.0, 1.0]);
+        assert!((v - 1.0 / (2.0 * std::f64::consts::PI)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn exact_error_requires_bias_free_depth2() {
+        let b = Network::depth2(mat![[1.0]].as_ref(), col![0.5].as_ref(), col![1.0].as_ref(), 0.0).unwrap();
+        assert!(matches!(
+            exact_relative_l2_bias_free(&b, &b),
+            Err(NetError::NotBiasFree { .. })
+        ));
+    }
+
+    #[test]
+    fn comparison_needs_two_samples_and_matching_dims() {
+        let t = Family::Random { dim: 4, hidden: 3 }.plant(Seed(1)).unwrap();
+        let one = Planted::new(t.clone(), 1, 0.0, Seed(0)).unwrap();
+        assert!(matches!(
+            compare_on_samples(&t, &one, Par::Seq),
+            Err(NetError::TooFewSamples { .. })
+        ));
+        let other = Family::Random { dim: 3, hidden: 3 }.plant(Seed(1)).unwrap();
+        let src = Planted::new(other, 10, 0.0, Seed(0)).unwrap();
+        assert!(matches!(
+            compare_on_samples(&t, &src, Par::Seq),
+            Err(NetError::InputDim { .. })
+        ));
+    }
+}

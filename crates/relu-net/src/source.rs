@@ -1,0 +1,356 @@
+//! Sample sources: in-memory data and planted teachers streamed chunk by
+//! chunk, and the deterministic chunked fold that every estimator uses.
+//!
+//! A [`SampleSource`] fills any row range on request, so estimators never
+//! need all samples in memory: [`fold_chunks`] walks the rows in fixed
+//! chunks, folds each chunk into a fresh accumulator (in parallel when
+//! allowed) and merges the partial results in chunk order. The result
+//! therefore depends on the chunk size but never on the thread count.
+
+use faer::{Col, ColMut, ColRef, Mat, MatMut, MatRef, Par};
+use rayon::prelude::*;
+
+use crate::error::NetError;
+use crate::network::{Network, Predictor, first_non_finite, first_non_finite_col};
+use crate::seed::{GaussianRows, Seed};
+
+/// Samples `(x_i, y_i)`, `x_i ∈ ℝ^d`, `y_i ∈ ℝ`, addressable by row range.
+pub trait SampleSource: Sync {
+    /// The input dimension d.
+    fn dim(&self) -> usize;
+
+    /// The number of samples n.
+    fn len(&self) -> usize;
+
+    /// Whether the source has no samples.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fills `x` (m × d) and `y` (m) with samples `[start, start + m)`.
+    ///
+    /// Deterministic: the same rows are returned whatever the chunking and
+    /// the thread count of the caller.
+    ///
+    /// # Panics
+    /// If `start + m > self.len()`, `x.ncols() != self.dim()` or
+    /// `y.nrows() != x.nrows()` (programming errors).
+    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>);
+}
+
+/// Samples held in memory: `x` (n × d) and `y` (n), validated finite.
+#[derive(Clone, Debug)]
+pub struct InMemory {
+    // Invariant: x.nrows() == y.nrows(), x.ncols() >= 1, all entries finite.
+    x: Mat<f64>,
+    y: Col<f64>,
+}
+
+impl InMemory {
+    /// In-memory samples.
+    ///
+    /// # Errors
+    /// [`NetError::SampleCount`] if `x` and `y` have different numbers of
+    /// samples, [`NetError::ZeroDim`] if `x` has no columns,
+    /// [`NetError::NonFinite`] for NaN or infinite values.
+    pub fn new(x: Mat<f64>, y: Col<f64>) -> Result<Self, NetError> {
+        if x.nrows() != y.nrows() {
+            return Err(NetError::SampleCount {
+                x_rows: x.nrows(),
+                y_len: y.nrows(),
+            });
+        }
+        if x.ncols() == 0 {
+            return Err(NetError::ZeroDim {
+                what: "the input dimension of x",
+            });
+        }
+        if let Some((i, j)) = first_non_finite(x.as_ref()) {
+            return Err(NetError::NonFinite {
+                what: "x",
+                location: format!("row {i}, column {j}"),
+            });
+        }
+        if let Some(i) = first_non_finite_col(y.as_ref()) {
+            return Err(NetError::NonFinite {
+                what: "y",
+                location: format!("entry {i}"),
+            });
+        }
+        Ok(Self { x, y })
+    }
+
+    /// The inputs (n × d).
+    #[must_use]
+    pub fn x(&self) -> MatRef<'_, f64> {
+        self.x.as_ref()
+    }
+
+    /// The labels (n).
+    #[must_use]
+    pub fn y(&self) -> ColRef<'_, f64> {
+        self.y.as_ref()
+    }
+
+    /// Splits into `(x, y)`.
+    #[must_use]
+    pub fn into_parts(self) -> (Mat<f64>, Col<f64>) {
+        (self.x, self.y)
+    }
+}
+
+impl SampleSource for InMemory {
+    fn dim(&self) -> usize {
+        self.x.ncols()
+    }
+
+    fn len(&self) -> usize {
+        self.x.nrows()
+    }
+
+    fn chunk(&self, start: usize, mut x: MatMut<'_, f64>, mut y: ColMut<'_, f64>) {
+        let m = x.nrows();
+        assert!(start + m <= self.len(), "InMemory::chunk: rows out of range");
+        assert_eq!(y.nrows(), m, "InMemory::chunk: y length");
+        x.copy_from(self.x.as_ref().subrows(start, m));
+        y.copy_from(self.y.as_ref().subrows(start, m));
+    }
+}
+
+/// A teacher network labelling a stream of Gaussian inputs:
+/// `x ~ N(0, I_d)`, `y = F(x) + σ ξ`, `ξ ~ N(0, 1)`.
+///
+/// Inputs come from [`GaussianRows`] with seed `seed.derive("x")` and the
+/// label noise from a separate stream `seed.derive("noise")`, so the same
+/// seed gives the same inputs whatever the noise level. Nothing is stored:
+/// 10^8 samples cost no more memory than 10^3.
+#[derive(Clone, Debug)]
+pub struct Planted {
+    teacher: Network,
+    n_samples: usize,
+    noise_std: f64,
+    x_rows: GaussianRows,
+    noise_rows: GaussianRows,
+}
+
+impl Planted {
+    /// `n_samples` samples of `teacher` with label noise of standard
+    /// deviation `noise_std`, drawn from `seed`.
+    ///
+    /// # Errors
+    /// [`NetError::InvalidParam`] if `noise_std` is negative or not finite.
+    pub fn new(teacher: Network, n_samples: usize, noise_std: f64, seed: Seed) -> Result<Self, NetError> {
+        if !(noise_std.is_finite() && noise_std >= 0.0) {
+            return Err(NetError::InvalidParam {
+                name: "noise",
+                value: noise_std,
+                expected: "a finite number >= 0",
+            });
+        }
+        let d = teacher.input_dim();
+        Ok(Self {
+            teacher,
+            n_samples,
+            noise_std,
+            x_rows: GaussianRows::new(d, seed.derive("x")),
+            noise_rows: GaussianRows::new(1, seed.derive("noise")),
+        })
+    }
+
+    /// The teacher network.
+    #[must_use]
+    pub fn teacher(&self) -> &Network {
+        &self.teacher
+    }
+
+    /// The label-noise standard deviation σ.
+    #[must_use]
+    pub fn noise_std(&self) -> f64 {
+        self.noise_std
+    }
+
+    /// All samples in memory (for small n).
+    #[must_use]
+    pub fn materialize(&self) -> InMemory {
+        let mut x = Mat::zeros(self.n_samples, self.dim());
+        let mut y = Col::zeros(self.n_samples);
+        self.chunk(0, x.as_mut(), y.as_mut());
+        InMemory { x, y }
+    }
+}
+
+impl SampleSource for Planted {
+    fn dim(&self) -> usize {
+        self.teacher.input_dim()
+    }
+
+    fn len(&self) -> usize {
+        self.n_samples
+    }
+
+    fn chunk(&self, start: usize, mut x: MatMut<'_, f64>, mut y: ColMut<'_, f64>) {
+        let m = x.nrows();
+        assert!(start + m <= self.len(), "Planted::chunk: rows out of range");
+        self.x_rows.fill(start, x.as_mut());
+        self.teacher.predict_into(x.as_ref(), y.as_mut(), Par::Seq);
+        if self.noise_std > 0.0 {
+            let mut noise = Mat::zeros(m, 1);
+            self.noise_rows.fill(start, noise.as_mut());
+            for i in 0..m {
+                y[i] += self.noise_std * noise[(i, 0)];
+            }
+        }
+    }
+}
+
+/// Folds every sample of `src` into an accumulator, chunk by chunk.
+///
+/// The rows are cut into chunks of `chunk_rows` (the last may be shorter).
+/// Each chunk is loaded with [`SampleSource::chunk`] and folded by `fold`
+/// into a fresh accumulator from `init`; chunks run in parallel when `par`
+/// allows. The per-chunk accumulators are then merged into `init()` in
+/// chunk order by `merge`. The result is therefore bit-identical for every
+/// thread count (it depends on `chunk_rows`).
+///
+/// Memory: one chunk buffer and one accumulator per worker, plus at most
+/// `2 × threads` accumulators waiting to be merged.
+///
+/// # Panics
+/// If `chunk_rows == 0`.
+pub fn fold_chunks<A, I, F, M>(
+    src: &dyn SampleSource,
+    chunk_rows: usize,
+    init: I,
+    fold: F,
+    mut merge: M,
+    par: Par,
+) -> A
+where
+    A: Send,
+    I: Fn() -> A + Sync,
+    F: Fn(&mut A, MatRef<'_, f64>, ColRef<'_, f64>) + Sync,
+    M: FnMut(&mut A, A),
+{
+    assert!(chunk_rows > 0, "fold_chunks: chunk_rows must be positive");
+    let n = src.len();
+    let d = src.dim();
+    let n_chunks = n.div_ceil(chunk_rows);
+    let mut total = init();
+    let one_chunk = |buf: &mut (Mat<f64>, Col<f64>), c: usize| {
+        let start = c * chunk_rows;
+        let m = chunk_rows.min(n - start);
+        let (x, y) = buf;
+        let mut xs = x.as_mut().subrows_mut(0, m);
+        let mut ys = y.as_mut().subrows_mut(0, m);
+        src.chunk(start, xs.as_mut(), ys.as_mut());
+        let mut acc = init();
+        fold(&mut acc, xs.as_ref(), ys.as_ref());
+        acc
+    };
+    let new_buf = || (Mat::zeros(chunk_rows.min(n), d), Col::zeros(chunk_rows.min(n)));
+    match par {
+        Par::Seq => {
+            let mut buf = new_buf();
+            for c in 0..n_chunks {
+                let part = one_chunk(&mut buf, c);
+                merge(&mut total, part);
+            }
+        }
+        Par::Rayon(threads) => {
+            let wave = 2 * threads.get().max(rayon::current_num_threads());
+            let mut first = 0;
+            while first < n_chunks {
+                let last = (first + wave).min(n_chunks);
+                let parts: Vec<A> = (first..last)
+                    .into_par_iter()
+                    .map_init(new_buf, one_chunk)
+                    .collect();
+                for part in parts {
+                    merge(&mut total, part);
+                }
+                first = last;
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::{col, mat};
+
+    fn teacher() -> Network {
+        Network::depth2(
+            mat![[1.0, 0.0, 0.0], [0.0, 1.0, -1.0]].as_ref(),
+            col![0.5, -0.2].as_ref(),
+            col![1.0, -2.0].as_ref(),
+            0.1,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn in_memory_rejects_mismatch_and_non_finite() {
+        let e = InMemory::new(Mat::zeros(3, 2), Col::zeros(2));
+        assert!(matches!(e, Err(NetError::SampleCount { x_rows: 3, y_len: 2 })));
+        let e = InMemory::new(mat![[1.0, f64::INFINITY]], col![0.0]);
+        assert!(matches!(e, Err(NetError::NonFinite { .. })));
+        let e = InMemory::new(mat![[1.0, 1.0]], col![f64::NAN]);
+        assert!(matches!(e, Err(NetError::NonFinite { .. })));
+        let e = InMemory::new(Mat::zeros(2, 0), Col::zeros(2));
+        assert!(matches!(e, Err(NetError::ZeroDim { .. })));
+    }
+
+    #[test]
+    fn planted_labels_equal_teacher_forward_pass() {
+        let src = Planted::new(teacher(), 1000, 0.0, Seed(4)).unwrap();
+        let data = src.materialize();
+        let y = teacher().predict(data.x(), Par::Seq).unwrap();
+        for i in 0..1000 {
+            assert_eq!(y[i].to_bits(), data.y()[i].to_bits());
+        }
+    }
+
+    #[test]
+    fn planted_noise_does_not_change_inputs() {
+        let a = Planted::new(teacher(), 200, 0.0, Seed(4)).unwrap().materialize();
+        let b = Planted::new(teacher(), 200, 0.5, Seed(4)).unwrap().materialize();
+        assert_eq!(a.x(), b.x());
+        let resid: f64 = (0..200).map(|i| (a.y()[i] - b.y()[i]).powi(2)).sum::<f64>() / 200.0;
+        // The residual variance is 0.25 with standard error 0.25 * sqrt(2/200) = 0.025.
+        assert!((resid - 0.25).abs() < 0.1, "noise variance {resid}");
+        assert!(Planted::new(teacher(), 1, -1.0, Seed(0)).is_err());
+        assert!(Planted::new(teacher(), 1, f64::NAN, Seed(0)).is_err());
+    }
+
+    #[test]
+    fn fold_chunks_is_identical_on_one_and_two_threads() {
+        let src = Planted::new(teacher(), 10_007, 0.3, Seed(9)).unwrap();
+        let run = |par| {
+            fold_chunks(
+                &src,
+                1000,
+                || (0.0f64, 0.0f64, 0usize),
+                |acc, x, y| {
+                    for i in 0..x.nrows() {
+                        acc.0 += y[i] * x[(i, 1)];
+                        acc.1 += y[i] * y[i];
+                        acc.2 += 1;
+                    }
+                },
+                |t, p| {
+                    t.0 += p.0;
+                    t.1 += p.1;
+                    t.2 += p.2;
+                },
+                par,
+            )
+        };
+        let seq = run(Par::Seq);
+        let two = run(Par::rayon(2));
+        assert_eq!(seq.2, 10_007);
+        assert_eq!(seq.0.to_bits(), two.0.to_bits());
+        assert_eq!(seq.1.to_bits(), two.1.to_bits());
+    }
+}

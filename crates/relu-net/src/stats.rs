@@ -1,0 +1,168 @@
+//! Small statistics used to check distributions: moments, quantiles and the
+//! two-sample Kolmogorov–Smirnov test.
+
+use serde::{Deserialize, Serialize};
+
+/// Mean, standard deviation and quantiles of a sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of values.
+    pub n: usize,
+    /// Sample mean.
+    pub mean: f64,
+    /// Sample standard deviation (divisor n − 1).
+    pub std: f64,
+    /// 5 % quantile.
+    pub q05: f64,
+    /// Median.
+    pub q50: f64,
+    /// 95 % quantile.
+    pub q95: f64,
+}
+
+/// The `p`-quantile of sorted values, by linear interpolation between order
+/// statistics (type 7 of Hyndman & Fan, numpy's default).
+///
+/// # Panics
+/// If `sorted` is empty.
+#[must_use]
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    assert!(!sorted.is_empty(), "quantile of an empty sample");
+    let h = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Summary statistics of `values` (NaNs sort last; callers pass finite
+/// values). Returns `None` for an empty slice.
+#[must_use]
+pub fn summarize(values: &[f64]) -> Option<Summary> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let var = if n > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(Summary {
+        n,
+        mean,
+        std: var.sqrt(),
+        q05: quantile_sorted(&sorted, 0.05),
+        q50: quantile_sorted(&sorted, 0.5),
+        q95: quantile_sorted(&sorted, 0.95),
+    })
+}
+
+/// The result of a two-sample Kolmogorov–Smirnov test.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KsTest {
+    /// `D = sup_t |F_a(t) − F_b(t)|`.
+    pub statistic: f64,
+    /// Asymptotic p-value `Q_KS((√nₑ + 0.12 + 0.11/√nₑ) D)`,
+    /// `nₑ = n m / (n + m)` (Stephens' correction, as in Numerical Recipes
+    /// §14.3).
+    pub p_value: f64,
+}
+
+/// The two-sample Kolmogorov–Smirnov test of `a` against `b`.
+///
+/// Ties are handled exactly: both empirical CDFs are advanced past a
+/// repeated value before they are compared. Returns `None` if either
+/// sample is empty.
+#[must_use]
+pub fn ks_two_sample(a: &[f64], b: &[f64]) -> Option<KsTest> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (n, m) = (a.len(), b.len());
+    let (mut i, mut j) = (0, 0);
+    let mut d: f64 = 0.0;
+    while i < n && j < m {
+        let t = a[i].min(b[j]);
+        while i < n && a[i] <= t {
+            i += 1;
+        }
+        while j < m && b[j] <= t {
+            j += 1;
+        }
+        d = d.max((i as f64 / n as f64 - j as f64 / m as f64).abs());
+    }
+    let ne = (n * m) as f64 / (n + m) as f64;
+    let lambda = (ne.sqrt() + 0.12 + 0.11 / ne.sqrt()) * d;
+    Some(KsTest {
+        statistic: d,
+        p_value: kolmogorov_q(lambda),
+    })
+}
+
+/// `Q_KS(λ) = 2 Σ_{j≥1} (−1)^{j−1} exp(−2 j² λ²)`, the Kolmogorov survival
+/// function.
+#[must_use]
+pub fn kolmogorov_q(lambda: f64) -> f64 {
+    if lambda < 0.2 {
+        return 1.0;
+    }
+    let mut sum = 0.0;
+    let mut sign = 1.0;
+    for j in 1..=100 {
+        let term = (-2.0 * (j * j) as f64 * lambda * lambda).exp();
+        sum += sign * term;
+        if term < 1e-16 {
+            break;
+        }
+        sign = -sign;
+    }
+    (2.0 * sum).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_sorted(&v, 0.5), 2.5);
+        assert_eq!(quantile_sorted(&v, 0.0), 1.0);
+        assert_eq!(quantile_sorted(&v, 1.0), 4.0);
+        let s = summarize(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(s.mean, 5.0);
+        assert!((s.std - (32.0f64 / 7.0).sqrt()).abs() < 1e-15);
+        assert!(summarize(&[]).is_none());
+    }
+
+    #[test]
+    fn ks_statistic_of_known_samples() {
+        // Identical samples: D = 0. Disjoint samples: D = 1.
+        assert_eq!(ks_two_sample(&[1.0, 2.0], &[2.0, 1.0]).unwrap().statistic, 0.0);
+        let t = ks_two_sample(&[0.0, 1.0, 2.0], &[10.0, 11.0]).unwrap();
+        assert_eq!(t.statistic, 1.0);
+        // a = {1,2,3,4}, b = {3,4,5,6}: the CDFs differ by 1/2 at t = 2.
+        assert_eq!(
+            ks_two_sample(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0])
+                .unwrap()
+                .statistic,
+            0.5
+        );
+        assert!(ks_two_sample(&[], &[1.0]).is_none());
+    }
+
+    #[test]
+    fn kolmogorov_survival_function_matches_tables() {
+        // Q(1.36) ≈ 0.049, Q(1.63) ≈ 0.0098 (classical critical values).
+        assert!((kolmogorov_q(1.358) - 0.05).abs() < 1e-3);
+        assert!((kolmogorov_q(1.628) - 0.01).abs() < 1e-3);
+        assert_eq!(kolmogorov_q(0.0), 1.0);
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of `relu-net`: one test binary, one module per topic.
+
+mod forward;
+mod props;
+mod sources;
