@@ -1,0 +1,227 @@
+//! Command-line parsing and dispatch.
+//!
+//! Errors print as one line on standard error, `relu-learn: error: …`, and
+//! exit with code 2; a panic (a bug) prints one line and exits with 101.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use faer::Par;
+
+use crate::commands;
+
+/// Learn ReLU networks from Gaussian samples with provable algorithms.
+#[derive(Debug, Parser)]
+#[command(name = "relu-learn", version, about, long_about = None)]
+pub struct Cli {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true, value_name = "T")]
+    pub threads: Option<usize>,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plant a teacher network and write teacher.json, x.npy and y.npy.
+    Generate(GenerateArgs),
+    /// Compare a model with a teacher network or with labelled data.
+    Eval(EvalArgs),
+    /// Write a model's predictions on x.npy to a .npy file.
+    Predict(PredictArgs),
+    /// Run experiment suites and write their tables.
+    Reproduce(ReproduceArgs),
+}
+
+/// Arguments of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Planted family: random, conditioned, biased, close, signed, deep, single.
+    #[arg(long)]
+    pub family: String,
+    /// Input dimension d.
+    #[arg(long)]
+    pub dim: usize,
+    /// Hidden units k (the width of every hidden layer for `deep`; 1 for `single`).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Number of layers L for `deep` (default 3).
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Number of samples to write (0 writes only teacher.json).
+    #[arg(long, default_value_t = 1000)]
+    pub samples: usize,
+    /// Standard deviation of Gaussian label noise.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub noise: f64,
+    /// Seed of the teacher and the samples.
+    #[arg(long)]
+    pub seed: u64,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Condition number κ of W for `conditioned` (default 10).
+    #[arg(long, allow_negative_numbers = true)]
+    pub kappa: Option<f64>,
+    /// Biases uniform in [−β, β] for `biased` (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub bias_range: Option<f64>,
+    /// Angle in radians between paired units for `close` (default 0.1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub angle: Option<f64>,
+    /// Standard deviation of hidden biases for `deep` (default 0.5).
+    #[arg(long, allow_negative_numbers = true)]
+    pub bias_std: Option<f64>,
+}
+
+/// Arguments of `eval`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("against").required(true).args(["teacher", "x"])))]
+pub struct EvalArgs {
+    /// The model to evaluate (relu-net/v1 JSON).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Compare with this teacher on fresh Gaussian samples.
+    #[arg(long, conflicts_with_all = ["x", "y"])]
+    pub teacher: Option<PathBuf>,
+    /// Fresh samples drawn for `--teacher`.
+    #[arg(long, default_value_t = 100_000, requires = "teacher")]
+    pub samples: usize,
+    /// Seed of the fresh samples for `--teacher`.
+    #[arg(long, default_value_t = 0, requires = "teacher")]
+    pub seed: u64,
+    /// Test inputs (n × d .npy).
+    #[arg(long, requires = "y")]
+    pub x: Option<PathBuf>,
+    /// Test labels (n or n × 1 .npy).
+    #[arg(long, requires = "x")]
+    pub y: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model (relu-net/v1 JSON).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Inputs (n × d .npy).
+    #[arg(long)]
+    pub x: PathBuf,
+    /// Where to write the predictions (float64, shape (n,)).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Arguments of `reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Suites to run (default: all registered suites).
+    pub suites: Vec<String>,
+    /// Run the quick size (the default).
+    #[arg(long, conflicts_with = "full")]
+    pub quick: bool,
+    /// Run the full size (slower, larger grids and samples).
+    #[arg(long)]
+    pub full: bool,
+    /// Output directory for tables, CSV and JSON.
+    #[arg(long, default_value = "target/reproduce")]
+    pub out: PathBuf,
+    /// Also refresh the generated docs pages `<DIR>/<suite>.md`.
+    #[arg(long, value_name = "DIR")]
+    pub docs: Option<PathBuf>,
+    /// Base seed of every suite.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// List the suites and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Sets up the thread pool and returns the `Par` to pass to the libraries.
+fn setup_threads(threads: Option<usize>) -> anyhow::Result<(Par, usize)> {
+    let available = std::thread::available_parallelism().map_or(1, usize::from);
+    let t = threads.unwrap_or(available);
+    if t == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    // A second initialisation (in tests) keeps the first pool; that is fine.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(t).build_global();
+    let par = if t == 1 { Par::Seq } else { Par::rayon(t) };
+    faer::set_global_parallelism(par);
+    Ok((par, t))
+}
+
+/// Runs the command line `args` (including the program name) and returns
+/// the process exit code.
+pub fn main<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let loc = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "relu-learn: internal error (a bug, please report it): {}{loc}",
+            msg.replace('\n', " ")
+        );
+    }));
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("relu-learn: error: {first} (see relu-learn --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = std::panic::catch_unwind(|| run(cli));
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("relu-learn: error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let (par, threads) = setup_threads(cli.threads)?;
+    match cli.command {
+        Command::Generate(a) => commands::generate(&a, par),
+        Command::Eval(a) => commands::eval(&a, par),
+        Command::Predict(a) => commands::predict(&a, par),
+        Command::Reproduce(a) => commands::reproduce(&a, par, threads),
+    }
+}

@@ -1,0 +1,343 @@
+//! The subcommands: `generate`, `eval`, `predict`, `reproduce`.
+
+use std::io::Write as _;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use faer::{Col, Mat, Par};
+use relu_net::matching::match_depth2;
+use relu_net::metrics::{Comparison, compare_on_samples, exact_relative_l2_bias_free, relative_l2_error};
+use relu_net::{FAMILY_NAMES, Family, FamilyOptions, InMemory, Planted, SampleSource, Seed};
+use serde_json::json;
+
+use crate::cli::{EvalArgs, GenerateArgs, PredictArgs, ReproduceArgs};
+use crate::model_io::{read_model, write_model};
+use crate::npy::{read_matrix, read_vector, write_matrix_streaming, write_vector};
+use crate::output::fmt_sig;
+use crate::progress::Progress;
+use crate::provenance::Provenance;
+use crate::suites::{self, Size, SuiteContext};
+
+/// Largest number of network parameters `generate` agrees to build.
+const MAX_PARAMS: usize = 1 << 28;
+
+/// Rows per block when streaming samples to disk.
+const WRITE_BLOCK_ROWS: usize = 4096;
+
+fn family_options(a: &GenerateArgs) -> Result<(Family, usize)> {
+    let name = a.family.as_str();
+    if !FAMILY_NAMES.contains(&name) {
+        bail!(
+            "unknown family {name:?}: choose one of {}",
+            FAMILY_NAMES.join(", ")
+        );
+    }
+    let hidden = match (name, a.hidden) {
+        ("single", None | Some(1)) => 1,
+        ("single", Some(k)) => bail!("family single has one hidden unit, but --hidden {k} was given"),
+        (_, Some(k)) => k,
+        (_, None) => bail!("--hidden K is required for family {name}"),
+    };
+    let depth = match (name, a.depth) {
+        ("deep", d) => d.unwrap_or(3),
+        (_, None | Some(2)) => 2,
+        (_, Some(l)) => bail!("family {name} has depth 2; use --family deep for depth {l}"),
+    };
+    let defaults = FamilyOptions::new(a.dim, hidden);
+    let opts = FamilyOptions {
+        depth,
+        kappa: a.kappa.unwrap_or(defaults.kappa),
+        bias_range: a.bias_range.unwrap_or(defaults.bias_range),
+        angle: a.angle.unwrap_or(defaults.angle),
+        bias_std: a.bias_std.unwrap_or(defaults.bias_std),
+        ..defaults
+    };
+    let params = a
+        .dim
+        .checked_mul(hidden)
+        .and_then(|p| p.checked_add(hidden.saturating_mul(hidden).saturating_mul(depth)));
+    if params.is_none_or(|p| p > MAX_PARAMS) {
+        bail!(
+            "a network with dim {} and {hidden} hidden units is too large (limit {MAX_PARAMS} parameters)",
+            a.dim
+        );
+    }
+    let family = Family::from_name(name, &opts).context("unknown family")?;
+    Ok((family, hidden))
+}
+
+/// `relu-learn generate`.
+///
+/// # Errors
+/// Unknown family, invalid parameters, IO errors.
+pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
+    let (family, hidden) = family_options(a)?;
+    let seed = Seed(a.seed);
+    let teacher = family.plant(seed.derive("teacher"))?;
+    let src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("{}: cannot create the directory", a.out.display()))?;
+    write_model(&a.out.join("teacher.json"), &teacher)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "wrote {} (family {}, d = {}, k = {hidden}, depth {})",
+        a.out.join("teacher.json").display(),
+        family.name(),
+        a.dim,
+        teacher.depth()
+    )?;
+    if a.samples == 0 {
+        return Ok(());
+    }
+    let (n, d) = (src.len(), src.dim());
+    let mut y = Col::zeros(n);
+    let bar = Progress::new(n as u64, "generate");
+    write_matrix_streaming(&a.out.join("x.npy"), n, d, WRITE_BLOCK_ROWS, |start, m| {
+        let mut x = Mat::zeros(m, d);
+        src.chunk(start, x.as_mut(), y.as_mut().subrows_mut(start, m));
+        bar.inc(m as u64);
+        x
+    })?;
+    bar.finish();
+    write_vector(&a.out.join("y.npy"), y.as_ref())?;
+    writeln!(
+        out,
+        "wrote {} ({n} x {d}) and {} ({n}), noise {}",
+        a.out.join("x.npy").display(),
+        a.out.join("y.npy").display(),
+        a.noise
+    )?;
+    Ok(())
+}
+
+/// `relu-learn eval`.
+///
+/// # Errors
+/// Unreadable or invalid files, mismatched shapes, too few samples.
+pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
+    let model = read_model(&a.model)?;
+    let (source, cmp, teacher) = if let Some(tp) = &a.teacher {
+        let teacher = read_model(tp)?;
+        if teacher.input_dim() != model.input_dim() {
+            bail!(
+                "the model has input dimension {} but the teacher has {}",
+                model.input_dim(),
+                teacher.input_dim()
+            );
+        }
+        let cmp = relative_l2_error(&model, &teacher, a.samples, Seed(a.seed), par)?;
+        ("teacher", cmp, Some(teacher))
+    } else {
+        let (xp, yp) = (
+            a.x.as_ref().context("--x is required")?,
+            a.y.as_ref().context("--y is required")?,
+        );
+        let x = read_matrix(xp)?;
+        let y = read_vector(yp)?;
+        if x.nrows() != y.nrows() {
+            bail!(
+                "{} has {} rows but {} has {} entries",
+                xp.display(),
+                x.nrows(),
+                yp.display(),
+                y.nrows()
+            );
+        }
+        if x.ncols() != model.input_dim() {
+            bail!(
+                "the model expects {} inputs but {} has {} columns",
+                model.input_dim(),
+                xp.display(),
+                x.ncols()
+            );
+        }
+        let data = InMemory::new(x, y)?;
+        ("data", compare_on_samples(&model, &data, par)?, None)
+    };
+    let matching = teacher
+        .as_ref()
+        .filter(|t| t.depth() == 2 && model.depth() == 2)
+        .map(|t| match_depth2(&model, t))
+        .transpose()?;
+    let exact = teacher
+        .as_ref()
+        .and_then(|t| exact_relative_l2_bias_free(&model, t).ok());
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let doc = json!({
+            "source": source,
+            "n_samples": cmp.n_samples,
+            "mse": cmp.mse,
+            "mse_std_error": cmp.mse_std_error,
+            "label_variance": cmp.label_variance,
+            "relative_error": json_num(cmp.relative_error),
+            "relative_std_error": json_num(cmp.relative_std_error),
+            "exact": exact,
+            "matching": matching.as_ref().map(|m| json!({
+                "parameter_error": m.parameter_error(),
+                "max_direction_error": m.max_direction_error(),
+                "max_bias_error": m.max_bias_error(),
+                "max_output_weight_error": m.max_output_weight_error(),
+                "output_bias_error": m.output_bias_error,
+                "units": m.pairs,
+                "unmatched_teacher": m.unmatched_teacher,
+                "unmatched_model": m.unmatched_model,
+            })),
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
+    print_comparison(&mut out, source, &cmp, a)?;
+    if let Some(e) = exact {
+        writeln!(
+            out,
+            "{:<22}{} (closed form, bias-free depth 2)",
+            "exact relative error",
+            fmt_sig(e.relative_error, 4)
+        )?;
+    }
+    if let (Some(m), Some(t)) = (matching, teacher) {
+        let k = t.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        writeln!(
+            out,
+            "{:<22}{} of {k} teacher units matched",
+            "unit matching",
+            m.pairs.len()
+        )?;
+        for (label, v) in [
+            ("max direction error", m.max_direction_error()),
+            ("max bias error", m.max_bias_error()),
+            ("max output error", m.max_output_weight_error()),
+            ("output bias error", m.output_bias_error),
+        ] {
+            writeln!(out, "  {label:<20}{}", fmt_sig(v, 4))?;
+        }
+    }
+    Ok(())
+}
+
+/// JSON has no infinity: write it as null.
+fn json_num(x: f64) -> serde_json::Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
+fn print_comparison(out: &mut impl std::io::Write, source: &str, c: &Comparison, a: &EvalArgs) -> Result<()> {
+    let what = if source == "teacher" {
+        format!("fresh Gaussian inputs, seed {}", a.seed)
+    } else {
+        "from the data files".to_owned()
+    };
+    writeln!(out, "{:<22}{} ({what})", "samples", c.n_samples)?;
+    writeln!(
+        out,
+        "{:<22}{} ± {}",
+        "test MSE",
+        fmt_sig(c.mse, 4),
+        fmt_sig(c.mse_std_error, 2)
+    )?;
+    writeln!(out, "{:<22}{}", "label variance", fmt_sig(c.label_variance, 4))?;
+    writeln!(
+        out,
+        "{:<22}{} ± {} (MSE / Var(y))",
+        "relative error",
+        fmt_sig(c.relative_error, 4),
+        fmt_sig(c.relative_std_error, 2)
+    )?;
+    Ok(())
+}
+
+/// `relu-learn predict`.
+///
+/// # Errors
+/// Unreadable or invalid files, mismatched dimensions.
+pub fn predict(a: &PredictArgs, par: Par) -> Result<()> {
+    let model = read_model(&a.model)?;
+    let x = read_matrix(&a.x)?;
+    if x.ncols() != model.input_dim() {
+        bail!(
+            "the model expects {} inputs but {} has {} columns",
+            model.input_dim(),
+            a.x.display(),
+            x.ncols()
+        );
+    }
+    let y = model.predict(x.as_ref(), par)?;
+    write_vector(&a.out, y.as_ref())?;
+    writeln!(
+        std::io::stdout().lock(),
+        "wrote {} ({} predictions)",
+        a.out.display(),
+        y.nrows()
+    )?;
+    Ok(())
+}
+
+/// `relu-learn reproduce`.
+///
+/// # Errors
+/// Unknown suites, failures inside a suite, IO errors.
+pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
+    let registry = suites::registry();
+    let mut out = std::io::stdout().lock();
+    if a.list {
+        for s in &registry {
+            writeln!(out, "{:<12}{}", s.name(), s.title())?;
+        }
+        return Ok(());
+    }
+    let chosen: Vec<_> = if a.suites.is_empty() {
+        registry.iter().collect()
+    } else {
+        a.suites
+            .iter()
+            .map(|name| {
+                registry.iter().find(|s| s.name() == name).with_context(|| {
+                    let names: Vec<_> = registry.iter().map(|s| s.name()).collect();
+                    format!("unknown suite {name:?}: choose among {}", names.join(", "))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let size = if a.full { Size::Full } else { Size::Quick };
+    let provenance = Provenance::collect(threads);
+    let start_all = Instant::now();
+    let mut rows = 0;
+    for suite in &chosen {
+        let start = Instant::now();
+        let ctx = SuiteContext {
+            size,
+            seed: Seed(a.seed),
+            par,
+        };
+        let result = suite
+            .run(&ctx)
+            .with_context(|| format!("suite {}", suite.name()))?;
+        let secs = start.elapsed().as_secs_f64();
+        rows += result.tables.iter().map(|t| t.rows.len()).sum::<usize>();
+        writeln!(out, "{}", result.to_markdown())?;
+        let dir = result.write(&a.out, &provenance, secs)?;
+        writeln!(
+            out,
+            "({}: {:.1} s, files in {})\n",
+            suite.name(),
+            secs,
+            dir.display()
+        )?;
+        if let Some(docs) = a.docs.as_ref().filter(|_| size == Size::Quick) {
+            result.write_docs(docs)?;
+        }
+    }
+    writeln!(
+        out,
+        "done: {} suite(s), {rows} row(s), {:.1} s, results under {}",
+        chosen.len(),
+        start_all.elapsed().as_secs_f64(),
+        a.out.display()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Reading and writing `relu-net/v1` model files.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use relu_net::Network;
+
+/// Reads and validates a model file.
+///
+/// # Errors
+/// Missing file, invalid JSON, wrong format tag, inconsistent shapes or
+/// non-finite weights; the message names the file.
+pub fn read_model(path: &Path) -> Result<Network> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the model file", path.display()))?;
+    Network::from_json(&text).with_context(|| path.display().to_string())
+}
+
+/// Writes a model file.
+///
+/// # Errors
+/// IO errors, with the file name.
+pub fn write_model(path: &Path, net: &Network) -> Result<()> {
+    std::fs::write(path, net.to_json())
+        .with_context(|| format!("{}: cannot write the model file", path.display()))
+}

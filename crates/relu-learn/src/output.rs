@@ -1,0 +1,225 @@
+//! Tables of experiment results and their Markdown, CSV and JSON forms.
+//!
+//! A suite produces [`Table`]s: what a reader sees (headers and formatted
+//! cells, for Markdown) and what a program reads (flat records of named
+//! numbers, for CSV and JSON). Machine-readable values keep full
+//! precision; Markdown cells are rounded for reading.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::provenance::Provenance;
+
+/// One record: named values in column order.
+pub type Record = Vec<(String, Value)>;
+
+/// A results table.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    /// File-name stem (kebab-case).
+    pub name: String,
+    /// Title shown above the table.
+    pub title: String,
+    /// Markdown headers.
+    pub headers: Vec<String>,
+    /// Markdown rows (formatted cells).
+    pub rows: Vec<Vec<String>>,
+    /// Machine-readable records, one per row.
+    pub records: Vec<Record>,
+}
+
+impl Table {
+    /// The table in GitHub-flavoured Markdown.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "| {} |", self.headers.join(" | "));
+        let _ = writeln!(s, "|{}", "---|".repeat(self.headers.len()));
+        for row in &self.rows {
+            let _ = writeln!(s, "| {} |", row.join(" | "));
+        }
+        s
+    }
+
+    /// The records as CSV (header from the first record's keys).
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let mut s = String::new();
+        let Some(first) = self.records.first() else {
+            return s;
+        };
+        let keys: Vec<&str> = first.iter().map(|(k, _)| k.as_str()).collect();
+        let _ = writeln!(s, "{}", keys.join(","));
+        for rec in &self.records {
+            let cells: Vec<String> = rec
+                .iter()
+                .map(|(_, v)| match v {
+                    Value::String(t) if t.contains([',', '"', '\n']) => {
+                        format!("\"{}\"", t.replace('"', "\"\""))
+                    }
+                    Value::String(t) => t.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect();
+            let _ = writeln!(s, "{}", cells.join(","));
+        }
+        s
+    }
+
+    /// The records as a JSON array of objects.
+    #[must_use]
+    pub fn records_json(&self) -> Value {
+        Value::Array(
+            self.records
+                .iter()
+                .map(|r| Value::Object(r.iter().cloned().collect()))
+                .collect(),
+        )
+    }
+}
+
+/// Everything a suite produced.
+#[derive(Clone, Debug, Default)]
+pub struct SuiteOutput {
+    /// The suite's name.
+    pub suite: String,
+    /// A one-line title.
+    pub title: String,
+    /// What the suite measures and how to read it (Markdown).
+    pub description: String,
+    /// The suite's parameters (sizes, seeds), for the JSON record.
+    pub params: Value,
+    /// Result tables.
+    pub tables: Vec<Table>,
+    /// Observations printed under the tables (Markdown).
+    pub notes: Vec<String>,
+}
+
+impl SuiteOutput {
+    /// The full Markdown report (deterministic: no times, no revision).
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!(
+            "# {}: {}\n\n{}\n",
+            self.suite,
+            self.title,
+            self.description.trim_end()
+        );
+        for t in &self.tables {
+            let _ = write!(s, "\n## {}\n\n{}", t.title, t.to_markdown());
+        }
+        if !self.notes.is_empty() {
+            s.push('\n');
+            for n in &self.notes {
+                let _ = writeln!(s, "- {n}");
+            }
+        }
+        s
+    }
+
+    /// Writes `<dir>/<suite>/{report.md, <table>.csv, results.json}` and
+    /// returns the suite's directory.
+    ///
+    /// # Errors
+    /// IO errors, with the file name.
+    pub fn write(&self, dir: &Path, provenance: &Provenance, wall_seconds: f64) -> Result<PathBuf> {
+        let out = dir.join(&self.suite);
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("{}: cannot create the directory", out.display()))?;
+        let write = |name: &str, text: &str| {
+            let p = out.join(name);
+            std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))
+        };
+        write("report.md", &self.to_markdown())?;
+        for t in &self.tables {
+            write(&format!("{}.csv", t.name), &t.to_csv())?;
+        }
+        let json = json!({
+            "suite": self.suite,
+            "title": self.title,
+            "provenance": provenance,
+            "wall_seconds": wall_seconds,
+            "params": self.params,
+            "tables": self.tables.iter().map(|t| json!({"name": t.name, "title": t.title, "records": t.records_json()})).collect::<Vec<_>>(),
+            "notes": self.notes,
+        });
+        write(
+            "results.json",
+            &serde_json::to_string_pretty(&json).context("serialising results")?,
+        )?;
+        Ok(out)
+    }
+
+    /// Writes the generated docs page `<docs>/<suite>.md`.
+    ///
+    /// # Errors
+    /// IO errors, with the file name.
+    pub fn write_docs(&self, docs: &Path) -> Result<PathBuf> {
+        std::fs::create_dir_all(docs)
+            .with_context(|| format!("{}: cannot create the directory", docs.display()))?;
+        let p = docs.join(format!("{}.md", self.suite));
+        let text = format!(
+            "<!-- GENERATED by `cargo xtask reproduce {}` (quick size); do not edit by hand. -->\n\n{}",
+            self.suite,
+            self.to_markdown()
+        );
+        std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))?;
+        Ok(p)
+    }
+}
+
+/// Formats `x` with `sig` significant digits, in plain or scientific
+/// notation as fits, normalising `-0` to `0`.
+#[must_use]
+pub fn fmt_sig(x: f64, sig: usize) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let exp = x.abs().log10().floor() as i32;
+    if (-3..5).contains(&exp) {
+        let decimals = (sig as i32 - 1 - exp).max(0) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+            "0".to_owned()
+        } else {
+            s
+        }
+    } else {
+        format!("{:.*e}", sig.saturating_sub(1), x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_significant_digits() {
+        assert_eq!(fmt_sig(1.23456, 3), "1.23");
+        assert_eq!(fmt_sig(0.0012345, 3), "0.00123");
+        assert_eq!(fmt_sig(123456.0, 3), "1.23e5");
+        assert_eq!(fmt_sig(-0.0, 3), "0");
+        assert_eq!(fmt_sig(-1e-9, 2), "-1.0e-9");
+        assert_eq!(fmt_sig(f64::INFINITY, 2), "inf");
+    }
+
+    #[test]
+    fn renders_markdown_and_csv() {
+        let t = Table {
+            name: "t".into(),
+            title: "T".into(),
+            headers: vec!["a".into(), "b".into()],
+            rows: vec![vec!["1".into(), "x".into()]],
+            records: vec![vec![("a".into(), json!(1.5)), ("b".into(), json!("x,y"))]],
+        };
+        assert_eq!(t.to_markdown(), "| a | b |\n|---|---|\n| 1 | x |\n");
+        assert_eq!(t.to_csv(), "a,b\n1.5,\"x,y\"\n");
+    }
+}

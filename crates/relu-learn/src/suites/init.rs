@@ -1,0 +1,293 @@
+//! The `init` suite: the exact law of the squared signal norm of random
+//! ReLU networks (Burkholz & Dubatovka 2019) against Monte Carlo
+//! simulation, for He and parameter-sharing initialisations, with the
+//! spread of the Jacobian's singular values.
+
+use anyhow::Result;
+use faer::Col;
+use relu_net::signal::{RandomNet, hidden_jacobian, isometry_stats};
+use relu_net::stats::{Summary, ks_two_sample, summarize};
+use relu_net::{Init, Template, gaussian_matrix};
+use serde_json::{Value, json};
+
+use super::{Size, Suite, SuiteContext};
+use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::progress::Progress;
+
+/// See the module docs.
+pub(super) struct InitSuite;
+
+struct Grid {
+    depths: &'static [usize],
+    widths: &'static [usize],
+    n_mc: usize,
+    n_exact: usize,
+    n_jacobian: usize,
+}
+
+fn grid(size: Size) -> Grid {
+    match size {
+        Size::Smoke => Grid {
+            depths: &[2, 5],
+            widths: &[8],
+            n_mc: 60,
+            n_exact: 2000,
+            n_jacobian: 1,
+        },
+        Size::Quick => Grid {
+            depths: &[2, 10, 50],
+            widths: &[16, 64, 256],
+            n_mc: 300,
+            n_exact: 20_000,
+            n_jacobian: 3,
+        },
+        Size::Full => Grid {
+            depths: &[2, 5, 10, 20, 50],
+            widths: &[16, 32, 64, 128, 256],
+            n_mc: 2000,
+            n_exact: 100_000,
+            n_jacobian: 10,
+        },
+    }
+}
+
+fn schemes() -> [Init; 3] {
+    [
+        Init::He,
+        Init::ParamSharing {
+            template: Template::Gaussian,
+            gain: 1.0,
+        },
+        Init::ParamSharing {
+            template: Template::Orthogonal,
+            gain: 1.0,
+        },
+    ]
+}
+
+const DESCRIPTION: &str = "\
+Fix an input x ∈ ℝ^{n₀} (one Gaussian draw, n₀ = width) and let Q = ‖x^{L−1}‖² be the squared norm of the
+last hidden layer of a random network of depth L (L − 1 hidden layers of the given width). The exact law of Q
+is a Markov chain over layers (`relu_net::signal`): for He, Q_l = (2 Q_{l−1}/n_{l−1}) · χ²_{B_l} with
+B_l ~ Binomial(n_l, 1/2); for parameter sharing the network is linear at initialisation and Q follows the
+norm of a product of template matrices (χ² for a Gaussian template, a Beta factor or nothing for an
+orthogonal one; its first template maps ℝ^{n₀} to ℝ^{n₀/2}, which halves Q on average). Each row compares draws of the exact recursion with Monte Carlo draws of whole networks,
+both normalised by Q₀ = ‖x‖², through mean, standard deviation, quantiles and a two-sample
+Kolmogorov–Smirnov test (p-values are asymptotic; with one test per row, a few small p-values in a large
+table are expected by chance). The last two columns describe the singular values of the Jacobian
+∂x^{L−1}/∂x at x, averaged over a few networks: the fraction that is non-zero and the standard deviation of
+their logarithms (0 = dynamical isometry).";
+
+/// A log-spread at rounding level is shown as a bound, so that the table
+/// does not depend on the last bits of an SVD.
+fn spread(x: f64) -> String {
+    if x < 1e-9 { "< 1e-9".to_owned() } else { fmt_sig(x, 3) }
+}
+
+fn pair(a: f64, b: f64) -> String {
+    format!("{} / {}", fmt_sig(a, 3), fmt_sig(b, 3))
+}
+
+struct Row {
+    scheme: &'static str,
+    depth: usize,
+    width: usize,
+    q0: f64,
+    exact: Summary,
+    mc: Summary,
+    ks_d: f64,
+    ks_p: f64,
+    jac_nonzero: f64,
+    jac_log_spread: f64,
+    jac_rms: f64,
+}
+
+impl Suite for InitSuite {
+    fn name(&self) -> &'static str {
+        "init"
+    }
+
+    fn title(&self) -> &'static str {
+        "exact output distribution of random ReLU networks vs Monte Carlo"
+    }
+
+    fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
+        let g = grid(ctx.size);
+        let seed = ctx.seed.derive("init-suite");
+        let total = schemes().len() * g.depths.len() * g.widths.len();
+        let bar = Progress::new(total as u64, "init");
+        let mut rows = Vec::with_capacity(total);
+        for init in schemes() {
+            for &width in g.widths {
+                let xm = gaussian_matrix(1, width, seed.derive("input").derive_index(width as u64));
+                let x = Col::from_fn(width, |j| xm[(0, j)]);
+                let q0 = x.squared_norm_l2();
+                for &depth in g.depths {
+                    bar.message(format!("{} L={depth} n={width}", init.name()));
+                    let row_seed = seed
+                        .derive(init.name())
+                        .derive_index((depth * 10_000 + width) as u64);
+                    let net = RandomNet {
+                        init,
+                        input_dim: width,
+                        hidden: vec![width; depth - 1],
+                    };
+                    let exact = net.sample_exact(q0, g.n_exact, row_seed.derive("exact"))?;
+                    let mc = net.simulate(x.as_ref(), g.n_mc, row_seed.derive("mc"), ctx.par)?;
+                    let norm = |v: &[f64]| v.iter().map(|q| q / q0).collect::<Vec<f64>>();
+                    let (qe, qm) = (norm(&exact.last_hidden_sq_norm), norm(&mc.last_hidden_sq_norm));
+                    let ks = ks_two_sample(&qe, &qm).expect("non-empty samples");
+                    let (mut nz, mut spread, mut rms) = (0.0, 0.0, 0.0);
+                    for j in 0..g.n_jacobian {
+                        let net = init.network(
+                            width,
+                            &vec![width; depth - 1],
+                            row_seed.derive("jacobian").derive_index(j as u64),
+                        )?;
+                        let s = isometry_stats(hidden_jacobian(&net, x.as_ref())?.as_ref())?;
+                        nz += s.nonzero_fraction;
+                        spread += s.log_spread;
+                        rms += s.rms;
+                    }
+                    let nj = g.n_jacobian as f64;
+                    rows.push(Row {
+                        scheme: init.name(),
+                        depth,
+                        width,
+                        q0,
+                        exact: summarize(&qe).expect("non-empty"),
+                        mc: summarize(&qm).expect("non-empty"),
+                        ks_d: ks.statistic,
+                        ks_p: ks.p_value,
+                        jac_nonzero: nz / nj,
+                        jac_log_spread: spread / nj,
+                        jac_rms: rms / nj,
+                    });
+                    bar.inc(1);
+                }
+            }
+        }
+        bar.finish();
+        Ok(output(ctx, &g, &rows))
+    }
+}
+
+fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> SuiteOutput {
+    let headers = [
+        "scheme",
+        "depth",
+        "width",
+        "mean Q/Q₀ exact / MC",
+        "sd exact / MC",
+        "q05 exact / MC",
+        "median exact / MC",
+        "q95 exact / MC",
+        "KS D",
+        "KS p",
+        "J non-zero",
+        "J log-spread",
+    ];
+    let table = Table {
+        name: "signal".into(),
+        title: format!(
+            "Squared signal norm Q/Q₀ of the last hidden layer: exact ({} draws) / Monte Carlo ({} networks)",
+            g.n_exact, g.n_mc
+        ),
+        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.scheme.to_owned(),
+                    r.depth.to_string(),
+                    r.width.to_string(),
+                    pair(r.exact.mean, r.mc.mean),
+                    pair(r.exact.std, r.mc.std),
+                    pair(r.exact.q05, r.mc.q05),
+                    pair(r.exact.q50, r.mc.q50),
+                    pair(r.exact.q95, r.mc.q95),
+                    fmt_sig(r.ks_d, 2),
+                    fmt_sig(r.ks_p, 2),
+                    fmt_sig(r.jac_nonzero, 3),
+                    spread(r.jac_log_spread),
+                ]
+            })
+            .collect(),
+        records: rows
+            .iter()
+            .map(|r| {
+                let f = |k: &str, v: Value| (k.to_owned(), v);
+                vec![
+                    f("scheme", json!(r.scheme)),
+                    f("depth", json!(r.depth)),
+                    f("width", json!(r.width)),
+                    f("q0", json!(r.q0)),
+                    f("n_exact", json!(r.exact.n)),
+                    f("n_mc", json!(r.mc.n)),
+                    f("mean_exact", json!(r.exact.mean)),
+                    f("mean_mc", json!(r.mc.mean)),
+                    f("sd_exact", json!(r.exact.std)),
+                    f("sd_mc", json!(r.mc.std)),
+                    f("q05_exact", json!(r.exact.q05)),
+                    f("q05_mc", json!(r.mc.q05)),
+                    f("q50_exact", json!(r.exact.q50)),
+                    f("q50_mc", json!(r.mc.q50)),
+                    f("q95_exact", json!(r.exact.q95)),
+                    f("q95_mc", json!(r.mc.q95)),
+                    f("ks_d", json!(r.ks_d)),
+                    f("ks_p", json!(r.ks_p)),
+                    f("jacobian_nonzero_fraction", json!(r.jac_nonzero)),
+                    f("jacobian_log_spread", json!(r.jac_log_spread)),
+                    f("jacobian_rms", json!(r.jac_rms)),
+                ]
+            })
+            .collect(),
+    };
+    let mut notes = Vec::new();
+    if let Some(worst) = rows.iter().min_by(|a, b| a.ks_p.total_cmp(&b.ks_p)) {
+        let level = 0.01;
+        let rejected = rows.iter().filter(|r| r.ks_p < level).count();
+        notes.push(format!(
+            "KS p < {level} in {rejected} of {} rows (about {} expected by chance); smallest p = {} ({} L = {}, width {}).",
+            rows.len(),
+            fmt_sig(level * rows.len() as f64, 2),
+            fmt_sig(worst.ks_p, 2),
+            worst.scheme,
+            worst.depth,
+            worst.width
+        ));
+    }
+    let deepest = rows.iter().map(|r| r.depth).max().unwrap_or(0);
+    let narrowest = rows.iter().map(|r| r.width).min().unwrap_or(0);
+    for scheme in ["he", "ps-orthogonal"] {
+        if let Some(r) = rows
+            .iter()
+            .find(|r| r.scheme == scheme && r.depth == deepest && r.width == narrowest)
+        {
+            notes.push(format!(
+                "{scheme}, depth {deepest}, width {narrowest}: median Q/Q₀ = {} against mean {}; Jacobian log-spread {}, non-zero fraction {}.",
+                fmt_sig(r.exact.q50, 3),
+                fmt_sig(r.exact.mean, 3),
+                spread(r.jac_log_spread),
+                fmt_sig(r.jac_nonzero, 3)
+            ));
+        }
+    }
+    SuiteOutput {
+        suite: "init".into(),
+        title: "exact output distribution of random ReLU networks vs Monte Carlo".into(),
+        description: DESCRIPTION.into(),
+        params: json!({
+            "size": format!("{:?}", ctx.size).to_lowercase(),
+            "seed": ctx.seed.0,
+            "depths": g.depths,
+            "widths": g.widths,
+            "n_exact": g.n_exact,
+            "n_mc": g.n_mc,
+            "n_jacobian": g.n_jacobian,
+            "schemes": schemes(),
+        }),
+        tables: vec![table],
+        notes,
+    }
+}

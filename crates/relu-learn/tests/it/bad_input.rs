@@ -1,0 +1,345 @@
+//! Every error path reachable from the command line: exit code 2 and a
+//! one-line message that names the problem; never a panic.
+
+use crate::{relu_learn, scratch};
+
+/// Asserts exit code 2, one line on stderr containing every needle, nothing
+/// that looks like a panic or a backtrace.
+fn fails(args: &[&str], needles: &[&str]) {
+    let out = relu_learn(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(err.starts_with("relu-learn: error: "), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: {err:?} lacks {n:?}");
+    }
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+}
+
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+fn f64s(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn generate_rejects_bad_arguments() {
+    let dir = scratch("bad-generate");
+    let d = dir.to_str().unwrap();
+    let base = |extra: &[&'static str]| {
+        let mut v = vec!["generate", "--dim", "4", "--seed", "1", "--out", d];
+        v.extend_from_slice(extra);
+        v
+    };
+    fails(
+        &base(&["--family", "nope", "--hidden", "2"]),
+        &["unknown family \"nope\"", "random"],
+    );
+    fails(&base(&["--family", "random"]), &["--hidden K is required"]);
+    fails(
+        &base(&["--family", "random", "--hidden", "2", "--noise", "-1"]),
+        &["noise", ">= 0"],
+    );
+    fails(
+        &base(&["--family", "random", "--hidden", "2", "--noise", "NaN"]),
+        &["noise"],
+    );
+    fails(&base(&["--family", "random", "--hidden", "0"]), &["hidden is 0"]);
+    fails(
+        &base(&["--family", "conditioned", "--hidden", "6"]),
+        &["hidden", "at most dim"],
+    );
+    fails(
+        &base(&["--family", "conditioned", "--hidden", "2", "--kappa", "0.5"]),
+        &["kappa"],
+    );
+    fails(
+        &base(&["--family", "close", "--hidden", "2", "--angle", "4"]),
+        &["angle"],
+    );
+    fails(
+        &base(&["--family", "biased", "--hidden", "2", "--bias-range", "inf"]),
+        &["bias_range"],
+    );
+    fails(
+        &base(&["--family", "random", "--hidden", "2", "--depth", "3"]),
+        &["use --family deep"],
+    );
+    fails(
+        &base(&["--family", "deep", "--hidden", "2", "--depth", "1"]),
+        &["depth"],
+    );
+    fails(
+        &base(&["--family", "single", "--hidden", "3"]),
+        &["one hidden unit"],
+    );
+    fails(
+        &base(&["--family", "random", "--hidden", "100000000000"]),
+        &["too large"],
+    );
+    fails(
+        &[
+            "generate", "--family", "random", "--dim", "0", "--hidden", "2", "--seed", "1", "--out", d,
+        ],
+        &["dim is 0"],
+    );
+    fails(
+        &base(&["--family", "random", "--hidden", "two"]),
+        &["invalid value 'two'"],
+    );
+    fails(&["generate", "--family", "random"], &["required"]);
+    fails(
+        &base(&["--family", "random", "--hidden", "2", "--threads", "0"]),
+        &["--threads must be at least 1"],
+    );
+    std::fs::write(dir.join("file"), b"").unwrap();
+    let file = dir.join("file");
+    fails(
+        &[
+            "generate",
+            "--family",
+            "random",
+            "--dim",
+            "3",
+            "--hidden",
+            "2",
+            "--seed",
+            "1",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        &["cannot create the directory"],
+    );
+}
+
+#[test]
+fn model_files_with_problems_are_rejected() {
+    let dir = scratch("bad-model");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let good = write(
+        "good.json",
+        r#"{"format": "relu-net/v1", "input_dim": 2, "layers": [{"weight": [[1.0, 2.0]], "bias": [0.0]}]}"#,
+    );
+    let cases = [
+        (
+            write("notjson.json", "{not json"),
+            vec!["notjson.json", "not valid relu-net/v1 JSON"],
+        ),
+        (
+            write(
+                "format.json",
+                r#"{"format": "onnx", "input_dim": 2, "layers": []}"#,
+            ),
+            vec!["unknown model format \"onnx\""],
+        ),
+        (
+            write(
+                "ragged.json",
+                r#"{"format": "relu-net/v1", "input_dim": 2, "layers": [{"weight": [[1.0, 2.0], [1.0]], "bias": [0.0, 0.0]}]}"#,
+            ),
+            vec!["weight row"],
+        ),
+        (
+            write(
+                "two.json",
+                r#"{"format": "relu-net/v1", "input_dim": 1, "layers": [{"weight": [[1.0], [2.0]], "bias": [0.0, 0.0]}]}"#,
+            ),
+            vec!["exactly one output"],
+        ),
+        (
+            write(
+                "big.json",
+                r#"{"format": "relu-net/v1", "input_dim": 1, "layers": [{"weight": [[1e999]], "bias": [0.0]}]}"#,
+            ),
+            vec!["big.json"],
+        ),
+        (write("empty.json", ""), vec!["empty.json"]),
+        (
+            write(
+                "truncated.json",
+                r#"{"format": "relu-net/v1", "input_dim": 1, "layers": [{"weight": [[1.0"#,
+            ),
+            vec!["truncated.json"],
+        ),
+    ];
+    for (path, needles) in &cases {
+        fails(
+            &["eval", "--model", path, "--teacher", &good, "--samples", "100"],
+            needles,
+        );
+    }
+    fails(
+        &["eval", "--model", "/nonexistent/m.json", "--teacher", &good],
+        &["/nonexistent/m.json", "cannot read"],
+    );
+    let other = write(
+        "other.json",
+        r#"{"format": "relu-net/v1", "input_dim": 3, "layers": [{"weight": [[1.0, 2.0, 3.0]], "bias": [0.0]}]}"#,
+    );
+    fails(
+        &["eval", "--model", &good, "--teacher", &other],
+        &["input dimension 2", "teacher has 3"],
+    );
+    fails(
+        &["eval", "--model", &good, "--teacher", &good, "--samples", "1"],
+        &["at least 2 samples"],
+    );
+    fails(&["eval", "--model", &good], &["required"]);
+    fails(
+        &[
+            "eval",
+            "--model",
+            &good,
+            "--teacher",
+            &good,
+            "--x",
+            &good,
+            "--y",
+            &good,
+        ],
+        &["cannot be used with"],
+    );
+}
+
+#[test]
+fn data_files_with_problems_are_rejected() {
+    let dir = scratch("bad-data");
+    let write = |name: &str, bytes: Vec<u8>| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let model = dir.join("m.json");
+    std::fs::write(
+        &model,
+        r#"{"format": "relu-net/v1", "input_dim": 2, "layers": [{"weight": [[1.0, 2.0]], "bias": [0.0]}]}"#,
+    )
+    .unwrap();
+    let m = model.to_str().unwrap();
+    let x = write("x.npy", npy("<f8", "(3, 2)", &f64s(&[1., 2., 3., 4., 5., 6.])));
+    let y = write("y.npy", npy("<f8", "(3,)", &f64s(&[1., 2., 3.])));
+    let cases = [
+        (
+            write(
+                "x_nan.npy",
+                npy("<f8", "(3, 2)", &f64s(&[1., 2., f64::NAN, 4., 5., 6.])),
+            ),
+            y.clone(),
+            vec!["x_nan.npy", "non-finite value NaN at row 1, column 0"],
+        ),
+        (
+            x.clone(),
+            write(
+                "y_inf.npy",
+                npy("<f8", "(3,)", &f64s(&[1., f64::NEG_INFINITY, 3.])),
+            ),
+            vec!["y_inf.npy", "non-finite value -inf at entry 1"],
+        ),
+        (
+            write("x_int.npy", npy("<i4", "(3, 2)", &[0u8; 24])),
+            y.clone(),
+            vec!["x_int.npy", "dtype <i4 is not supported"],
+        ),
+        (
+            write("x_trunc.npy", npy("<f8", "(3, 2)", &f64s(&[1., 2., 3.]))),
+            y.clone(),
+            vec!["x_trunc.npy", "truncated"],
+        ),
+        (
+            write("x_garbage.npy", b"PK\x03\x04 this is a zip".to_vec()),
+            y.clone(),
+            vec!["x_garbage.npy", "not a valid .npy file"],
+        ),
+        (
+            write("x_1d.npy", npy("<f8", "(3,)", &f64s(&[1., 2., 3.]))),
+            y.clone(),
+            vec!["x_1d.npy", "2-D array"],
+        ),
+        (
+            x.clone(),
+            write("y_short.npy", npy("<f8", "(2,)", &f64s(&[1., 2.]))),
+            vec!["3 rows", "2 entries"],
+        ),
+        (
+            x.clone(),
+            write(
+                "y_2col.npy",
+                npy("<f8", "(3, 2)", &f64s(&[1., 2., 3., 4., 5., 6.])),
+            ),
+            vec!["y_2col.npy", "(n,) or (n, 1)"],
+        ),
+        (
+            write("x_3col.npy", npy("<f8", "(1, 3)", &f64s(&[1., 2., 3.]))),
+            write("y_1.npy", npy("<f8", "(1,)", &f64s(&[1.]))),
+            vec!["expects 2 inputs", "3 columns"],
+        ),
+        (
+            write("x_empty.npy", npy("<f8", "(0, 2)", &[])),
+            write("y_empty.npy", npy("<f8", "(0,)", &[])),
+            vec!["at least 2 samples"],
+        ),
+    ];
+    for (xp, yp, needles) in &cases {
+        fails(&["eval", "--model", m, "--x", xp, "--y", yp], needles);
+    }
+    let out = dir.join("yhat.npy");
+    let out = out.to_str().unwrap();
+    fails(
+        &[
+            "predict",
+            "--model",
+            m,
+            "--x",
+            &write("p_nan.npy", npy("<f4", "(1, 2)", &[0, 0, 0xc0, 0x7f, 0, 0, 0, 0])),
+            "--out",
+            out,
+        ],
+        &["p_nan.npy", "NaN"],
+    );
+    fails(
+        &["predict", "--model", m, "--x", "/nonexistent/x.npy", "--out", out],
+        &["/nonexistent/x.npy", "cannot open"],
+    );
+    fails(
+        &[
+            "predict",
+            "--model",
+            m,
+            "--x",
+            &x,
+            "--out",
+            "/nonexistent/dir/yhat.npy",
+        ],
+        &["/nonexistent/dir/yhat.npy", "cannot create"],
+    );
+}
+
+#[test]
+fn reproduce_rejects_unknown_suites() {
+    fails(
+        &[
+            "reproduce",
+            "nope",
+            "--out",
+            scratch("bad-reproduce").to_str().unwrap(),
+        ],
+        &["unknown suite \"nope\"", "init"],
+    );
+    fails(&["frobnicate"], &["unrecognized subcommand"]);
+}

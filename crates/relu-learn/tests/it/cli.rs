@@ -1,0 +1,273 @@
+//! The happy paths of `generate`, `eval` and `predict`.
+
+use relu_learn::npy::{read_matrix, read_vector};
+use serde_json::Value;
+
+use crate::{ok, scratch};
+
+/// The forward pass computed straight from the JSON text, without the
+/// `relu-net` crate: an independent check of `generate`.
+fn forward_from_json(json: &Value, x: &[f64]) -> f64 {
+    let layers = json["layers"].as_array().unwrap();
+    let mut h = x.to_vec();
+    for (l, layer) in layers.iter().enumerate() {
+        let w = layer["weight"].as_array().unwrap();
+        let b = layer["bias"].as_array().unwrap();
+        h = w
+            .iter()
+            .zip(b)
+            .map(|(row, bi)| {
+                let s: f64 = row
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(&h)
+                    .map(|(wij, hj)| wij.as_f64().unwrap() * hj)
+                    .sum();
+                let s = s + bi.as_f64().unwrap();
+                if l + 1 < layers.len() { s.max(0.0) } else { s }
+            })
+            .collect();
+    }
+    h[0]
+}
+
+#[test]
+fn generate_writes_a_teacher_and_labels_equal_to_its_forward_pass() {
+    let dir = scratch("generate");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "10",
+        "--hidden",
+        "4",
+        "--samples",
+        "1000",
+        "--seed",
+        "1",
+        "--out",
+        d,
+    ]);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("teacher.json")).unwrap()).unwrap();
+    assert_eq!(json["format"], "relu-net/v1");
+    assert_eq!(json["input_dim"], 10);
+    let x = read_matrix(&dir.join("x.npy")).unwrap();
+    let y = read_vector(&dir.join("y.npy")).unwrap();
+    assert_eq!((x.nrows(), x.ncols(), y.nrows()), (1000, 10, 1000));
+    for i in 0..1000 {
+        let row: Vec<f64> = (0..10).map(|j| x[(i, j)]).collect();
+        let expected = forward_from_json(&json, &row);
+        assert!(
+            (y[i] - expected).abs() <= 1e-12 * (1.0 + expected.abs()),
+            "row {i}"
+        );
+    }
+    // The same seed gives the same files; another seed does not.
+    let again = scratch("generate-again");
+    ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "10",
+        "--hidden",
+        "4",
+        "--samples",
+        "1000",
+        "--seed",
+        "1",
+        "--out",
+        again.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(
+        std::fs::read(dir.join("x.npy")).unwrap(),
+        std::fs::read(again.join("x.npy")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(dir.join("y.npy")).unwrap(),
+        std::fs::read(again.join("y.npy")).unwrap()
+    );
+}
+
+#[test]
+fn eval_of_the_teacher_against_itself_reports_zero_error() {
+    let dir = scratch("eval-self");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "signed",
+        "--dim",
+        "5",
+        "--hidden",
+        "3",
+        "--samples",
+        "500",
+        "--seed",
+        "2",
+        "--out",
+        d,
+    ]);
+    let t = dir.join("teacher.json");
+    let t = t.to_str().unwrap();
+    let out = ok(&[
+        "eval",
+        "--model",
+        t,
+        "--teacher",
+        t,
+        "--samples",
+        "2000",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["source"], "teacher");
+    assert_eq!(v["mse"], 0.0);
+    assert_eq!(v["relative_error"], 0.0);
+    assert_eq!(v["matching"]["parameter_error"], 0.0);
+    assert!(v["exact"]["relative_error"].as_f64().unwrap() < 1e-12);
+    let text = ok(&["eval", "--model", t, "--teacher", t, "--samples", "2000"]);
+    assert!(
+        text.contains("relative error") && text.contains("3 of 3 teacher units matched"),
+        "{text}"
+    );
+    let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
+    let out = ok(&[
+        "eval",
+        "--model",
+        t,
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["source"].as_str(), v["n_samples"].as_u64(), v["mse"].as_f64()),
+        (Some("data"), Some(500), Some(0.0))
+    );
+}
+
+#[test]
+fn eval_of_a_different_network_reports_a_positive_error() {
+    let a = scratch("eval-a");
+    let b = scratch("eval-b");
+    ok(&[
+        "generate",
+        "--family",
+        "random",
+        "--dim",
+        "4",
+        "--hidden",
+        "2",
+        "--samples",
+        "0",
+        "--seed",
+        "3",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    ok(&[
+        "generate",
+        "--family",
+        "random",
+        "--dim",
+        "4",
+        "--hidden",
+        "2",
+        "--samples",
+        "0",
+        "--seed",
+        "4",
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    let out = ok(&[
+        "eval",
+        "--model",
+        a.join("teacher.json").to_str().unwrap(),
+        "--teacher",
+        b.join("teacher.json").to_str().unwrap(),
+        "--samples",
+        "50000",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let (mc, se, exact) = (
+        v["relative_error"].as_f64().unwrap(),
+        v["relative_std_error"].as_f64().unwrap(),
+        v["exact"]["relative_error"].as_f64().unwrap(),
+    );
+    assert!(exact > 0.01, "two random teachers differ: {exact}");
+    assert!((mc - exact).abs() < 5.0 * se, "MC {mc} ± {se} vs exact {exact}");
+    assert!(v["matching"]["parameter_error"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn predict_writes_the_forward_pass() {
+    let dir = scratch("predict");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "deep",
+        "--dim",
+        "6",
+        "--hidden",
+        "5",
+        "--depth",
+        "4",
+        "--samples",
+        "300",
+        "--seed",
+        "5",
+        "--out",
+        d,
+    ]);
+    let out = dir.join("yhat.npy");
+    ok(&[
+        "predict",
+        "--model",
+        dir.join("teacher.json").to_str().unwrap(),
+        "--x",
+        dir.join("x.npy").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        read_vector(&out).unwrap(),
+        read_vector(&dir.join("y.npy")).unwrap()
+    );
+}
+
+#[test]
+fn every_family_can_be_generated() {
+    for family in relu_net::FAMILY_NAMES {
+        let dir = scratch(&format!("family-{family}"));
+        let mut args = vec![
+            "generate",
+            "--family",
+            family,
+            "--dim",
+            "6",
+            "--samples",
+            "20",
+            "--seed",
+            "1",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        if *family != "single" {
+            args.extend(["--hidden", "3"]);
+        }
+        ok(&args);
+        assert!(dir.join("teacher.json").exists() && dir.join("y.npy").exists());
+    }
+}

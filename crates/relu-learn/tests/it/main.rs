@@ -1,0 +1,35 @@
+//! Integration tests of the `relu-learn` application: one test binary.
+
+mod bad_input;
+mod cli;
+mod suites;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("relu-learn-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the binary with `args` on one thread count.
+pub fn relu_learn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_relu-learn"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Stdout of a successful run.
+pub fn ok(args: &[&str]) -> String {
+    let out = relu_learn(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -1,0 +1,33 @@
+//! Every registered suite runs end to end at its smoke size, and its claims
+//! hold there.
+
+use faer::Par;
+use relu_learn::suites::{Size, SuiteContext, registry};
+use relu_net::Seed;
+
+#[test]
+fn init_suite_runs_and_the_exact_law_matches_simulation() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "init")
+        .expect("init is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    let table = &out.tables[0];
+    assert_eq!(table.rows.len(), 3 * 2);
+    assert_eq!(table.records.len(), table.rows.len());
+    for rec in &table.records {
+        let get = |k: &str| rec.iter().find(|(key, _)| key == k).unwrap().1.as_f64().unwrap();
+        // A fixed-seed KS test at level 0.001 per row (6 rows).
+        assert!(get("ks_p") > 1e-3, "{rec:?}");
+    }
+    let md = out.to_markdown();
+    assert!(md.starts_with("# init:") && md.contains("| scheme | depth | width |"));
+    // The same seed reproduces the Markdown exactly, on any thread count.
+    let again = suite.run(&SuiteContext { par: Par::Seq, ..ctx }).unwrap();
+    assert_eq!(md, again.to_markdown());
+}
