@@ -1,0 +1,85 @@
+//! Developer tasks for the relu-learn workspace (`cargo xtask <task>`).
+//!
+//! Thin on purpose: every task shells out to cargo or to the `relu-learn`
+//! binary, so what a task does can be read here in a minute.
+//!
+//! ```text
+//! cargo xtask reproduce [SUITE ...] [--full] [ARGS ...]   run experiment suites (release build)
+//! cargo xtask bench [ARGS ...]                           run the criterion benches
+//! cargo xtask ci                                         run what CI runs (.ci/run)
+//! ```
+
+// xtask talks to the developer on the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> ExitCode {
+    eprintln!("xtask: running {cmd:?}");
+    match cmd.current_dir(root()).status() {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(s.code().map_or(1, |c| c.clamp(1, 255) as u8)),
+        Err(e) => {
+            eprintln!("xtask: cannot start {cmd:?}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+const USAGE: &str = "usage: cargo xtask <task>
+tasks:
+  reproduce [SUITE ...] [--full] [ARGS ...]  run experiment suites; tables under target/reproduce/,
+                                             quick runs also refresh docs/results/
+  bench [ARGS ...]                           run the criterion benches (cargo bench --workspace)
+  ci                                         run what CI runs (bash .ci/run)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    match task.as_str() {
+        "reproduce" => {
+            let full = rest.iter().any(|a| a == "--full");
+            let mut cmd = cargo();
+            cmd.args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "relu-learn",
+                "--",
+                "reproduce",
+            ]);
+            cmd.args(rest);
+            cmd.args(["--out", "target/reproduce"]);
+            if !full {
+                cmd.args(["--docs", "docs/results"]);
+            }
+            run(&mut cmd)
+        }
+        "bench" => run(cargo().args(["bench", "--workspace"]).args(rest)),
+        "ci" => run(Command::new("bash").arg(".ci/run")),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        other => {
+            eprintln!("xtask: unknown task {other:?}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
