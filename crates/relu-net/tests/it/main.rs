@@ -2,4 +2,5 @@
 
 mod forward;
 mod props;
+mod snapshots;
 mod sources;
