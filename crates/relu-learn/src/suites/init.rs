@@ -81,7 +81,11 @@ their logarithms (0 = dynamical isometry).";
 /// A log-spread at rounding level is shown as a bound, so that the table
 /// does not depend on the last bits of an SVD.
 fn spread(x: f64) -> String {
-    if x < 1e-9 { "< 1e-9".to_owned() } else { fmt_sig(x, 3) }
+    if x < 1e-9 {
+        "< 1e-9".to_owned()
+    } else {
+        fmt_sig(x, 3)
+    }
 }
 
 fn pair(a: f64, b: f64) -> String {

@@ -17,7 +17,9 @@ fn round6(x: f64) -> f64 {
 }
 
 fn rows(m: faer::MatRef<'_, f64>) -> Vec<Vec<f64>> {
-    (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| round6(m[(i, j)])).collect()).collect()
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| round6(m[(i, j)])).collect())
+        .collect()
 }
 
 #[test]
@@ -28,11 +30,17 @@ fn planted_depth2_families_are_stable() {
         let c = canonical_depth2(&net).unwrap();
         for i in 0..c.w.nrows() {
             let norm: f64 = (0..4).map(|j| c.w[(i, j)].powi(2)).sum();
-            assert!((norm - 1.0).abs() < 1e-12, "{name}: canonical rows are unit vectors");
+            assert!(
+                (norm - 1.0).abs() < 1e-12,
+                "{name}: canonical rows are unit vectors"
+            );
         }
         let a: Vec<f64> = (0..c.a.nrows()).map(|i| round6(c.a[i])).collect();
         if *name != "signed" && *name != "conditioned" {
-            assert!(a.iter().all(|&v| (0.5..=1.5).contains(&v)), "{name}: a in [0.5, 1.5]");
+            assert!(
+                a.iter().all(|&v| (0.5..=1.5).contains(&v)),
+                "{name}: a in [0.5, 1.5]"
+            );
         }
         let b: Vec<f64> = (0..c.b.nrows()).map(|i| round6(c.b[i])).collect();
         insta::assert_yaml_snapshot!(format!("family_{name}"), (rows(c.w.as_ref()), b, a, round6(c.c)));
@@ -42,7 +50,10 @@ fn planted_depth2_families_are_stable() {
 #[test]
 fn gaussian_stream_is_stable() {
     let x = gaussian_matrix(3, 4, Seed(2026));
-    let flat: Vec<f64> = (0..3).flat_map(|i| (0..4).map(move |j| (i, j))).map(|(i, j)| x[(i, j)]).collect();
+    let flat: Vec<f64> = (0..3)
+        .flat_map(|i| (0..4).map(move |j| (i, j)))
+        .map(|(i, j)| x[(i, j)])
+        .collect();
     assert!(flat.iter().all(|v| v.abs() < 6.0));
     insta::assert_yaml_snapshot!("gaussian_rows_seed_2026", rows(x.as_ref()));
 }
