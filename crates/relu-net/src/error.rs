@@ -105,6 +105,22 @@ pub enum NetError {
         /// The format tag found in the file.
         found: String,
     },
+    /// Two shard reductions do not cover contiguous chunk ranges.
+    #[error(
+        "the shards are not contiguous: the first ends at chunk {end} but the second starts at chunk {start}; merge shards in order"
+    )]
+    ShardsNotContiguous {
+        /// End (exclusive) of the first shard's chunks.
+        end: u64,
+        /// Start of the second shard's chunks.
+        start: u64,
+    },
+    /// A final value needs the chunks from 0 on.
+    #[error("the reduction starts at chunk {start}, not 0: merge the shards that come before it first")]
+    ShardNotFromZero {
+        /// First chunk covered.
+        start: u64,
+    },
     /// A numerical routine of faer failed (it does not converge on
     /// non-finite input, for instance).
     #[error("a linear-algebra routine failed ({what}); check the input for extreme values")]

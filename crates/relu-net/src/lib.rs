@@ -70,4 +70,4 @@ pub use format::FORMAT_TAG;
 pub use init::{Init, Template};
 pub use network::{Depth2, FORWARD_BLOCK_ROWS, Layer, Network, Predictor};
 pub use seed::{GaussianRows, ROWS_PER_STREAM, Seed, gaussian_matrix};
-pub use source::{InMemory, Planted, SampleSource, fold_chunks};
+pub use source::{ChunkTree, InMemory, Planted, SampleSource, TreeNode, fold_chunk_range, fold_chunks};

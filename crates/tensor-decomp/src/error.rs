@@ -50,4 +50,51 @@ pub enum DecompError {
         /// Index of the factor.
         index: usize,
     },
+    /// A dense tensor would be too large.
+    #[error("a dense order-{order} tensor in dimension {dim} is too large; use contractions (an implicit SymTensor) instead")]
+    TooLarge {
+        /// The order.
+        order: usize,
+        /// The dimension.
+        dim: usize,
+    },
+    /// Entries of a supposedly symmetric tensor differ under index
+    /// permutation.
+    #[error("the tensor is not symmetric: entries differ under a permutation of indices")]
+    NotSymmetric,
+    /// The reference matrix has eigenvalues of both signs where the backend
+    /// needs a semidefinite one.
+    #[error(
+        "the reference matrix is indefinite on its top-{rank} eigenspace; tensor-power whitening needs a semidefinite reference (use jennrich for indefinite ones)"
+    )]
+    IndefiniteReference {
+        /// The rank requested.
+        rank: usize,
+    },
+    /// A linear-algebra routine failed.
+    #[error("a linear-algebra routine failed ({what}); check the tensor for extreme values")]
+    LinearAlgebra {
+        /// Which routine.
+        what: &'static str,
+    },
+    /// A parameter is outside its range.
+    #[error("parameter `{name}` = {value} is invalid: it must be {expected}")]
+    InvalidParam {
+        /// The parameter's name.
+        name: &'static str,
+        /// The offending value.
+        value: f64,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
+    /// The components are not identifiable from what was given.
+    #[error(
+        "the reference has numerical rank {found} < {rank}: the {rank} components are not identifiable from it; lower the rank or pass another reference"
+    )]
+    RankDeficient {
+        /// The rank requested.
+        rank: usize,
+        /// The numerical rank found.
+        found: usize,
+    },
 }

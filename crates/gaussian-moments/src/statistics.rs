@@ -1,0 +1,468 @@
+//! The statistics behind the moment estimates, each a sum over samples of
+//! `y` times a Hermite tensor, computed batch by batch as matrix products.
+//!
+//! Conventions: `S_l(x) = H_l(x) / √(l!)` is the normalised Hermite tensor
+//! (`../shared/algorithms.md` §0.2), so that for a ReLU unit with unit
+//! weight w, `E[relu(⟨w,x⟩ + b) S_l(x)] = ĉ_l(b) w^{⊗l}` with
+//! `ĉ_l = `[`relu_coefficient`](crate::hermite::relu_coefficient). For a
+//! unit vector g and z = ⟨g, x⟩, `x_⊥ = x − z g`, `P_⊥ = I − g gᵀ`
+//! (§0.4, divided by √(l!)):
+//!
+//! ```text
+//! S_l(x)[g^{l−2}, ·, ·] = h_{l−2}(z)/√(l(l−1)) (x_⊥ x_⊥ᵀ − P_⊥) + h_{l−1}(z)/√l (g x_⊥ᵀ + x_⊥ gᵀ) + h_l(z) g gᵀ
+//! S_l(x)[g^{l−1}, ·]    = h_{l−1}(z)/√l x_⊥ + h_l(z) g
+//! ```
+//!
+//! Expanding `x_⊥`, a batch sum of `y S_l(x)[g^{l−2}, ·, ·]` is
+//! `Xᵀ diag(w) X − (Σ w) P_⊥ + g rᵀ + r gᵀ + s g gᵀ` with `w = y α`,
+//! `r = Xᵀ (y (β − α z))`, `s = Σ y (α z² − 2 β z + γ)` and `(α, β, γ)` the
+//! three coefficients above: one weighted Gram matrix (lower triangle, a
+//! faer triangular product) per contraction vector and batch, plus O(d²).
+
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Col, ColRef, Mat, MatRef, Par};
+
+use crate::error::MomentError;
+use crate::estimator::{Partial, Statistic};
+use crate::hermite::{h_three, he};
+
+/// Number of entries of the packed lower triangle of a d × d matrix.
+#[must_use]
+pub fn packed_len(d: usize) -> usize {
+    d * (d + 1) / 2
+}
+
+/// Packs the lower triangle of a square matrix column by column.
+#[must_use]
+pub fn pack_lower(m: MatRef<'_, f64>) -> Vec<f64> {
+    let d = m.nrows();
+    let mut out = Vec::with_capacity(packed_len(d));
+    for j in 0..d {
+        for i in j..d {
+            out.push(m[(i, j)]);
+        }
+    }
+    out
+}
+
+/// The symmetric matrix whose packed lower triangle is `packed`.
+///
+/// # Panics
+/// If `packed.len() != packed_len(d)`.
+#[must_use]
+pub fn unpack_sym(packed: &[f64], d: usize) -> Mat<f64> {
+    assert_eq!(packed.len(), packed_len(d), "unpack_sym: length");
+    let mut m = Mat::zeros(d, d);
+    let mut k = 0;
+    for j in 0..d {
+        for i in j..d {
+            m[(i, j)] = packed[k];
+            m[(j, i)] = packed[k];
+            k += 1;
+        }
+    }
+    m
+}
+
+/// Checks contraction vectors: finite, non-zero, of dimension d; returns
+/// them normalised and their norms.
+pub(crate) fn unit_vectors(vs: &[Col<f64>], d: usize) -> Result<(Vec<Col<f64>>, Vec<f64>), MomentError> {
+    let mut units = Vec::with_capacity(vs.len());
+    let mut norms = Vec::with_capacity(vs.len());
+    for (i, v) in vs.iter().enumerate() {
+        if v.nrows() != d {
+            return Err(MomentError::Dim {
+                what: "a contraction vector",
+                expected: d,
+                got: v.nrows(),
+            });
+        }
+        let n = v.norm_l2();
+        if !(n.is_finite() && n > 0.0) {
+            return Err(MomentError::BadVector { index: i });
+        }
+        units.push(Col::from_fn(d, |k| v[k] / n));
+        norms.push(n);
+    }
+    Ok((units, norms))
+}
+
+fn bits(vs: &[Col<f64>]) -> String {
+    vs.iter()
+        .map(|v| v.iter().map(|x| format!("{:016x}", x.to_bits())).collect::<Vec<_>>().join(""))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// `y`: the label mean, `E[y] = E[y S_0(x)]`.
+#[derive(Clone, Debug)]
+pub struct LabelMean {
+    dim: usize,
+}
+
+impl LabelMean {
+    /// The label mean for inputs of dimension `dim`.
+    #[must_use]
+    pub fn new(dim: usize) -> Self {
+        Self { dim }
+    }
+}
+
+impl Statistic for LabelMean {
+    fn len(&self) -> usize {
+        1
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn fingerprint(&self) -> String {
+        format!("label-mean:d={}", self.dim)
+    }
+    fn accumulate_chunk(&self, _x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+        let mut start = 0;
+        while start < y.nrows() {
+            let m = batch_rows.min(y.nrows() - start);
+            let s: f64 = (start..start + m).map(|i| y[i]).sum();
+            partial.add_batch(&[s], m);
+            start += m;
+        }
+    }
+}
+
+/// Contractions of the order-l moment tensor to vectors:
+/// `y S_l(x)[g^{l−1}, ·]` for each unit vector g (l ≥ 1; for l = 1 this is
+/// `y x` whatever g). Output: the vectors one after the other (J · d).
+#[derive(Clone, Debug)]
+pub struct VectorContractions {
+    dim: usize,
+    order: usize,
+    gs: Vec<Col<f64>>,
+}
+
+impl VectorContractions {
+    /// Contractions of order `order` ≥ 1 with unit vectors `gs` (normalised
+    /// here).
+    ///
+    /// # Errors
+    /// [`MomentError::Order`] for order 0, [`MomentError::BadVector`] and
+    /// [`MomentError::Dim`] for bad vectors.
+    pub fn new(dim: usize, order: usize, gs: &[Col<f64>]) -> Result<Self, MomentError> {
+        if order == 0 {
+            return Err(MomentError::Order {
+                order,
+                expected: "at least 1 for a vector contraction (use LabelMean for order 0)",
+            });
+        }
+        let (gs, _) = unit_vectors(gs, dim)?;
+        Ok(Self { dim, order, gs })
+    }
+
+    /// The (unit) contraction vectors.
+    #[must_use]
+    pub fn vectors(&self) -> &[Col<f64>] {
+        &self.gs
+    }
+}
+
+impl Statistic for VectorContractions {
+    fn len(&self) -> usize {
+        self.gs.len() * self.dim
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn fingerprint(&self) -> String {
+        format!("vector-contractions:d={}:l={}:g={}", self.dim, self.order, bits(&self.gs))
+    }
+    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+        let (rows, d, l) = (x.nrows(), self.dim, self.order);
+        let jobs = self.gs.len();
+        let g_mat = Mat::from_fn(d, jobs, |i, j| self.gs[j][i]);
+        let mut z = Mat::zeros(batch_rows, jobs);
+        let mut w = Mat::zeros(batch_rows, jobs);
+        let mut xtw = Mat::zeros(d, jobs);
+        let mut out = vec![0.0; self.len()];
+        let mut start = 0;
+        while start < rows {
+            let m = batch_rows.min(rows - start);
+            let xb = x.subrows(start, m);
+            let mut zb = z.as_mut().subrows_mut(0, m);
+            matmul(zb.as_mut(), Accum::Replace, xb, g_mat.as_ref(), 1.0, Par::Seq);
+            let mut wb = w.as_mut().subrows_mut(0, m);
+            let mut scal = vec![0.0; jobs];
+            for j in 0..jobs {
+                for i in 0..m {
+                    let zi = zb[(i, j)];
+                    let (b, c) = if l == 1 {
+                        (1.0, zi)
+                    } else {
+                        let (_, b, c) = h_three(l, zi);
+                        (b, c)
+                    };
+                    let beta = b / (l as f64).sqrt();
+                    wb[(i, j)] = y[start + i] * beta;
+                    scal[j] += y[start + i] * (c - zi * beta);
+                }
+            }
+            matmul(xtw.as_mut(), Accum::Replace, xb.transpose(), wb.as_ref(), 1.0, Par::Seq);
+            for j in 0..jobs {
+                for k in 0..d {
+                    out[j * d + k] = xtw[(k, j)] + scal[j] * self.gs[j][k];
+                }
+            }
+            partial.add_batch(&out, m);
+            start += m;
+        }
+    }
+}
+
+/// Contractions of the order-l moment tensor to matrices:
+/// `y S_l(x)[g^{l−2}, ·, ·]` for each unit vector g (l ≥ 2; for l = 2 the
+/// single matrix `y (x xᵀ − I)/√2` and no vectors). Output: the packed
+/// lower triangles one after the other (J · d(d+1)/2).
+#[derive(Clone, Debug)]
+pub struct MatrixContractions {
+    dim: usize,
+    order: usize,
+    gs: Vec<Col<f64>>,
+}
+
+impl MatrixContractions {
+    /// Contractions of order `order` ≥ 2 with unit vectors `gs` (normalised
+    /// here; must be empty for order 2).
+    ///
+    /// # Errors
+    /// [`MomentError::Order`] for order < 2, [`MomentError::InvalidParam`]
+    /// for vectors at order 2 or none at higher orders,
+    /// [`MomentError::BadVector`] and [`MomentError::Dim`] for bad vectors.
+    pub fn new(dim: usize, order: usize, gs: &[Col<f64>]) -> Result<Self, MomentError> {
+        if order < 2 {
+            return Err(MomentError::Order {
+                order,
+                expected: "at least 2 for a matrix contraction",
+            });
+        }
+        if (order == 2) != gs.is_empty() {
+            return Err(MomentError::InvalidParam {
+                name: "number of contraction vectors",
+                value: gs.len() as f64,
+                expected: "0 at order 2 and at least 1 above",
+            });
+        }
+        let (gs, _) = unit_vectors(gs, dim)?;
+        Ok(Self { dim, order, gs })
+    }
+
+    /// The order-2 moment `y (x xᵀ − I)/√2`.
+    #[must_use]
+    pub fn second_order(dim: usize) -> Self {
+        Self {
+            dim,
+            order: 2,
+            gs: Vec::new(),
+        }
+    }
+
+    fn jobs(&self) -> usize {
+        self.gs.len().max(1)
+    }
+
+    /// Floating-point operations per sample (multiply–adds count two): the
+    /// weighted lower-triangular Gram product dominates.
+    #[must_use]
+    pub fn flops_per_sample(&self) -> f64 {
+        let d = self.dim as f64;
+        self.jobs() as f64 * (d * (d + 1.0) + 4.0 * d)
+    }
+}
+
+impl Statistic for MatrixContractions {
+    fn len(&self) -> usize {
+        self.jobs() * packed_len(self.dim)
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn fingerprint(&self) -> String {
+        format!("matrix-contractions:d={}:l={}:g={}", self.dim, self.order, bits(&self.gs))
+    }
+    #[allow(non_snake_case)]
+    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+        let (rows, d, l) = (x.nrows(), self.dim, self.order);
+        let jobs = self.jobs();
+        let plen = packed_len(d);
+        let lf = l as f64;
+        let (ka, kb) = (1.0 / (lf * (lf - 1.0)).sqrt(), 1.0 / lf.sqrt());
+        let g_mat = Mat::from_fn(d, self.gs.len(), |i, j| self.gs[j][i]);
+        let mut Z = Mat::zeros(batch_rows, self.gs.len());
+        let mut WX = Mat::zeros(batch_rows, d);
+        let mut C = Mat::zeros(batch_rows, jobs);
+        let mut G = Mat::zeros(d, d);
+        let mut R = Mat::zeros(d, jobs);
+        let mut out = vec![0.0; self.len()];
+        let mut start = 0;
+        while start < rows {
+            let m = batch_rows.min(rows - start);
+            let xb = x.subrows(start, m);
+            let yb = y.subrows(start, m);
+            if !self.gs.is_empty() {
+                matmul(Z.as_mut().subrows_mut(0, m), Accum::Replace, xb, g_mat.as_ref(), 1.0, Par::Seq);
+            }
+            let mut Cb = C.as_mut().subrows_mut(0, m);
+            for j in 0..jobs {
+                // Per-sample coefficients: w = y α (Gram weight), c = y (β − α z)
+                // (rank-2 term), and the scalars Σ w and s.
+                let (mut sum_w, mut s) = (0.0, 0.0);
+                let mut WXb = WX.as_mut().subrows_mut(0, m);
+                for i in 0..m {
+                    let yi = yb[i];
+                    let (w, c) = if l == 2 {
+                        (yi * std::f64::consts::FRAC_1_SQRT_2, 0.0)
+                    } else {
+                        let zi = Z[(i, j)];
+                        let (ha, hb, hc) = h_three(l, zi);
+                        let (alpha, beta) = (ha * ka, hb * kb);
+                        s += yi * (alpha * zi * zi - 2.0 * beta * zi + hc);
+                        (yi * alpha, yi * (beta - alpha * zi))
+                    };
+                    sum_w += w;
+                    Cb[(i, j)] = c;
+                    for k in 0..d {
+                        WXb[(i, k)] = w * xb[(i, k)];
+                    }
+                }
+                if l == 2 {
+                    s = -sum_w;
+                }
+                triangular::matmul(
+                    G.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Replace,
+                    xb.transpose(),
+                    BlockStructure::Rectangular,
+                    WXb.as_ref(),
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::Seq,
+                );
+                let g = (l > 2).then(|| &self.gs[j]);
+                let packed = &mut out[j * plen..(j + 1) * plen];
+                if let Some(g) = g {
+                    let mut rj = R.as_mut().col_mut(j);
+                    matmul(rj.as_mut(), Accum::Replace, xb.transpose(), Cb.as_ref().col(j), 1.0, Par::Seq);
+                    let mut k = 0;
+                    for q in 0..d {
+                        for p in q..d {
+                            let delta = if p == q { 1.0 } else { 0.0 };
+                            packed[k] = G[(p, q)] - sum_w * (delta - g[p] * g[q])
+                                + g[p] * rj[q]
+                                + rj[p] * g[q]
+                                + s * g[p] * g[q];
+                            k += 1;
+                        }
+                    }
+                } else {
+                    let mut k = 0;
+                    for q in 0..d {
+                        for p in q..d {
+                            packed[k] = G[(p, q)] + if p == q { s } else { 0.0 };
+                            k += 1;
+                        }
+                    }
+                }
+            }
+            partial.add_batch(&out, m);
+            start += m;
+        }
+    }
+}
+
+/// The whole order-l moment tensor `y S_l(x)` for small d (l ≤ 4), stored
+/// densely (d^l entries, last index fastest). Cost O(n d^l).
+#[derive(Clone, Debug)]
+pub struct DenseMoment {
+    dim: usize,
+    order: usize,
+}
+
+/// Largest dense tensor [`DenseMoment`] builds.
+pub const MAX_DENSE_ENTRIES: u128 = 1 << 24;
+
+impl DenseMoment {
+    /// The dense order-`order` moment in dimension `dim`.
+    ///
+    /// # Errors
+    /// [`MomentError::Order`] for order > 4, [`MomentError::TooLarge`] for
+    /// more than [`MAX_DENSE_ENTRIES`] entries.
+    pub fn new(dim: usize, order: usize) -> Result<Self, MomentError> {
+        if order > 4 {
+            return Err(MomentError::Order {
+                order,
+                expected: "at most 4 for a dense tensor (use contractions above)",
+            });
+        }
+        let entries = (dim as u128).pow(order as u32);
+        if entries > MAX_DENSE_ENTRIES {
+            return Err(MomentError::TooLarge {
+                order,
+                dim,
+                entries,
+                limit: MAX_DENSE_ENTRIES,
+            });
+        }
+        Ok(Self { dim, order })
+    }
+}
+
+impl Statistic for DenseMoment {
+    fn len(&self) -> usize {
+        self.dim.pow(self.order as u32)
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn fingerprint(&self) -> String {
+        format!("dense:d={}:l={}", self.dim, self.order)
+    }
+    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+        let (d, l) = (self.dim, self.order);
+        let fact: f64 = (1..=l).map(|k| k as f64).product();
+        let scale = 1.0 / fact.sqrt();
+        let mut out = vec![0.0; self.len()];
+        let mut he_tab = vec![0.0; d * (l + 1)];
+        let mut idx = vec![0usize; l];
+        let mut counts = vec![0usize; d];
+        let mut start = 0;
+        while start < x.nrows() {
+            let m = batch_rows.min(x.nrows() - start);
+            out.iter_mut().for_each(|v| *v = 0.0);
+            for i in start..start + m {
+                for j in 0..d {
+                    for k in 0..=l {
+                        he_tab[j * (l + 1) + k] = he(k, x[(i, j)]);
+                    }
+                }
+                let yi = y[i] * scale;
+                for (flat, o) in out.iter_mut().enumerate() {
+                    let mut rest = flat;
+                    for slot in idx.iter_mut().rev() {
+                        *slot = rest % d;
+                        rest /= d;
+                    }
+                    counts.iter_mut().for_each(|c| *c = 0);
+                    idx.iter().for_each(|&j| counts[j] += 1);
+                    let prod: f64 = idx
+                        .iter()
+                        .enumerate()
+                        .filter(|&(pos, &j)| idx[..pos].iter().all(|&q| q != j))
+                        .map(|(_, &j)| he_tab[j * (l + 1) + counts[j]])
+                        .product();
+                    *o += yi * prod;
+                }
+            }
+            partial.add_batch(&out, m);
+            start += m;
+        }
+    }
+}
