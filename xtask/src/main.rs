@@ -5,12 +5,14 @@
 //!
 //! ```text
 //! cargo xtask reproduce [SUITE ...] [--full] [ARGS ...]   run experiment suites (release build)
-//! cargo xtask bench [ARGS ...]                           run the criterion benches
+//! cargo xtask bench [FILTER ...]                         run the benches, write a performance report
 //! cargo xtask ci                                         run what CI runs (.ci/run)
 //! ```
 
 // xtask talks to the developer on the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -42,7 +44,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   reproduce [SUITE ...] [--full] [ARGS ...]  run experiment suites; tables under target/reproduce/,
                                              quick runs also refresh docs/results/
-  bench [ARGS ...]                           run the criterion benches (cargo bench --workspace)
+  bench [FILTER ...]                         run the criterion benches and write a report with GFLOP/s
+                                             and % of the GEMM rate (target/bench/report.md; a full run
+                                             also refreshes docs/performance.md)
   ci                                         run what CI runs (bash .ci/run)";
 
 fn main() -> ExitCode {
@@ -71,7 +75,16 @@ fn main() -> ExitCode {
             }
             run(&mut cmd)
         }
-        "bench" => run(cargo().args(["bench", "--workspace"]).args(rest)),
+        "bench" => match bench::run(&root(), rest, &mut cargo()) {
+            Ok(path) => {
+                eprintln!("xtask: report written to {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("xtask: {e}");
+                ExitCode::from(1)
+            }
+        },
         "ci" => run(Command::new("bash").arg(".ci/run")),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

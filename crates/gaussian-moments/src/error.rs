@@ -58,7 +58,9 @@ pub enum MomentError {
         reason: &'static str,
     },
     /// A dense tensor would be too large.
-    #[error("a dense order-{order} tensor in dimension {dim} has {entries} entries (limit {limit}); use contractions instead")]
+    #[error(
+        "a dense order-{order} tensor in dimension {dim} has {entries} entries (limit {limit}); use contractions instead"
+    )]
     TooLarge {
         /// The order.
         order: usize,

@@ -47,7 +47,13 @@ pub trait Statistic: Sync {
     /// Adds every batch of `batch_rows` rows of the chunk `(x, y)` to
     /// `partial` with [`Partial::add_batch`] (the last batch may be
     /// shorter).
-    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial);
+    fn accumulate_chunk(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    );
 }
 
 /// Sums over the batches of some chunks: the leaves and nodes of an
@@ -162,7 +168,7 @@ impl MomentParams {
                 expected: "at least 1",
             });
         }
-        if self.chunk_rows % self.batch_rows != 0 {
+        if !self.chunk_rows.is_multiple_of(self.batch_rows) {
             return Err(MomentError::InvalidParam {
                 name: "batch_rows",
                 value: self.batch_rows as f64,
@@ -174,17 +180,9 @@ impl MomentParams {
 }
 
 /// The validated streaming estimator (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Estimator {
     params: MomentParams,
-}
-
-impl Default for Estimator {
-    fn default() -> Self {
-        Self {
-            params: MomentParams::default(),
-        }
-    }
 }
 
 /// A mergeable, serialisable accumulation of a statistic over a contiguous
@@ -277,7 +275,12 @@ impl Estimator {
     ///
     /// # Errors
     /// As [`Estimator::accumulate_range`].
-    pub fn accumulate(&self, stat: &dyn Statistic, src: &dyn SampleSource, par: Par) -> Result<Accumulator, MomentError> {
+    pub fn accumulate(
+        &self,
+        stat: &dyn Statistic,
+        src: &dyn SampleSource,
+        par: Par,
+    ) -> Result<Accumulator, MomentError> {
         let n_chunks = src.len().div_ceil(self.params.chunk_rows);
         self.accumulate_range(stat, src, 0..n_chunks, par)
     }
@@ -286,7 +289,12 @@ impl Estimator {
     ///
     /// # Errors
     /// As [`Estimator::accumulate`] and [`Accumulator::finish`].
-    pub fn estimate(&self, stat: &dyn Statistic, src: &dyn SampleSource, par: Par) -> Result<Estimate, MomentError> {
+    pub fn estimate(
+        &self,
+        stat: &dyn Statistic,
+        src: &dyn SampleSource,
+        par: Par,
+    ) -> Result<Estimate, MomentError> {
         self.accumulate(stat, src, par)?.finish()
     }
 }
@@ -315,7 +323,9 @@ impl Accumulator {
                 reason: "the statistics differ",
             });
         }
-        if (self.chunk_rows, self.batch_rows, self.std_errors) != (next.chunk_rows, next.batch_rows, next.std_errors) {
+        if (self.chunk_rows, self.batch_rows, self.std_errors)
+            != (next.chunk_rows, next.batch_rows, next.std_errors)
+        {
             return Err(MomentError::Incompatible {
                 reason: "chunk size, batch size or the standard-error setting differ",
             });

@@ -92,7 +92,11 @@ impl Cell {
                 got: lo.len().min(hi.len()),
             });
         }
-        if lo.iter().zip(&hi).any(|(a, b)| !(a < b)) {
+        if lo
+            .iter()
+            .zip(&hi)
+            .any(|(a, b)| a.partial_cmp(b) != Some(std::cmp::Ordering::Less))
+        {
             return Err(MomentError::InvalidParam {
                 name: "cell bounds",
                 value: f64::NAN,
@@ -104,7 +108,7 @@ impl Cell {
             .flat_map(|i| (0..m).map(move |j| (i, j)))
             .map(|(i, j)| (gram[(i, j)] - if i == j { 1.0 } else { 0.0 }).abs())
             .fold(0.0, f64::max);
-        if !(dev <= 1e-10) {
+        if dev.is_nan() || dev > 1e-10 {
             return Err(MomentError::InvalidParam {
                 name: "cell basis orthonormality deviation",
                 value: dev,
@@ -135,14 +139,28 @@ impl Statistic for Filtered<'_> {
     }
     fn fingerprint(&self) -> String {
         let cell = self.cell.map_or("none".to_owned(), |c| {
-            let b: Vec<String> = c.basis.col_iter().flat_map(|col| col.iter().map(|v| format!("{:016x}", v.to_bits())).collect::<Vec<_>>()).collect();
+            let b: Vec<String> = c
+                .basis
+                .col_iter()
+                .flat_map(|col| {
+                    col.iter()
+                        .map(|v| format!("{:016x}", v.to_bits()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             let lo: Vec<String> = c.lo.iter().map(|v| format!("{:016x}", v.to_bits())).collect();
             let hi: Vec<String> = c.hi.iter().map(|v| format!("{:016x}", v.to_bits())).collect();
             format!("{}:{}:{}", b.join(""), lo.join(""), hi.join(""))
         });
         format!("filtered:d={}:{}:{cell}", self.dim, self.set.fingerprint())
     }
-    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+    fn accumulate_chunk(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    ) {
         let d = self.dim;
         let mut wx = Mat::zeros(batch_rows, d);
         let mut g = Mat::zeros(d, d);
@@ -153,15 +171,28 @@ impl Statistic for Filtered<'_> {
             let m = batch_rows.min(x.nrows() - start);
             let xb = x.subrows(start, m);
             if let (Some(c), Some(z)) = (self.cell, z.as_mut()) {
-                matmul(z.as_mut().subrows_mut(0, m), Accum::Replace, xb, c.basis.as_ref(), 1.0, Par::Seq);
+                matmul(
+                    z.as_mut().subrows_mut(0, m),
+                    Accum::Replace,
+                    xb,
+                    c.basis.as_ref(),
+                    1.0,
+                    Par::Seq,
+                );
             }
             let (mut n_cell, mut n_sel) = (0.0, 0.0);
             for i in 0..m {
                 let in_cell = match (self.cell, z.as_ref()) {
-                    (Some(c), Some(z)) => (0..c.lo.len()).all(|k| c.lo[k] <= z[(i, k)] && z[(i, k)] < c.hi[k]),
+                    (Some(c), Some(z)) => {
+                        (0..c.lo.len()).all(|k| c.lo[k] <= z[(i, k)] && z[(i, k)] < c.hi[k])
+                    }
                     _ => true,
                 };
-                let w = if in_cell && self.set.contains(y[start + i]) { 1.0 } else { 0.0 };
+                let w = if in_cell && self.set.contains(y[start + i]) {
+                    1.0
+                } else {
+                    0.0
+                };
                 n_cell += if in_cell { 1.0 } else { 0.0 };
                 n_sel += w;
                 for k in 0..d {
@@ -226,14 +257,14 @@ pub fn filtered_second_moment(
     par: Par,
 ) -> Result<FilteredMoment, MomentError> {
     let d = src.dim();
-    if let Some(c) = cell {
-        if c.basis.nrows() != d {
-            return Err(MomentError::Dim {
-                what: "the cell basis",
-                expected: d,
-                got: c.basis.nrows(),
-            });
-        }
+    if let Some(c) = cell
+        && c.basis.nrows() != d
+    {
+        return Err(MomentError::Dim {
+            what: "the cell basis",
+            expected: d,
+            got: c.basis.nrows(),
+        });
     }
     let stat = Filtered { dim: d, set, cell };
     let e = est.estimate(&stat, src, par)?;

@@ -96,7 +96,7 @@ pub fn relu_coefficient(k: usize, b: f64) -> f64 {
         0 => b * norm_cdf(b) + norm_pdf(b),
         1 => norm_cdf(b),
         _ => {
-            let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if k.is_multiple_of(2) { 1.0 } else { -1.0 };
             sign * h(k - 2, b) * norm_pdf(b) / ((k * (k - 1)) as f64).sqrt()
         }
     }
@@ -109,7 +109,7 @@ pub fn relu_coefficient_unnormalized(k: usize, b: f64) -> f64 {
     match k {
         0 | 1 => relu_coefficient(k, b),
         _ => {
-            let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if k.is_multiple_of(2) { 1.0 } else { -1.0 };
             sign * he(k - 2, b) * norm_pdf(b)
         }
     }
@@ -120,7 +120,10 @@ mod tests {
     use super::*;
 
     fn check(got: f64, expected: f64, tol: f64) {
-        assert!((got - expected).abs() <= tol * (1.0 + expected.abs()), "{got} vs {expected}");
+        assert!(
+            (got - expected).abs() <= tol * (1.0 + expected.abs()),
+            "{got} vs {expected}"
+        );
     }
 
     #[test]
@@ -177,7 +180,11 @@ mod tests {
             let dfact: f64 = (1..k.saturating_sub(2)).step_by(2).map(|j| j as f64).product();
             let fact: f64 = (1..=k).map(|j| j as f64).product();
             let sign = if (k / 2 - 1) % 2 == 0 { 1.0 } else { -1.0 };
-            check(relu_coefficient(k, 0.0), sign * dfact / (2.0 * PI * fact).sqrt(), 1e-13);
+            check(
+                relu_coefficient(k, 0.0),
+                sign * dfact / (2.0 * PI * fact).sqrt(),
+                1e-13,
+            );
         }
     }
 
@@ -186,7 +193,11 @@ mod tests {
         for k in 0..15 {
             let fact: f64 = (1..=k).map(|j| j as f64).product();
             for &b in &[-2.0, -0.5, 0.0, 0.8, 2.5] {
-                check(relu_coefficient_unnormalized(k, b), fact.sqrt() * relu_coefficient(k, b), 1e-12);
+                check(
+                    relu_coefficient_unnormalized(k, b),
+                    fact.sqrt() * relu_coefficient(k, b),
+                    1e-12,
+                );
             }
         }
     }

@@ -83,8 +83,8 @@ pub use error::MomentError;
 pub use estimator::{Accumulator, Estimate, Estimator, MomentParams, Partial, Statistic};
 pub use filtered::{Cell, FilteredMoment, LabelSet, filtered_second_moment};
 pub use moments::{
-    EmpiricalTensor, MAX_POLARIZED, MatrixEstimate, ScalarEstimate, VectorEstimate, dense_moment, first_moment,
-    label_mean, matrix_contractions, second_moment, vector_contractions,
+    EmpiricalTensor, MAX_POLARIZED, MatrixEstimate, ScalarEstimate, VectorEstimate, dense_moment,
+    first_moment, label_mean, matrix_contractions, second_moment, vector_contractions,
 };
 pub use population::PopulationMoments;
 pub use projected::Projected;

@@ -14,7 +14,9 @@ use tensor_decomp::{DenseSymTensor, SymTensor};
 
 use crate::error::MomentError;
 use crate::estimator::Estimator;
-use crate::statistics::{DenseMoment, LabelMean, MatrixContractions, VectorContractions, packed_len, unpack_sym};
+use crate::statistics::{
+    DenseMoment, LabelMean, MatrixContractions, VectorContractions, packed_len, unpack_sym,
+};
 
 /// A scalar estimate with its standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,7 +103,11 @@ pub fn vector_contractions(
 ///
 /// # Errors
 /// As [`vector_contractions`].
-pub fn first_moment(src: &dyn SampleSource, est: &Estimator, par: Par) -> Result<VectorEstimate, MomentError> {
+pub fn first_moment(
+    src: &dyn SampleSource,
+    est: &Estimator,
+    par: Par,
+) -> Result<VectorEstimate, MomentError> {
     let g = Col::from_fn(src.dim(), |k| if k == 0 { 1.0 } else { 0.0 });
     Ok(vector_contractions(src, 1, &[g], est, par)?.remove(0))
 }
@@ -137,7 +143,9 @@ pub fn matrix_contractions(
         .enumerate()
         .map(|(j, s)| {
             let mean: Vec<f64> = e.mean[j * p..(j + 1) * p].iter().map(|v| s * v).collect();
-            let se: Vec<f64> = (j * p..(j + 1) * p).map(|k| s * se_or_nan(&e.std_error, k)).collect();
+            let se: Vec<f64> = (j * p..(j + 1) * p)
+                .map(|k| s * se_or_nan(&e.std_error, k))
+                .collect();
             MatrixEstimate {
                 mean: unpack_sym(&mean, d),
                 std_error: unpack_sym(&se, d),
@@ -151,7 +159,11 @@ pub fn matrix_contractions(
 ///
 /// # Errors
 /// As [`matrix_contractions`].
-pub fn second_moment(src: &dyn SampleSource, est: &Estimator, par: Par) -> Result<MatrixEstimate, MomentError> {
+pub fn second_moment(
+    src: &dyn SampleSource,
+    est: &Estimator,
+    par: Par,
+) -> Result<MatrixEstimate, MomentError> {
     Ok(matrix_contractions(src, 2, &[], est, par)?.remove(0))
 }
 
@@ -182,6 +194,12 @@ pub fn dense_moment(
 /// polarisation identity
 /// `T(v_1, …, v_p, ·) = (1/(2^{p−1} p!)) Σ_{ε ∈ {±1}^p, ε_1 = 1} (Π ε_i) T(u_ε^{⊗p}, ·)`,
 /// `u_ε = Σ ε_i v_i`, whose 2^{p−1} terms are computed in the same pass.
+///
+/// # Panics
+/// The `SymTensor` methods panic, as the trait documents, for contraction
+/// vectors of the wrong number or length, for non-finite vectors, and for
+/// more than [`MAX_POLARIZED`] distinct ones; [`EmpiricalTensor::contract_many`]
+/// returns these as errors instead.
 pub struct EmpiricalTensor<'a> {
     src: &'a dyn SampleSource,
     order: usize,
@@ -249,12 +267,23 @@ impl<'a> EmpiricalTensor<'a> {
                 .product();
             return vec![(first, scale)];
         }
-        assert!(p <= MAX_POLARIZED, "EmpiricalTensor: at most {MAX_POLARIZED} distinct contraction vectors");
+        assert!(
+            p <= MAX_POLARIZED,
+            "EmpiricalTensor: at most {MAX_POLARIZED} distinct contraction vectors"
+        );
         let fact: f64 = (1..=p).map(|k| k as f64).product();
         let norm = 1.0 / (2f64.powi(p as i32 - 1) * fact);
         (0..1usize << (p - 1))
             .map(|mask| {
-                let signs: Vec<f64> = (0..p).map(|i| if i > 0 && mask & (1 << (i - 1)) != 0 { -1.0 } else { 1.0 }).collect();
+                let signs: Vec<f64> = (0..p)
+                    .map(|i| {
+                        if i > 0 && mask & (1 << (i - 1)) != 0 {
+                            -1.0
+                        } else {
+                            1.0
+                        }
+                    })
+                    .collect();
                 let u = Col::from_fn(d, |k| (0..p).map(|i| signs[i] * vs[i][k]).sum());
                 (u, norm * signs.iter().product::<f64>())
             })
@@ -275,14 +304,19 @@ impl SymTensor for EmpiricalTensor<'_> {
         assert_eq!(vs.len(), self.order - 2, "contract_to_matrix: number of vectors");
         let d = self.dim();
         if vs.is_empty() {
-            return second_moment(self.src, &self.est, par).expect("validated source").mean;
+            return second_moment(self.src, &self.est, par)
+                .expect("validated source")
+                .mean;
         }
         let terms = Self::polarize(vs);
-        let (us, ws): (Vec<Col<f64>>, Vec<f64>) = terms.into_iter().filter(|(u, _)| u.norm_l2() > 0.0).unzip();
+        let (us, ws): (Vec<Col<f64>>, Vec<f64>) =
+            terms.into_iter().filter(|(u, _)| u.norm_l2() > 0.0).unzip();
         if us.is_empty() {
             return Mat::zeros(d, d);
         }
-        let parts = self.contract_many(&us, par).expect("validated source and vectors");
+        let parts = self
+            .contract_many(&us, par)
+            .expect("validated source and vectors");
         let mut out = Mat::zeros(d, d);
         for (part, w) in parts.iter().zip(&ws) {
             out += faer::Scale(*w) * &part.mean;
@@ -294,11 +328,13 @@ impl SymTensor for EmpiricalTensor<'_> {
         assert_eq!(vs.len(), self.order - 1, "contract_to_vector: number of vectors");
         let d = self.dim();
         let terms = Self::polarize(vs);
-        let (us, ws): (Vec<Col<f64>>, Vec<f64>) = terms.into_iter().filter(|(u, _)| u.norm_l2() > 0.0).unzip();
+        let (us, ws): (Vec<Col<f64>>, Vec<f64>) =
+            terms.into_iter().filter(|(u, _)| u.norm_l2() > 0.0).unzip();
         if us.is_empty() {
             return Col::zeros(d);
         }
-        let parts = vector_contractions(self.src, self.order, &us, &self.est, par).expect("validated source and vectors");
+        let parts = vector_contractions(self.src, self.order, &us, &self.est, par)
+            .expect("validated source and vectors");
         let mut out = Col::zeros(d);
         for (part, w) in parts.iter().zip(&ws) {
             out += faer::Scale(*w) * &part.mean;

@@ -99,7 +99,9 @@ impl PopulationMoments {
                 expected: "at least 2 (use order0 and order1 below)",
             });
         }
-        let weights = Col::from_fn(self.scales.len(), |i| self.scales[i] * relu_coefficient(order, self.biases[i]));
+        let weights = Col::from_fn(self.scales.len(), |i| {
+            self.scales[i] * relu_coefficient(order, self.biases[i])
+        });
         CpModel::new(order, weights, self.directions.clone()).map_err(|_| MomentError::Order {
             order,
             expected: "a finite CP model (non-finite weights)",

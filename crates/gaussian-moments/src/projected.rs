@@ -40,7 +40,7 @@ impl<'a> Projected<'a> {
                 dev = dev.max((gram[(i, j)] - e).abs());
             }
         }
-        if !(dev <= 1e-10) {
+        if dev.is_nan() || dev > 1e-10 {
             return Err(MomentError::InvalidParam {
                 name: "basis orthonormality deviation",
                 value: dev,

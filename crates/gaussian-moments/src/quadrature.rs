@@ -16,7 +16,11 @@ use faer::{Mat, Side};
 
 use crate::error::MomentError;
 
-fn golub_welsch(off: impl Fn(usize) -> f64, n: usize, mass: f64) -> Result<(Vec<f64>, Vec<f64>), MomentError> {
+fn golub_welsch(
+    off: impl Fn(usize) -> f64,
+    n: usize,
+    mass: f64,
+) -> Result<(Vec<f64>, Vec<f64>), MomentError> {
     if n == 0 {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -31,7 +35,9 @@ fn golub_welsch(off: impl Fn(usize) -> f64, n: usize, mass: f64) -> Result<(Vec<
     });
     let eig = j
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| MomentError::LinearAlgebra { what: "Golub–Welsch eigendecomposition" })?;
+        .map_err(|_| MomentError::LinearAlgebra {
+            what: "Golub–Welsch eigendecomposition",
+        })?;
     let s = eig.S().column_vector();
     let u = eig.U();
     let nodes = (0..n).map(|i| s[i]).collect();
@@ -67,7 +73,13 @@ pub fn gauss_legendre(n: usize) -> Result<(Vec<f64>, Vec<f64>), MomentError> {
 ///
 /// # Errors
 /// As [`gauss_legendre`].
-pub fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64, panels: usize, n: usize) -> Result<f64, MomentError> {
+pub fn integrate(
+    f: impl Fn(f64) -> f64,
+    a: f64,
+    b: f64,
+    panels: usize,
+    n: usize,
+) -> Result<f64, MomentError> {
     let (t, w) = gauss_legendre(n)?;
     let width = (b - a) / panels as f64;
     let mut total = 0.0;
@@ -103,7 +115,10 @@ mod tests {
             for k in 0..=14 {
                 let q = integrate(|t| (t + b) * h(k, t) * norm_pdf(t), -b, 20.0, 80, 20).unwrap();
                 let c = relu_coefficient(k, b);
-                assert!((q - c).abs() < 1e-13, "b = {b}, k = {k}: quadrature {q} vs closed form {c}");
+                assert!(
+                    (q - c).abs() < 1e-13,
+                    "b = {b}, k = {k}: quadrature {q} vs closed form {c}"
+                );
             }
         }
     }
@@ -118,9 +133,16 @@ mod tests {
         let (t, w) = gauss_hermite(400).unwrap();
         for &b in &[-2.0, -1.0, 0.0, 0.5, 1.0, 2.0] {
             for k in 0..=10 {
-                let q: f64 = t.iter().zip(&w).map(|(ti, wi)| wi * (ti + b).max(0.0) * h(k, *ti)).sum();
+                let q: f64 = t
+                    .iter()
+                    .zip(&w)
+                    .map(|(ti, wi)| wi * (ti + b).max(0.0) * h(k, *ti))
+                    .sum();
                 let c = relu_coefficient(k, b);
-                assert!((q - c).abs() < 1e-3, "b = {b}, k = {k}: Gauss–Hermite {q} vs closed form {c}");
+                assert!(
+                    (q - c).abs() < 1e-3,
+                    "b = {b}, k = {k}: Gauss–Hermite {q} vs closed form {c}"
+                );
             }
         }
     }

@@ -27,6 +27,22 @@ use crate::error::MomentError;
 use crate::estimator::{Partial, Statistic};
 use crate::hermite::{h_three, he};
 
+/// Largest number of components a contraction statistic may have (each is
+/// kept, with its standard-error sums, in every node of the reduction tree).
+pub const MAX_STATISTIC_LEN: u128 = 1 << 26;
+
+fn check_len(order: usize, dim: usize, entries: u128) -> Result<(), MomentError> {
+    if entries > MAX_STATISTIC_LEN {
+        return Err(MomentError::TooLarge {
+            order,
+            dim,
+            entries,
+            limit: MAX_STATISTIC_LEN,
+        });
+    }
+    Ok(())
+}
+
 /// Number of entries of the packed lower triangle of a d × d matrix.
 #[must_use]
 pub fn packed_len(d: usize) -> usize {
@@ -90,7 +106,12 @@ pub(crate) fn unit_vectors(vs: &[Col<f64>], d: usize) -> Result<(Vec<Col<f64>>, 
 
 fn bits(vs: &[Col<f64>]) -> String {
     vs.iter()
-        .map(|v| v.iter().map(|x| format!("{:016x}", x.to_bits())).collect::<Vec<_>>().join(""))
+        .map(|v| {
+            v.iter()
+                .map(|x| format!("{:016x}", x.to_bits()))
+                .collect::<Vec<_>>()
+                .join("")
+        })
         .collect::<Vec<_>>()
         .join("|")
 }
@@ -119,7 +140,13 @@ impl Statistic for LabelMean {
     fn fingerprint(&self) -> String {
         format!("label-mean:d={}", self.dim)
     }
-    fn accumulate_chunk(&self, _x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+    fn accumulate_chunk(
+        &self,
+        _x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    ) {
         let mut start = 0;
         while start < y.nrows() {
             let m = batch_rows.min(y.nrows() - start);
@@ -146,7 +173,8 @@ impl VectorContractions {
     ///
     /// # Errors
     /// [`MomentError::Order`] for order 0, [`MomentError::BadVector`] and
-    /// [`MomentError::Dim`] for bad vectors.
+    /// [`MomentError::Dim`] for bad vectors, [`MomentError::TooLarge`] beyond
+    /// [`MAX_STATISTIC_LEN`] entries.
     pub fn new(dim: usize, order: usize, gs: &[Col<f64>]) -> Result<Self, MomentError> {
         if order == 0 {
             return Err(MomentError::Order {
@@ -154,6 +182,7 @@ impl VectorContractions {
                 expected: "at least 1 for a vector contraction (use LabelMean for order 0)",
             });
         }
+        check_len(order, dim, gs.len() as u128 * dim as u128)?;
         let (gs, _) = unit_vectors(gs, dim)?;
         Ok(Self { dim, order, gs })
     }
@@ -173,9 +202,20 @@ impl Statistic for VectorContractions {
         self.dim
     }
     fn fingerprint(&self) -> String {
-        format!("vector-contractions:d={}:l={}:g={}", self.dim, self.order, bits(&self.gs))
+        format!(
+            "vector-contractions:d={}:l={}:g={}",
+            self.dim,
+            self.order,
+            bits(&self.gs)
+        )
     }
-    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+    fn accumulate_chunk(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    ) {
         let (rows, d, l) = (x.nrows(), self.dim, self.order);
         let jobs = self.gs.len();
         let g_mat = Mat::from_fn(d, jobs, |i, j| self.gs[j][i]);
@@ -205,7 +245,14 @@ impl Statistic for VectorContractions {
                     scal[j] += y[start + i] * (c - zi * beta);
                 }
             }
-            matmul(xtw.as_mut(), Accum::Replace, xb.transpose(), wb.as_ref(), 1.0, Par::Seq);
+            matmul(
+                xtw.as_mut(),
+                Accum::Replace,
+                xb.transpose(),
+                wb.as_ref(),
+                1.0,
+                Par::Seq,
+            );
             for j in 0..jobs {
                 for k in 0..d {
                     out[j * d + k] = xtw[(k, j)] + scal[j] * self.gs[j][k];
@@ -235,7 +282,8 @@ impl MatrixContractions {
     /// # Errors
     /// [`MomentError::Order`] for order < 2, [`MomentError::InvalidParam`]
     /// for vectors at order 2 or none at higher orders,
-    /// [`MomentError::BadVector`] and [`MomentError::Dim`] for bad vectors.
+    /// [`MomentError::BadVector`] and [`MomentError::Dim`] for bad vectors,
+    /// [`MomentError::TooLarge`] beyond [`MAX_STATISTIC_LEN`] entries.
     pub fn new(dim: usize, order: usize, gs: &[Col<f64>]) -> Result<Self, MomentError> {
         if order < 2 {
             return Err(MomentError::Order {
@@ -250,6 +298,7 @@ impl MatrixContractions {
                 expected: "0 at order 2 and at least 1 above",
             });
         }
+        check_len(order, dim, gs.len().max(1) as u128 * packed_len(dim) as u128)?;
         let (gs, _) = unit_vectors(gs, dim)?;
         Ok(Self { dim, order, gs })
     }
@@ -285,11 +334,31 @@ impl Statistic for MatrixContractions {
         self.dim
     }
     fn fingerprint(&self) -> String {
-        format!("matrix-contractions:d={}:l={}:g={}", self.dim, self.order, bits(&self.gs))
+        format!(
+            "matrix-contractions:d={}:l={}:g={}",
+            self.dim,
+            self.order,
+            bits(&self.gs)
+        )
     }
     #[allow(non_snake_case)]
-    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+    fn accumulate_chunk(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    ) {
         let (rows, d, l) = (x.nrows(), self.dim, self.order);
+        // Column slices need a column-major chunk; copy once if the caller
+        // passed another layout.
+        let owned;
+        let x = if x.row_stride() == 1 {
+            x
+        } else {
+            owned = x.to_owned();
+            owned.as_ref()
+        };
         let jobs = self.jobs();
         let plen = packed_len(d);
         let lf = l as f64;
@@ -297,27 +366,32 @@ impl Statistic for MatrixContractions {
         let g_mat = Mat::from_fn(d, self.gs.len(), |i, j| self.gs[j][i]);
         let mut Z = Mat::zeros(batch_rows, self.gs.len());
         let mut WX = Mat::zeros(batch_rows, d);
-        let mut C = Mat::zeros(batch_rows, jobs);
         let mut G = Mat::zeros(d, d);
-        let mut R = Mat::zeros(d, jobs);
+        let mut w = vec![0.0; batch_rows];
+        let mut c = Col::zeros(batch_rows);
+        let mut r = Col::zeros(d);
         let mut out = vec![0.0; self.len()];
         let mut start = 0;
         while start < rows {
             let m = batch_rows.min(rows - start);
             let xb = x.subrows(start, m);
-            let yb = y.subrows(start, m);
             if !self.gs.is_empty() {
-                matmul(Z.as_mut().subrows_mut(0, m), Accum::Replace, xb, g_mat.as_ref(), 1.0, Par::Seq);
+                matmul(
+                    Z.as_mut().subrows_mut(0, m),
+                    Accum::Replace,
+                    xb,
+                    g_mat.as_ref(),
+                    1.0,
+                    Par::Seq,
+                );
             }
-            let mut Cb = C.as_mut().subrows_mut(0, m);
             for j in 0..jobs {
                 // Per-sample coefficients: w = y α (Gram weight), c = y (β − α z)
                 // (rank-2 term), and the scalars Σ w and s.
                 let (mut sum_w, mut s) = (0.0, 0.0);
-                let mut WXb = WX.as_mut().subrows_mut(0, m);
                 for i in 0..m {
-                    let yi = yb[i];
-                    let (w, c) = if l == 2 {
+                    let yi = y[start + i];
+                    let (wi, ci) = if l == 2 {
                         (yi * std::f64::consts::FRAC_1_SQRT_2, 0.0)
                     } else {
                         let zi = Z[(i, j)];
@@ -326,14 +400,29 @@ impl Statistic for MatrixContractions {
                         s += yi * (alpha * zi * zi - 2.0 * beta * zi + hc);
                         (yi * alpha, yi * (beta - alpha * zi))
                     };
-                    sum_w += w;
-                    Cb[(i, j)] = c;
-                    for k in 0..d {
-                        WXb[(i, k)] = w * xb[(i, k)];
-                    }
+                    sum_w += wi;
+                    w[i] = wi;
+                    c[i] = ci;
                 }
                 if l == 2 {
                     s = -sum_w;
+                }
+                let mut WXb = WX.as_mut().subrows_mut(0, m);
+                for k in 0..d {
+                    let src = xb
+                        .col(k)
+                        .try_as_col_major()
+                        .expect("column-major chunk")
+                        .as_slice();
+                    let dst = WXb
+                        .as_mut()
+                        .col_mut(k)
+                        .try_as_col_major_mut()
+                        .expect("owned matrix")
+                        .as_slice_mut();
+                    for ((o, xi), wi) in dst.iter_mut().zip(src).zip(&w[..m]) {
+                        *o = wi * xi;
+                    }
                 }
                 triangular::matmul(
                     G.as_mut(),
@@ -346,29 +435,33 @@ impl Statistic for MatrixContractions {
                     1.0,
                     Par::Seq,
                 );
-                let g = (l > 2).then(|| &self.gs[j]);
                 let packed = &mut out[j * plen..(j + 1) * plen];
-                if let Some(g) = g {
-                    let mut rj = R.as_mut().col_mut(j);
-                    matmul(rj.as_mut(), Accum::Replace, xb.transpose(), Cb.as_ref().col(j), 1.0, Par::Seq);
-                    let mut k = 0;
+                let mut k = 0;
+                if l > 2 {
+                    let g = &self.gs[j];
+                    matmul(
+                        r.as_mut(),
+                        Accum::Replace,
+                        xb.transpose(),
+                        c.as_ref().subrows(0, m),
+                        1.0,
+                        Par::Seq,
+                    );
                     for q in 0..d {
+                        let gcol = G.col(q).try_as_col_major().expect("owned matrix").as_slice();
+                        let (gq, rq) = (g[q], r[q]);
                         for p in q..d {
-                            let delta = if p == q { 1.0 } else { 0.0 };
-                            packed[k] = G[(p, q)] - sum_w * (delta - g[p] * g[q])
-                                + g[p] * rj[q]
-                                + rj[p] * g[q]
-                                + s * g[p] * g[q];
+                            let delta = if p == q { sum_w } else { 0.0 };
+                            packed[k] = gcol[p] - delta + g[p] * (sum_w * gq + rq + s * gq) + r[p] * gq;
                             k += 1;
                         }
                     }
                 } else {
-                    let mut k = 0;
                     for q in 0..d {
-                        for p in q..d {
-                            packed[k] = G[(p, q)] + if p == q { s } else { 0.0 };
-                            k += 1;
-                        }
+                        let gcol = G.col(q).try_as_col_major().expect("owned matrix").as_slice();
+                        packed[k..k + d - q].copy_from_slice(&gcol[q..]);
+                        packed[k] += s;
+                        k += d - q;
                     }
                 }
             }
@@ -425,7 +518,13 @@ impl Statistic for DenseMoment {
     fn fingerprint(&self) -> String {
         format!("dense:d={}:l={}", self.dim, self.order)
     }
-    fn accumulate_chunk(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>, batch_rows: usize, partial: &mut Partial) {
+    fn accumulate_chunk(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    ) {
         let (d, l) = (self.dim, self.order);
         let fact: f64 = (1..=l).map(|k| k as f64).product();
         let scale = 1.0 / fact.sqrt();

@@ -33,6 +33,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Write a model's predictions on x.npy to a .npy file.
     Predict(PredictArgs),
+    /// Estimate Hermite moment contractions from data or a teacher stream.
+    Moments(MomentsArgs),
     /// Run experiment suites and write their tables.
     Reproduce(ReproduceArgs),
 }
@@ -117,6 +119,50 @@ pub struct PredictArgs {
     /// Where to write the predictions (float64, shape (n,)).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// Arguments of `moments`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["teacher", "x"])))]
+pub struct MomentsArgs {
+    /// Stream samples of this teacher (relu-net/v1 JSON): memory stays flat in n.
+    #[arg(long, conflicts_with_all = ["x", "y"])]
+    pub teacher: Option<PathBuf>,
+    /// Samples to stream from the teacher.
+    #[arg(long, default_value_t = 100_000, requires = "teacher")]
+    pub samples: usize,
+    /// Label noise of the teacher stream.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        requires = "teacher"
+    )]
+    pub noise: f64,
+    /// Seed of the teacher stream.
+    #[arg(long, default_value_t = 0, requires = "teacher")]
+    pub seed: u64,
+    /// Inputs (n × d .npy).
+    #[arg(long, requires = "y")]
+    pub x: Option<PathBuf>,
+    /// Labels (n or n × 1 .npy).
+    #[arg(long, requires = "x")]
+    pub y: Option<PathBuf>,
+    /// Order l ≥ 2 of the moment tensor E[y S_l(x)].
+    #[arg(long, default_value_t = 2)]
+    pub order: usize,
+    /// Random unit contraction vectors (for order ≥ 3), all in one pass.
+    #[arg(long, default_value_t = 1)]
+    pub vectors: usize,
+    /// Seed of the contraction vectors.
+    #[arg(long, default_value_t = 0)]
+    pub vector_seed: u64,
+    /// Write the contractions (means and standard errors) as JSON here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `reproduce`.
@@ -222,6 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(a) => commands::generate(&a, par),
         Command::Eval(a) => commands::eval(&a, par),
         Command::Predict(a) => commands::predict(&a, par),
+        Command::Moments(a) => commands::moments(&a, par),
         Command::Reproduce(a) => commands::reproduce(&a, par, threads),
     }
 }

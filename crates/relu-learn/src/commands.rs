@@ -10,7 +10,7 @@ use relu_net::metrics::{Comparison, compare_on_samples, exact_relative_l2_bias_f
 use relu_net::{FAMILY_NAMES, Family, FamilyOptions, InMemory, Planted, SampleSource, Seed};
 use serde_json::json;
 
-use crate::cli::{EvalArgs, GenerateArgs, PredictArgs, ReproduceArgs};
+use crate::cli::{EvalArgs, GenerateArgs, MomentsArgs, PredictArgs, ReproduceArgs};
 use crate::model_io::{read_model, write_model};
 use crate::npy::{read_matrix, read_vector, write_matrix_streaming, write_vector};
 use crate::output::fmt_sig;
@@ -339,5 +339,120 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
         start_all.elapsed().as_secs_f64(),
         a.out.display()
     )?;
+    Ok(())
+}
+
+/// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
+#[must_use]
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Largest order `moments` accepts (the variance of order-l estimates grows
+/// like l!, and so does the sample size they need).
+const MAX_ORDER: usize = 40;
+
+/// `relu-learn moments`.
+///
+/// # Errors
+/// Unreadable or invalid files, invalid order or vector count.
+pub fn moments(a: &MomentsArgs, par: Par) -> Result<()> {
+    use gaussian_moments::{Estimator, matrix_contractions};
+    if !(2..=MAX_ORDER).contains(&a.order) {
+        bail!("--order must be between 2 and {MAX_ORDER}, got {}", a.order);
+    }
+    if a.order > 2 && a.vectors == 0 {
+        bail!("--vectors must be at least 1 for order {}", a.order);
+    }
+    let start = Instant::now();
+    let data: Box<dyn SampleSource> = if let Some(tp) = &a.teacher {
+        Box::new(Planted::new(read_model(tp)?, a.samples, a.noise, Seed(a.seed))?)
+    } else {
+        let (xp, yp) = (
+            a.x.as_ref().context("--x is required")?,
+            a.y.as_ref().context("--y is required")?,
+        );
+        let x = read_matrix(xp)?;
+        let y = read_vector(yp)?;
+        if x.nrows() != y.nrows() {
+            bail!(
+                "{} has {} rows but {} has {} entries",
+                xp.display(),
+                x.nrows(),
+                yp.display(),
+                y.nrows()
+            );
+        }
+        Box::new(InMemory::new(x, y)?)
+    };
+    let d = data.dim();
+    let entries = a.vectors.max(1) as u128 * (d as u128 * (d as u128 + 1) / 2);
+    if entries > gaussian_moments::statistics::MAX_STATISTIC_LEN {
+        bail!(
+            "{} contraction(s) of {d} × {d} matrices are too large ({entries} entries, limit {}): use fewer --vectors or fewer input dimensions",
+            a.vectors,
+            gaussian_moments::statistics::MAX_STATISTIC_LEN
+        );
+    }
+    let gs: Vec<Col<f64>> = if a.order == 2 {
+        Vec::new()
+    } else {
+        let g = relu_net::gaussian_matrix(a.vectors, d, Seed(a.vector_seed).derive("contraction-vectors"));
+        (0..a.vectors)
+            .map(|j| {
+                let n = (0..d).map(|k| g[(j, k)].powi(2)).sum::<f64>().sqrt();
+                Col::from_fn(d, |k| g[(j, k)] / n)
+            })
+            .collect()
+    };
+    let bar = Progress::new(1, "moments");
+    let est = matrix_contractions(data.as_ref(), a.order, &gs, &Estimator::default(), par)?;
+    bar.finish();
+    let secs = start.elapsed().as_secs_f64();
+    let rss = peak_rss_bytes();
+    if let Some(out) = &a.out {
+        let rows = |m: &Mat<f64>| {
+            (0..d)
+                .map(|i| (0..d).map(|j| m[(i, j)]).collect::<Vec<f64>>())
+                .collect::<Vec<_>>()
+        };
+        let doc = json!({
+            "order": a.order,
+            "normalisation": "E[y S_l(x)], S_l = H_l / sqrt(l!)",
+            "n_samples": data.len(),
+            "dim": d,
+            "vectors": gs.iter().map(|g| (0..d).map(|k| g[k]).collect::<Vec<f64>>()).collect::<Vec<_>>(),
+            "contractions": est.iter().map(|e| json!({"mean": rows(&e.mean), "std_error": rows(&e.std_error)})).collect::<Vec<_>>(),
+        });
+        std::fs::write(out, serde_json::to_string(&doc)?)
+            .with_context(|| format!("{}: cannot write", out.display()))?;
+    }
+    let flops = 2.0 * (data.len() * d * d * est.len()) as f64;
+    let mut stdout = std::io::stdout().lock();
+    if a.json {
+        writeln!(
+            stdout,
+            "{}",
+            json!({"order": a.order, "n_samples": data.len(), "dim": d, "vectors": est.len(), "wall_seconds": secs,
+                   "effective_gflops": flops / secs / 1e9, "peak_rss_bytes": rss})
+        )?;
+    } else {
+        writeln!(
+            stdout,
+            "order {}, {} samples, d = {d}, {} contraction(s): {:.2} s ({:.1} effective GFLOP/s), peak RSS {}",
+            a.order,
+            data.len(),
+            est.len(),
+            secs,
+            flops / secs / 1e9,
+            rss.map_or("unknown".to_owned(), |b| format!(
+                "{:.1} MiB",
+                b as f64 / 1048576.0
+            ))
+        )?;
+    }
     Ok(())
 }

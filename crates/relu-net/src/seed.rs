@@ -123,22 +123,29 @@ impl GaussianRows {
     /// If `x.ncols() != self.dim()` (a programming error).
     pub fn fill(&self, start: usize, mut x: MatMut<'_, f64>) {
         assert_eq!(x.ncols(), self.dim, "GaussianRows::fill: column count");
+        let d = self.dim;
         let n = x.nrows();
         let end = start + n;
+        // Rows are drawn in order into a small row-major buffer and copied
+        // out column by column: writing rows straight into a column-major
+        // matrix would touch one cache line per entry.
+        let mut buf = vec![0.0; ROWS_PER_STREAM * d];
         let mut row = start;
         while row < end {
             let block = row / ROWS_PER_STREAM;
             let block_start = block * ROWS_PER_STREAM;
             let block_end = (block_start + ROWS_PER_STREAM).min(end);
             let mut rng = self.seed.stream_rng(block as u64);
-            for _ in block_start..row {
-                for _ in 0..self.dim {
-                    let _: f64 = StandardNormal.sample(&mut rng);
-                }
+            for _ in 0..(row - block_start) * d {
+                let _: f64 = StandardNormal.sample(&mut rng);
             }
-            for r in row..block_end {
-                for j in 0..self.dim {
-                    x[(r - start, j)] = StandardNormal.sample(&mut rng);
+            let rows = block_end - row;
+            for v in buf[..rows * d].iter_mut() {
+                *v = StandardNormal.sample(&mut rng);
+            }
+            for j in 0..d {
+                for r in 0..rows {
+                    x[(row - start + r, j)] = buf[r * d + j];
                 }
             }
             row = block_end;

@@ -300,10 +300,8 @@ impl<A> ChunkTree<A> {
     /// # Errors
     /// [`NetError::ShardsNotContiguous`] otherwise.
     pub fn push(&mut self, chunk: u64, value: A, mut merge: impl FnMut(&mut A, A)) -> Result<(), NetError> {
-        if let Some((_, end)) = self.range() {
-            if end != chunk {
-                return Err(NetError::ShardsNotContiguous { end, start: chunk });
-            }
+        if let Some((_, end)) = self.range().filter(|&(_, end)| end != chunk) {
+            return Err(NetError::ShardsNotContiguous { end, start: chunk });
         }
         self.nodes.push(TreeNode {
             level: 0,
@@ -337,10 +335,8 @@ impl<A> ChunkTree<A> {
     /// # Errors
     /// [`NetError::ShardNotFromZero`] if the tree does not start at chunk 0.
     pub fn finish(self, mut merge: impl FnMut(&mut A, A)) -> Result<Option<A>, NetError> {
-        if let Some((start, _)) = self.range() {
-            if start != 0 {
-                return Err(NetError::ShardNotFromZero { start });
-            }
+        if let Some((start, _)) = self.range().filter(|&(start, _)| start != 0) {
+            return Err(NetError::ShardNotFromZero { start });
         }
         let mut nodes = self.nodes;
         let Some(last) = nodes.pop() else {
@@ -383,7 +379,10 @@ where
     assert!(chunk_rows > 0, "fold_chunk_range: chunk_rows must be positive");
     let n = src.len();
     let d = src.dim();
-    assert!(chunks.end <= n.div_ceil(chunk_rows), "fold_chunk_range: chunks out of range");
+    assert!(
+        chunks.end <= n.div_ceil(chunk_rows),
+        "fold_chunk_range: chunks out of range"
+    );
     let mut tree = ChunkTree::new();
     let one_chunk = |buf: &mut (Mat<f64>, Col<f64>), c: usize| {
         let start = c * chunk_rows;
@@ -415,7 +414,10 @@ where
             let mut first = chunks.start;
             while first < chunks.end {
                 let last = (first + wave).min(chunks.end);
-                let parts: Vec<A> = (first..last).into_par_iter().map_init(new_buf, one_chunk).collect();
+                let parts: Vec<A> = (first..last)
+                    .into_par_iter()
+                    .map_init(new_buf, one_chunk)
+                    .collect();
                 for (c, part) in (first..last).zip(parts) {
                     push(c, part);
                 }
@@ -516,7 +518,8 @@ mod tests {
     fn brackets(chunks: std::ops::Range<u64>) -> ChunkTree<String> {
         let mut t = ChunkTree::new();
         for c in chunks {
-            t.push(c, c.to_string(), |l: &mut String, r| *l = format!("({l}+{r})")).unwrap();
+            t.push(c, c.to_string(), |l: &mut String, r| *l = format!("({l}+{r})"))
+                .unwrap();
         }
         t
     }
@@ -525,18 +528,31 @@ mod tests {
     fn chunk_tree_brackets_canonically_and_merges_shards_exactly() {
         let cat = |l: &mut String, r: String| *l = format!("({l}+{r})");
         assert_eq!(brackets(0..5).finish(cat).unwrap().unwrap(), "(((0+1)+(2+3))+4)");
-        assert_eq!(brackets(0..7).finish(cat).unwrap().unwrap(), "(((0+1)+(2+3))+((4+5)+6))");
+        assert_eq!(
+            brackets(0..7).finish(cat).unwrap().unwrap(),
+            "(((0+1)+(2+3))+((4+5)+6))"
+        );
         for n in 1..20u64 {
             let whole = brackets(0..n).finish(cat).unwrap();
             for a in 0..=n {
                 for b in a..=n {
-                    let t = brackets(0..a).merge(brackets(a..b), cat).unwrap().merge(brackets(b..n), cat).unwrap();
+                    let t = brackets(0..a)
+                        .merge(brackets(a..b), cat)
+                        .unwrap()
+                        .merge(brackets(b..n), cat)
+                        .unwrap();
                     assert_eq!(t.finish(cat).unwrap(), whole, "n = {n}, shards at {a}, {b}");
                 }
             }
         }
-        assert!(matches!(brackets(0..3).merge(brackets(4..6), cat), Err(NetError::ShardsNotContiguous { end: 3, start: 4 })));
-        assert!(matches!(brackets(2..6).finish(cat), Err(NetError::ShardNotFromZero { start: 2 })));
+        assert!(matches!(
+            brackets(0..3).merge(brackets(4..6), cat),
+            Err(NetError::ShardsNotContiguous { end: 3, start: 4 })
+        ));
+        assert!(matches!(
+            brackets(2..6).finish(cat),
+            Err(NetError::ShardNotFromZero { start: 2 })
+        ));
         let mut t = brackets(0..2);
         assert!(t.push(5, "5".into(), cat).is_err());
     }

@@ -89,7 +89,11 @@ pub(crate) fn check_problem(
     if t.order() < min_order {
         return Err(DecompError::UnsupportedOrder {
             order: t.order(),
-            supported: if min_order == 3 { "order 3 or more" } else { "order 2 or more" },
+            supported: if min_order == 3 {
+                "order 3 or more"
+            } else {
+                "order 2 or more"
+            },
         });
     }
     if let Some(r) = hints.reference {
@@ -101,7 +105,9 @@ pub(crate) fn check_problem(
             });
         }
         if (0..r.ncols()).any(|j| (0..r.nrows()).any(|i| !r[(i, j)].is_finite())) {
-            return Err(DecompError::NonFinite { what: "the reference matrix" });
+            return Err(DecompError::NonFinite {
+                what: "the reference matrix",
+            });
         }
     }
     Ok(())

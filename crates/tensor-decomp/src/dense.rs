@@ -61,7 +61,9 @@ impl DenseSymTensor {
             });
         }
         if data.iter().any(|v| !v.is_finite()) {
-            return Err(DecompError::NonFinite { what: "a dense tensor" });
+            return Err(DecompError::NonFinite {
+                what: "a dense tensor",
+            });
         }
         let scale = data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let mut idx = vec![0; order];
@@ -145,7 +147,10 @@ impl SymTensor for DenseSymTensor {
     }
 
     fn contract_to_matrix(&self, vs: &[ColRef<'_, f64>], _par: Par) -> Mat<f64> {
-        assert!(self.order >= 2 && vs.len() == self.order - 2, "contract_to_matrix: number of vectors");
+        assert!(
+            self.order >= 2 && vs.len() == self.order - 2,
+            "contract_to_matrix: number of vectors"
+        );
         let d = self.dim;
         let w = self.leading_weights(vs);
         let mut out = Mat::zeros(d, d);
@@ -161,10 +166,18 @@ impl SymTensor for DenseSymTensor {
     }
 
     fn contract_to_vector(&self, vs: &[ColRef<'_, f64>], _par: Par) -> Col<f64> {
-        assert!(vs.len() == self.order - 1, "contract_to_vector: number of vectors");
+        assert!(
+            vs.len() == self.order - 1,
+            "contract_to_vector: number of vectors"
+        );
         let d = self.dim;
         let w = self.leading_weights(vs);
-        Col::from_fn(d, |a| w.iter().enumerate().map(|(lead, wl)| wl * self.data[lead * d + a]).sum())
+        Col::from_fn(d, |a| {
+            w.iter()
+                .enumerate()
+                .map(|(lead, wl)| wl * self.data[lead * d + a])
+                .sum()
+        })
     }
 }
 
@@ -190,10 +203,22 @@ mod tests {
 
     #[test]
     fn construction_checks_shape_symmetry_and_values() {
-        assert!(matches!(DenseSymTensor::new(2, 2, vec![1.0, 2.0, 2.0]), Err(DecompError::Shape { .. })));
-        assert!(matches!(DenseSymTensor::new(2, 2, vec![1.0, 2.0, 3.0, 4.0]), Err(DecompError::NotSymmetric)));
-        assert!(matches!(DenseSymTensor::new(2, 2, vec![1.0, f64::NAN, f64::NAN, 4.0]), Err(DecompError::NonFinite { .. })));
-        assert!(matches!(DenseSymTensor::new(8, 100, vec![]), Err(DecompError::TooLarge { .. })));
+        assert!(matches!(
+            DenseSymTensor::new(2, 2, vec![1.0, 2.0, 2.0]),
+            Err(DecompError::Shape { .. })
+        ));
+        assert!(matches!(
+            DenseSymTensor::new(2, 2, vec![1.0, 2.0, 3.0, 4.0]),
+            Err(DecompError::NotSymmetric)
+        ));
+        assert!(matches!(
+            DenseSymTensor::new(2, 2, vec![1.0, f64::NAN, f64::NAN, 4.0]),
+            Err(DecompError::NonFinite { .. })
+        ));
+        assert!(matches!(
+            DenseSymTensor::new(8, 100, vec![]),
+            Err(DecompError::TooLarge { .. })
+        ));
         assert!(DenseSymTensor::new(2, 2, vec![1.0, 2.0, 2.0, 4.0]).is_ok());
     }
 }

@@ -51,7 +51,9 @@ pub enum DecompError {
         index: usize,
     },
     /// A dense tensor would be too large.
-    #[error("a dense order-{order} tensor in dimension {dim} is too large; use contractions (an implicit SymTensor) instead")]
+    #[error(
+        "a dense order-{order} tensor in dimension {dim} is too large; use contractions (an implicit SymTensor) instead"
+    )]
     TooLarge {
         /// The order.
         order: usize,

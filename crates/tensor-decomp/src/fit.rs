@@ -52,7 +52,12 @@ pub fn contract_vector(t: &dyn SymTensor, g: ColRef<'_, f64>, par: Par) -> Col<f
 /// # Errors
 /// [`DecompError::LinearAlgebra`] if the normal equations are singular
 /// (collinear factors, or probes orthogonal to a factor).
-pub fn fit_weights(t: &dyn SymTensor, u: MatRef<'_, f64>, probes: &[Col<f64>], par: Par) -> Result<Col<f64>, DecompError> {
+pub fn fit_weights(
+    t: &dyn SymTensor,
+    u: MatRef<'_, f64>,
+    probes: &[Col<f64>],
+    par: Par,
+) -> Result<Col<f64>, DecompError> {
     let (d, r, l) = (u.nrows(), u.ncols(), t.order());
     let gram = u.transpose() * u;
     let mut a = Mat::<f64>::zeros(r, r);
@@ -60,9 +65,19 @@ pub fn fit_weights(t: &dyn SymTensor, u: MatRef<'_, f64>, probes: &[Col<f64>], p
     let no_probe = [Col::zeros(d)];
     let probes = if l == 2 { &no_probe[..] } else { probes };
     for g in probes {
-        let m = if l == 2 { t.contract_to_matrix(&[], par) } else { contract_matrix(t, g.as_ref(), par) };
+        let m = if l == 2 {
+            t.contract_to_matrix(&[], par)
+        } else {
+            contract_matrix(t, g.as_ref(), par)
+        };
         let c: Vec<f64> = (0..r)
-            .map(|i| if l == 2 { 1.0 } else { (0..d).map(|k| u[(k, i)] * g[k]).sum::<f64>().powi(l as i32 - 2) })
+            .map(|i| {
+                if l == 2 {
+                    1.0
+                } else {
+                    (0..d).map(|k| u[(k, i)] * g[k]).sum::<f64>().powi(l as i32 - 2)
+                }
+            })
             .collect();
         let mu = &m * u;
         for i in 0..r {
@@ -84,7 +99,9 @@ pub fn top_eigen(m: MatRef<'_, f64>, r: usize) -> Result<(Mat<f64>, Vec<f64>), D
     let sym = Mat::from_fn(m.nrows(), m.ncols(), |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
     let eig = sym
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| DecompError::LinearAlgebra { what: "symmetric eigendecomposition of the reference" })?;
+        .map_err(|_| DecompError::LinearAlgebra {
+            what: "symmetric eigendecomposition of the reference",
+        })?;
     let s = eig.S().column_vector();
     let mut order: Vec<usize> = (0..s.nrows()).collect();
     order.sort_by(|&a, &b| s[b].abs().total_cmp(&s[a].abs()).then(a.cmp(&b)));
@@ -98,7 +115,9 @@ pub fn top_eigen(m: MatRef<'_, f64>, r: usize) -> Result<(Mat<f64>, Vec<f64>), D
 pub(crate) fn solve_spd(a: MatRef<'_, f64>, b: ColRef<'_, f64>) -> Result<Col<f64>, DecompError> {
     let eig = a
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| DecompError::LinearAlgebra { what: "eigendecomposition of the normal equations" })?;
+        .map_err(|_| DecompError::LinearAlgebra {
+            what: "eigendecomposition of the normal equations",
+        })?;
     let s = eig.S().column_vector();
     let v = eig.U();
     let n = s.nrows();
@@ -123,7 +142,10 @@ pub fn contraction_residual(t: &dyn SymTensor, model: &dyn SymTensor, probes: &[
         let (a, m) = if single {
             (t.contract_to_matrix(&[], par), model.contract_to_matrix(&[], par))
         } else {
-            (contract_matrix(t, g.as_ref(), par), contract_matrix(model, g.as_ref(), par))
+            (
+                contract_matrix(t, g.as_ref(), par),
+                contract_matrix(model, g.as_ref(), par),
+            )
         };
         num += (&a - &m).squared_norm_l2();
         den += a.squared_norm_l2();
@@ -131,5 +153,11 @@ pub fn contraction_residual(t: &dyn SymTensor, model: &dyn SymTensor, probes: &[
             break;
         }
     }
-    if den > 0.0 { (num / den).sqrt() } else if num > 0.0 { f64::INFINITY } else { 0.0 }
+    if den > 0.0 {
+        (num / den).sqrt()
+    } else if num > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    }
 }

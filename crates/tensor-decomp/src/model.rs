@@ -146,7 +146,10 @@ impl CpModel {
             .map(|i| {
                 let mut u: Vec<f64> = (0..d).map(|k| self.factors[(k, i)]).collect();
                 let mut w = self.weights[i];
-                let big = u.iter().copied().fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+                let big = u
+                    .iter()
+                    .copied()
+                    .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
                 if big < 0.0 {
                     u.iter_mut().for_each(|v| *v = -*v);
                     if odd {
@@ -157,9 +160,13 @@ impl CpModel {
             })
             .collect();
         comps.sort_by(|a, b| {
-            b.0.abs()
-                .total_cmp(&a.0.abs())
-                .then_with(|| a.1.iter().zip(&b.1).map(|(p, q)| p.total_cmp(q)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal))
+            b.0.abs().total_cmp(&a.0.abs()).then_with(|| {
+                a.1.iter()
+                    .zip(&b.1)
+                    .map(|(p, q)| p.total_cmp(q))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
         });
         CpModel {
             order: self.order,
@@ -184,12 +191,20 @@ impl CpModel {
         }
         let cos = self.factors.transpose() * &other.factors;
         let flip = self.rank() > other.rank();
-        let (nr, nc) = if flip { (other.rank(), self.rank()) } else { (self.rank(), other.rank()) };
+        let (nr, nc) = if flip {
+            (other.rank(), self.rank())
+        } else {
+            (self.rank(), other.rank())
+        };
         let weights = Matrix::from_fn(nr, nc, |(a, b)| {
             let c = if flip { cos[(b, a)] } else { cos[(a, b)] };
             ((1.0 - c.abs()) * 1e12).round() as i64
         });
-        let assignment = if nr == 0 { Vec::new() } else { kuhn_munkres_min(&weights).1 };
+        let assignment = if nr == 0 {
+            Vec::new()
+        } else {
+            kuhn_munkres_min(&weights).1
+        };
         let mut pairs: Vec<(usize, usize)> = assignment
             .iter()
             .enumerate()
@@ -200,7 +215,11 @@ impl CpModel {
         let weight_error = pairs
             .iter()
             .map(|&(i, j)| {
-                let s = if self.order % 2 == 1 && cos[(i, j)] < 0.0 { -1.0 } else { 1.0 };
+                let s = if self.order % 2 == 1 && cos[(i, j)] < 0.0 {
+                    -1.0
+                } else {
+                    1.0
+                };
                 (self.weights[i] - s * other.weights[j]).abs()
             })
             .collect();
@@ -267,9 +286,14 @@ mod tests {
         assert_eq!(c.weights(), col![3.0, -1.0].as_ref());
         assert_eq!(c.factors(), mat![[0.0, -0.6], [1.0, 0.8]].as_ref());
         let g = col![0.2, 0.7];
-        let (a, b) = (m.contract_to_vector(&[g.as_ref(), g.as_ref()], Par::Seq), c.contract_to_vector(&[g.as_ref(), g.as_ref()], Par::Seq));
+        let (a, b) = (
+            m.contract_to_vector(&[g.as_ref(), g.as_ref()], Par::Seq),
+            c.contract_to_vector(&[g.as_ref(), g.as_ref()], Par::Seq),
+        );
         assert!((&a - &b).norm_max() < 1e-15, "canonicalisation keeps the tensor");
-        let even = CpModel::new(4, col![-2.0], mat![[-1.0], [0.0]]).unwrap().canonicalize();
+        let even = CpModel::new(4, col![-2.0], mat![[-1.0], [0.0]])
+            .unwrap()
+            .canonicalize();
         assert_eq!((even.weights()[0], even.factors()[(0, 0)]), (-2.0, 1.0));
     }
 
@@ -283,7 +307,10 @@ mod tests {
         assert_eq!(m.weight_error, vec![0.5, 0.0]);
         let c = CpModel::new(3, col![1.0], mat![[1.0], [0.0]]).unwrap();
         assert_eq!(a.match_factors(&c).unwrap().pairs, vec![(0, 0)]);
-        assert!(a.match_factors(&CpModel::new(4, col![1.0], mat![[1.0], [0.0]]).unwrap()).is_err());
+        assert!(
+            a.match_factors(&CpModel::new(4, col![1.0], mat![[1.0], [0.0]]).unwrap())
+                .is_err()
+        );
     }
 
     #[test]

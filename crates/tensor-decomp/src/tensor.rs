@@ -94,7 +94,10 @@ impl<'a> Deflated<'a> {
 
     fn coefficient(&self, j: usize, vs: &[ColRef<'_, f64>]) -> f64 {
         let (lambda, theta) = &self.found[j];
-        lambda * vs.iter().map(|v| (0..v.nrows()).map(|k| v[k] * theta[k]).sum::<f64>()).product::<f64>()
+        lambda
+            * vs.iter()
+                .map(|v| (0..v.nrows()).map(|k| v[k] * theta[k]).sum::<f64>())
+                .product::<f64>()
     }
 }
 

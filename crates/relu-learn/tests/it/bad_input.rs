@@ -343,3 +343,45 @@ fn reproduce_rejects_unknown_suites() {
     );
     fails(&["frobnicate"], &["unrecognized subcommand"]);
 }
+
+#[test]
+fn moments_rejects_bad_orders_and_vector_counts() {
+    let dir = scratch("bad-moments");
+    let t = dir.join("t.json");
+    std::fs::write(
+        &t,
+        r#"{"format": "relu-net/v1", "input_dim": 2, "layers": [{"weight": [[1.0, 2.0]], "bias": [0.0]}]}"#,
+    )
+    .unwrap();
+    let t = t.to_str().unwrap();
+    fails(
+        &["moments", "--teacher", t, "--order", "1"],
+        &["--order must be between 2 and 40"],
+    );
+    fails(
+        &["moments", "--teacher", t, "--order", "99"],
+        &["--order must be between 2 and 40"],
+    );
+    fails(
+        &["moments", "--teacher", t, "--order", "3", "--vectors", "0"],
+        &["--vectors must be at least 1"],
+    );
+    fails(
+        &["moments", "--teacher", t, "--samples", "0"],
+        &["at least 1 samples"],
+    );
+    fails(&["moments", "--teacher", t, "--noise", "-2"], &["noise"]);
+    fails(
+        &[
+            "moments",
+            "--teacher",
+            t,
+            "--order",
+            "3",
+            "--vectors",
+            "100000000",
+        ],
+        &["too large", "contractions instead"],
+    );
+    fails(&["moments", "--order", "2"], &["required"]);
+}

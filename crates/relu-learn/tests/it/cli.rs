@@ -271,3 +271,66 @@ fn every_family_can_be_generated() {
         assert!(dir.join("teacher.json").exists() && dir.join("y.npy").exists());
     }
 }
+
+#[test]
+fn moments_estimates_contractions_from_files_and_streams() {
+    let dir = scratch("moments");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "4",
+        "--hidden",
+        "2",
+        "--samples",
+        "5000",
+        "--seed",
+        "8",
+        "--out",
+        d,
+    ]);
+    let (x, y, t, out) = (
+        dir.join("x.npy"),
+        dir.join("y.npy"),
+        dir.join("teacher.json"),
+        dir.join("m.json"),
+    );
+    let text = ok(&[
+        "moments",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--order",
+        "3",
+        "--vectors",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        text.contains("order 3, 5000 samples, d = 4, 2 contraction(s)"),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["contractions"].as_array().unwrap().len(), 2);
+    assert_eq!(v["contractions"][0]["mean"].as_array().unwrap().len(), 4);
+    // The same samples streamed from the teacher give the same numbers.
+    let summary = ok(&[
+        "moments",
+        "--teacher",
+        t.to_str().unwrap(),
+        "--samples",
+        "3000",
+        "--order",
+        "2",
+        "--json",
+    ]);
+    let s: Value = serde_json::from_str(summary.trim()).unwrap();
+    assert_eq!(
+        (s["n_samples"].as_u64(), s["dim"].as_u64()),
+        (Some(3000), Some(4))
+    );
+}

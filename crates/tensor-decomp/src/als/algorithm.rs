@@ -11,17 +11,9 @@ use crate::model::CpModel;
 use crate::tensor::SymTensor;
 
 /// ALS with validated parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Als {
     pub(super) params: AlsParams,
-}
-
-impl Default for Als {
-    fn default() -> Self {
-        Self {
-            params: AlsParams::default(),
-        }
-    }
 }
 
 /// The outcome of one ALS run.
@@ -50,7 +42,8 @@ impl Als {
             for m in 0..l {
                 let mut q = Mat::zeros(d, r);
                 for i in 0..r {
-                    let vs: Vec<ColRef<'_, f64>> = (0..l).filter(|&k| k != m).map(|k| modes[k].col(i)).collect();
+                    let vs: Vec<ColRef<'_, f64>> =
+                        (0..l).filter(|&k| k != m).map(|k| modes[k].col(i)).collect();
                     let v = t.contract_to_vector(&vs, par);
                     for k in 0..d {
                         q[(k, i)] = v[k];
@@ -63,17 +56,25 @@ impl Als {
                         g = Mat::from_fn(r, r, |i, j| g[(i, j)] * gram[(i, j)]);
                     }
                 }
-                let sv = g
-                    .singular_values()
-                    .map_err(|_| DecompError::LinearAlgebra { what: "singular values of the ALS Gram matrix" })?;
-                sigma_min = sv.iter().copied().fold(f64::INFINITY, f64::min);
+                if it + 1 == self.params.max_iters || m == 0 {
+                    // Reported only: the conditioning of the last sweep.
+                    let sv = g.singular_values().map_err(|_| DecompError::LinearAlgebra {
+                        what: "singular values of the ALS Gram matrix",
+                    })?;
+                    sigma_min = sv.iter().copied().fold(f64::INFINITY, f64::min);
+                }
                 // A_m G = Q with G symmetric: A_mᵀ = G⁻¹ Qᵀ.
                 let at = g.partial_piv_lu().solve(q.transpose().to_owned());
                 let mut next = Mat::zeros(d, r);
                 for i in 0..r {
                     let n = at.row(i).norm_l2();
                     if !(n > 0.0 && n.is_finite()) {
-                        return Ok(Run { factors: modes.swap_remove(0), converged: false, iters: it + 1, sigma_min });
+                        return Ok(Run {
+                            factors: modes.swap_remove(0),
+                            converged: false,
+                            iters: it + 1,
+                            sigma_min,
+                        });
                     }
                     for k in 0..d {
                         next[(k, i)] = at[(i, k)] / n;
@@ -107,7 +108,12 @@ impl Als {
                 u[(k, i)] /= n;
             }
         }
-        Ok(Run { factors: u, converged, iters, sigma_min })
+        Ok(Run {
+            factors: u,
+            converged,
+            iters,
+            sigma_min,
+        })
     }
 }
 
@@ -141,7 +147,10 @@ impl Decomposer for Als {
             let init = if restart == 0 {
                 match hints.reference {
                     Some(b) => eigen_start(b, rank)?,
-                    None => eigen_start(contract_matrix(t, random_unit(&mut starts, d).as_ref(), par).as_ref(), rank)?,
+                    None => eigen_start(
+                        contract_matrix(t, random_unit(&mut starts, d).as_ref(), par).as_ref(),
+                        rank,
+                    )?,
                 }
             } else {
                 let cols: Vec<Col<f64>> = (0..rank).map(|_| random_unit(&mut starts, d)).collect();
@@ -159,13 +168,22 @@ impl Decomposer for Als {
             };
             let model = CpModel::new(t.order(), weights, run.factors)?.canonicalize();
             let residual = contraction_residual(t, &model, &fresh, par);
-            notes.push(format!("restart {restart}: residual {residual:.3e}, converged: {}", run.converged));
+            notes.push(format!(
+                "restart {restart}: residual {residual:.3e}, converged: {}",
+                run.converged
+            ));
+            let done = run.converged && residual <= p.stop_residual;
             if best.as_ref().is_none_or(|(r, _, _)| residual < *r) {
                 best = Some((residual, model, run.converged));
             }
+            if done {
+                break;
+            }
         }
         let Some((residual, model, converged)) = best else {
-            return Err(DecompError::LinearAlgebra { what: "every ALS restart ended with collinear factors" });
+            return Err(DecompError::LinearAlgebra {
+                what: "every ALS restart ended with collinear factors",
+            });
         };
         Ok((
             model,

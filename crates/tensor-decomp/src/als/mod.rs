@@ -15,10 +15,11 @@
 //!    by more than `tol` (up to sign) in a sweep, or after `max_iters`.
 //! 3. `u_i` = the sign-aligned mean of the modes' columns, normalised;
 //!    weights by least squares on contractions; the restart with the
-//!    smallest residual on fresh probes wins.
+//!    smallest residual on fresh probes wins, and restarts stop early once
+//!    one converges with a residual below `stop_residual`.
 //!
 //! `Report::eigengaps` holds, per restart, the smallest singular value of
-//! the last Hadamard Gram matrix (near 0 = nearly collinear factors, the
+//! the Hadamard Gram matrix of the first mode in the last sweep (near 0 = nearly collinear factors, the
 //! "swamp" where ALS slows down).
 //!
 //! # Errors

@@ -18,6 +18,9 @@ pub struct AlsParams {
     pub tol: f64,
     /// Probe contractions for the weights and for the residual. Default 3.
     pub n_probes: usize,
+    /// Remaining restarts are skipped once a restart converges with a
+    /// residual below this. Default 1e-10 (an exact fit up to rounding).
+    pub stop_residual: f64,
 }
 
 impl Default for AlsParams {
@@ -27,6 +30,7 @@ impl Default for AlsParams {
             max_iters: 1000,
             tol: 1e-13,
             n_probes: 3,
+            stop_residual: 1e-10,
         }
     }
 }
@@ -43,6 +47,13 @@ impl AlsParams {
                 name: "restarts / max_iters / n_probes",
                 value: 0.0,
                 expected: "at least 1",
+            });
+        }
+        if !(self.stop_residual >= 0.0 && self.stop_residual.is_finite()) {
+            return Err(DecompError::InvalidParam {
+                name: "stop_residual",
+                value: self.stop_residual,
+                expected: "a finite number >= 0",
             });
         }
         if !(self.tol > 0.0 && self.tol.is_finite()) {

@@ -10,17 +10,9 @@ use crate::model::CpModel;
 use crate::tensor::SymTensor;
 
 /// Jennrich's algorithm with validated parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Jennrich {
     pub(super) params: JennrichParams,
-}
-
-impl Default for Jennrich {
-    fn default() -> Self {
-        Self {
-            params: JennrichParams::default(),
-        }
-    }
 }
 
 /// One random draw: the spectrum of `A B_r^{−1}` and its quality.
@@ -31,16 +23,29 @@ struct Draw {
     vectors: Mat<f64>,
 }
 
-fn draw(t: &dyn SymTensor, u: MatRef<'_, f64>, beta: &[f64], g: Col<f64>, par: Par) -> Result<Draw, DecompError> {
+fn draw(
+    t: &dyn SymTensor,
+    u: MatRef<'_, f64>,
+    beta: &[f64],
+    g: Col<f64>,
+    par: Par,
+) -> Result<Draw, DecompError> {
     let r = u.ncols();
     let a = u.transpose() * contract_matrix(t, g.as_ref(), par) * u;
     let n = Mat::from_fn(r, r, |i, j| a[(i, j)] / beta[j]);
     if (0..r).any(|j| (0..r).any(|i| !n[(i, j)].is_finite())) {
-        return Err(DecompError::NonFinite { what: "a contraction of the tensor" });
+        return Err(DecompError::NonFinite {
+            what: "a contraction of the tensor",
+        });
     }
-    let eig = n.eigen().map_err(|_| DecompError::LinearAlgebra { what: "nonsymmetric eigendecomposition" })?;
+    let eig = n.eigen().map_err(|_| DecompError::LinearAlgebra {
+        what: "nonsymmetric eigendecomposition",
+    })?;
     let mu = eig.S().column_vector();
-    let scale = (0..r).map(|i| mu[i].norm()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let scale = (0..r)
+        .map(|i| mu[i].norm())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let imag_ratio = (0..r).map(|i| mu[i].im.abs()).fold(0.0, f64::max) / scale;
     let mut gap = f64::INFINITY;
     for i in 0..r {
@@ -55,7 +60,9 @@ fn draw(t: &dyn SymTensor, u: MatRef<'_, f64>, beta: &[f64], g: Col<f64>, par: P
     // the real part (exact for a real eigenvalue up to rounding).
     let v = eig.U();
     let vectors = Mat::from_fn(r, r, |i, j| {
-        let pivot = (0..r).max_by(|&a, &b| v[(a, j)].norm().total_cmp(&v[(b, j)].norm())).unwrap_or(0);
+        let pivot = (0..r)
+            .max_by(|&a, &b| v[(a, j)].norm().total_cmp(&v[(b, j)].norm()))
+            .unwrap_or(0);
         let p = v[(pivot, j)];
         let phase = p.conj() / p.norm().max(f64::MIN_POSITIVE);
         (v[(i, j)] * phase).re
@@ -102,18 +109,22 @@ impl Decomposer for Jennrich {
             }
         };
         if (0..d).any(|j| (0..d).any(|i| !reference[(i, j)].is_finite())) {
-            return Err(DecompError::NonFinite { what: "the reference contraction" });
+            return Err(DecompError::NonFinite {
+                what: "the reference contraction",
+            });
         }
         let (u, spectrum) = top_eigen(reference.as_ref(), rank)?;
         // U holds eigenvectors of the reference, so B_r = Uᵀ B U = diag(β).
         let beta: Vec<f64> = spectrum[..rank].to_vec();
         let largest = spectrum.first().map_or(0.0, |v| v.abs());
-        let subspace_gap = spectrum.get(rank).map_or(f64::INFINITY, |next| spectrum[rank - 1].abs() / next.abs().max(f64::MIN_POSITIVE));
+        let subspace_gap = spectrum.get(rank).map_or(f64::INFINITY, |next| {
+            spectrum[rank - 1].abs() / next.abs().max(f64::MIN_POSITIVE)
+        });
         notes.push(format!(
             "reference: |eigenvalue {rank}| / |eigenvalue {}| = {subspace_gap:.3e}",
             rank + 1
         ));
-        if !(spectrum[rank - 1].abs() > 1e-12 * largest) {
+        if spectrum[rank - 1].abs() <= 1e-12 * largest || spectrum[rank - 1].is_nan() {
             let found = spectrum.iter().filter(|s| s.abs() > 1e-12 * largest).count();
             return Err(DecompError::RankDeficient { rank, found });
         }
@@ -137,12 +148,19 @@ impl Decomposer for Jennrich {
             }
         }
         if complex > 0 {
-            notes.push(format!("{complex} of {} draws had complex spectra and were rejected", p.n_draws));
+            notes.push(format!(
+                "{complex} of {} draws had complex spectra and were rejected",
+                p.n_draws
+            ));
         }
         let real_found = best.is_some();
         let chosen = match best.or(fallback) {
             Some(c) => c,
-            None => return Err(DecompError::LinearAlgebra { what: "no eigendecomposition succeeded" }),
+            None => {
+                return Err(DecompError::LinearAlgebra {
+                    what: "no eigendecomposition succeeded",
+                });
+            }
         };
         if !real_found {
             notes.push(format!(
@@ -152,10 +170,15 @@ impl Decomposer for Jennrich {
         }
         let converged = real_found && chosen.gap >= p.min_gap;
         if real_found && chosen.gap < p.min_gap {
-            notes.push(format!("best relative eigengap {:.3e} is below min_gap {:.1e}", chosen.gap, p.min_gap));
+            notes.push(format!(
+                "best relative eigengap {:.3e} is below min_gap {:.1e}",
+                chosen.gap, p.min_gap
+            ));
         }
         let lifted = &u * &chosen.vectors;
-        let factors = Mat::from_fn(d, rank, |i, j| lifted[(i, j)] / lifted.col(j).norm_l2().max(f64::MIN_POSITIVE));
+        let factors = Mat::from_fn(d, rank, |i, j| {
+            lifted[(i, j)] / lifted.col(j).norm_l2().max(f64::MIN_POSITIVE)
+        });
         let mut probes = vec![chosen.g.clone()];
         let mut probe_rng = rng(seed, 1);
         probes.extend((1..p.n_probes).map(|_| random_unit(&mut probe_rng, d)));

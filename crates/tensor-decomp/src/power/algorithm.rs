@@ -5,22 +5,14 @@ use faer::{Col, Mat, Par};
 use super::TensorPowerParams;
 use crate::decomposer::{Decomposer, Hints, Report, check_problem};
 use crate::error::DecompError;
-use crate::fit::{top_eigen, contract_vector, contraction_residual, fit_weights, random_unit, rng};
+use crate::fit::{contract_vector, contraction_residual, fit_weights, random_unit, rng, top_eigen};
 use crate::model::CpModel;
 use crate::tensor::{Deflated, SymTensor, Whitened};
 
 /// The tensor power method with validated parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct TensorPower {
     pub(super) params: TensorPowerParams,
-}
-
-impl Default for TensorPower {
-    fn default() -> Self {
-        Self {
-            params: TensorPowerParams::default(),
-        }
-    }
 }
 
 impl TensorPower {
@@ -129,7 +121,9 @@ impl Decomposer for TensorPower {
             Some(b) => b * &thetas,
             None => thetas,
         };
-        let factors = Mat::from_fn(d, rank, |i, j| factors[(i, j)] / factors.col(j).norm_l2().max(f64::MIN_POSITIVE));
+        let factors = Mat::from_fn(d, rank, |i, j| {
+            factors[(i, j)] / factors.col(j).norm_l2().max(f64::MIN_POSITIVE)
+        });
         let mut probe_rng = rng(seed, 1);
         let probes: Vec<Col<f64>> = (0..p.n_probes).map(|_| random_unit(&mut probe_rng, d)).collect();
         let weights = fit_weights(t, factors.as_ref(), &probes, par)?;

@@ -9,9 +9,18 @@ use crate::{errors, planted, reference};
 fn check(backend: &dyn Decomposer, t: &dyn SymTensor, truth: &CpModel, hints: &Hints<'_>, tol: f64) {
     let (found, report) = backend.decompose(t, truth.rank(), hints, 11, Par::Seq).unwrap();
     let (dir, w) = errors(&found, truth);
-    assert!(dir < tol && w < tol, "{}: direction error {dir:e}, weight error {w:e}, {report:?}", backend.name());
+    assert!(
+        dir < tol && w < tol,
+        "{}: direction error {dir:e}, weight error {w:e}, {report:?}",
+        backend.name()
+    );
     assert!(report.converged, "{}: {report:?}", backend.name());
-    assert!(report.residual < tol, "{}: residual {}", backend.name(), report.residual);
+    assert!(
+        report.residual < tol,
+        "{}: residual {}",
+        backend.name(),
+        report.residual
+    );
     assert_eq!(report.backend, backend.name());
 }
 
@@ -24,7 +33,15 @@ fn jennrich_recovers_non_orthogonal_components_of_exact_tensors() {
     check(&j, &t4, &t4, &Hints::default(), 1e-10);
     // With an indefinite reference (as a ReLU network's second moment is).
     let b = reference(&t4, &[0.3, -1.2, 0.8, -0.4]);
-    check(&j, &t4, &t4, &Hints { reference: Some(b.as_ref()) }, 1e-10);
+    check(
+        &j,
+        &t4,
+        &t4,
+        &Hints {
+            reference: Some(b.as_ref()),
+        },
+        1e-10,
+    );
     // Full rank r = d.
     let full = planted(3, 6, &[1.0, 1.3, -0.6, 0.9, -1.1, 2.0], false, 3);
     check(&j, &full, &full, &Hints::default(), 1e-9);
@@ -40,9 +57,25 @@ fn tensor_power_recovers_orthogonal_and_whitened_components() {
     // Non-orthogonal components, whitened with a positive definite reference.
     let t = planted(3, 9, &[1.0, -1.5, 2.0, 0.8], false, 6);
     let b = reference(&t, &[1.0, 0.5, 2.0, 0.7]);
-    check(&p, &t, &t, &Hints { reference: Some(b.as_ref()) }, 1e-10);
+    check(
+        &p,
+        &t,
+        &t,
+        &Hints {
+            reference: Some(b.as_ref()),
+        },
+        1e-10,
+    );
     let neg = faer::Scale(-1.0) * &b;
-    check(&p, &t, &t, &Hints { reference: Some(neg.as_ref()) }, 1e-10);
+    check(
+        &p,
+        &t,
+        &t,
+        &Hints {
+            reference: Some(neg.as_ref()),
+        },
+        1e-10,
+    );
 }
 
 #[test]
@@ -61,7 +94,9 @@ fn backends_work_on_dense_tensors_too() {
     let b = reference(&truth, &[1.0, 1.0, 1.0]);
     for backend in tensor_decomp::BACKENDS {
         let be = tensor_decomp::backend(backend).unwrap();
-        let hints = Hints { reference: (*backend == "tensor-power").then(|| b.as_ref()) };
+        let hints = Hints {
+            reference: (*backend == "tensor-power").then(|| b.as_ref()),
+        };
         check(be.as_ref(), &dense, &truth, &hints, 1e-10);
     }
     assert!(tensor_decomp::backend("nope").is_none());
@@ -100,14 +135,19 @@ fn noisy_tensors_degrade_gracefully() {
     let b = reference(&truth, &[1.0, 1.0, 1.0]);
     for backend in tensor_decomp::BACKENDS {
         let be = tensor_decomp::backend(backend).unwrap();
-        let hints = Hints { reference: (*backend == "tensor-power").then(|| b.as_ref()) };
+        let hints = Hints {
+            reference: (*backend == "tensor-power").then(|| b.as_ref()),
+        };
         let mut last = f64::INFINITY;
         for sigma in [1e-2, 1e-4, 1e-6] {
             let data: Vec<f64> = exact.data().iter().zip(&e).map(|(t, n)| t + sigma * n).collect();
             let t = DenseSymTensor::new(3, 8, data).unwrap();
             let (found, _) = be.decompose(&t, 3, &hints, 3, Par::Seq).unwrap();
             let (dir, w) = errors(&found, &truth);
-            assert!(dir < 5.0 * sigma && w < 5.0 * sigma, "{backend}, σ = {sigma}: errors {dir:e}, {w:e}");
+            assert!(
+                dir < 5.0 * sigma && w < 5.0 * sigma,
+                "{backend}, σ = {sigma}: errors {dir:e}, {w:e}"
+            );
             assert!(dir < last, "{backend}: error does not shrink with σ");
             last = dir;
         }
@@ -120,5 +160,11 @@ fn jennrich_reports_an_unidentifiable_problem() {
     let u = Mat::from_fn(4, 2, |i, _| if i == 0 { 1.0 } else { 0.0 });
     let t = CpModel::new(3, faer::col![1.0, 2.0], u).unwrap();
     let r = Jennrich::default().decompose(&t, 2, &Hints::default(), 1, Par::Seq);
-    assert!(matches!(r, Err(tensor_decomp::DecompError::RankDeficient { rank: 2, found: 1 })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(tensor_decomp::DecompError::RankDeficient { rank: 2, found: 1 })
+        ),
+        "{r:?}"
+    );
 }

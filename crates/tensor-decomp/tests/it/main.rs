@@ -38,13 +38,20 @@ pub fn factors(d: usize, r: usize, orthogonal: bool, seed: u64) -> Mat<f64> {
 /// A planted CP model with the given weights.
 pub fn planted(order: usize, d: usize, weights: &[f64], orthogonal: bool, seed: u64) -> CpModel {
     let r = weights.len();
-    CpModel::new(order, Col::from_fn(r, |i| weights[i]), factors(d, r, orthogonal, seed)).unwrap()
+    CpModel::new(
+        order,
+        Col::from_fn(r, |i| weights[i]),
+        factors(d, r, orthogonal, seed),
+    )
+    .unwrap()
 }
 
 /// `Σ_i ρ_i u_i u_iᵀ` for the factors of `m`.
 pub fn reference(m: &CpModel, rho: &[f64]) -> Mat<f64> {
     let u = m.factors();
-    Mat::from_fn(m.dim(), m.dim(), |a, b| (0..m.rank()).map(|i| rho[i] * u[(a, i)] * u[(b, i)]).sum())
+    Mat::from_fn(m.dim(), m.dim(), |a, b| {
+        (0..m.rank()).map(|i| rho[i] * u[(a, i)] * u[(b, i)]).sum()
+    })
 }
 
 /// The largest factor error `min_s ‖u_i − s u*_j‖` and the largest weight
@@ -53,11 +60,19 @@ pub fn errors(found: &CpModel, truth: &CpModel) -> (f64, f64) {
     let m = truth.match_factors(found).unwrap();
     let (ut, uf): (MatRef<'_, f64>, MatRef<'_, f64>) = (truth.factors(), found.factors());
     let d = truth.dim();
-    let scale = (0..truth.rank()).map(|i| truth.weights()[i].abs()).fold(0.0, f64::max);
+    let scale = (0..truth.rank())
+        .map(|i| truth.weights()[i].abs())
+        .fold(0.0, f64::max);
     let mut dir: f64 = 0.0;
     for &(i, j) in &m.pairs {
-        let plus: f64 = (0..d).map(|k| (ut[(k, i)] - uf[(k, j)]).powi(2)).sum::<f64>().sqrt();
-        let minus: f64 = (0..d).map(|k| (ut[(k, i)] + uf[(k, j)]).powi(2)).sum::<f64>().sqrt();
+        let plus: f64 = (0..d)
+            .map(|k| (ut[(k, i)] - uf[(k, j)]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let minus: f64 = (0..d)
+            .map(|k| (ut[(k, i)] + uf[(k, j)]).powi(2))
+            .sum::<f64>()
+            .sqrt();
         dir = dir.max(plus.min(minus));
     }
     assert_eq!(m.pairs.len(), truth.rank().min(found.rank()));

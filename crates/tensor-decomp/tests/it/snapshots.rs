@@ -18,7 +18,9 @@ fn round6(x: f64) -> f64 {
 
 fn rounded(m: &CpModel) -> (Vec<f64>, Vec<Vec<f64>>) {
     let w = (0..m.rank()).map(|i| round6(m.weights()[i])).collect();
-    let u = (0..m.rank()).map(|i| (0..m.dim()).map(|k| round6(m.factors()[(k, i)])).collect()).collect();
+    let u = (0..m.rank())
+        .map(|i| (0..m.dim()).map(|k| round6(m.factors()[(k, i)])).collect())
+        .collect();
     (w, u)
 }
 
@@ -28,7 +30,9 @@ fn canonical_decompositions_are_stable() {
     let b = reference(&truth, &[1.0, 0.5, 2.0]);
     for id in tensor_decomp::BACKENDS {
         let be = tensor_decomp::backend(id).unwrap();
-        let hints = Hints { reference: Some(b.as_ref()) };
+        let hints = Hints {
+            reference: Some(b.as_ref()),
+        };
         let (found, report) = be.decompose(&truth, 3, &hints, 2026, Par::Seq).unwrap();
         let (dir, w) = errors(&found, &truth);
         assert!(dir < 1e-10 && w < 1e-10, "{id}: {dir:e} {w:e}");
@@ -37,6 +41,9 @@ fn canonical_decompositions_are_stable() {
         report.residual = round6(report.residual.max(1e-300)).min(1e-10);
         report.eigengaps = report.eigengaps.iter().map(|g| round6(*g)).collect();
         report.notes.clear();
-        insta::assert_yaml_snapshot!(format!("decomposition_{id}"), (rounded(&found), report.converged, report.backend));
+        insta::assert_yaml_snapshot!(
+            format!("decomposition_{id}"),
+            (rounded(&found), report.converged, report.backend)
+        );
     }
 }
