@@ -381,7 +381,7 @@ fn moments_rejects_bad_orders_and_vector_counts() {
             "--vectors",
             "100000000",
         ],
-        &["too large", "contractions instead"],
+        &["too large", "fewer --vectors"],
     );
     fails(&["moments", "--order", "2"], &["required"]);
 }
