@@ -26,7 +26,7 @@
 //! * [`hermite`]: `He_n`, the stable normalised `h_n`, Φ, φ, ReLU
 //!   coefficients; [`quadrature`]: Gauss–Hermite and Gauss–Legendre rules.
 //! * [`label_mean`], [`first_moment`], [`second_moment`],
-//!   [`matrix_contractions`], [`vector_contractions`], [`dense_moment`]:
+//!   [`matrix_contractions`], [`vector_contractions`], [`dense_moments`]:
 //!   estimates with entrywise standard errors.
 //! * [`EmpiricalTensor`]: the order-l moment tensor of a sample source as a
 //!   `SymTensor` (each contraction is a streaming pass).
@@ -83,8 +83,9 @@ pub use error::MomentError;
 pub use estimator::{Accumulator, Estimate, Estimator, MomentParams, Partial, Statistic};
 pub use filtered::{Cell, FilteredMoment, LabelSet, filtered_second_moment};
 pub use moments::{
-    EmpiricalTensor, MAX_POLARIZED, MatrixEstimate, ScalarEstimate, VectorEstimate, dense_moment,
-    first_moment, label_mean, matrix_contractions, second_moment, vector_contractions,
+    DenseEstimate, EmpiricalTensor, LowOrderMoments, MAX_POLARIZED, MatrixEstimate, ScalarEstimate,
+    VectorEstimate, dense_moment, dense_moments, first_moment, label_mean, low_order_moments,
+    matrix_contractions, second_moment, vector_contractions,
 };
 pub use population::PopulationMoments;
 pub use projected::Projected;

@@ -15,7 +15,7 @@ use tensor_decomp::{DenseSymTensor, SymTensor};
 use crate::error::MomentError;
 use crate::estimator::Estimator;
 use crate::statistics::{
-    DenseMoment, LabelMean, MatrixContractions, VectorContractions, packed_len, unpack_sym,
+    DenseMoments, LabelMean, MatrixContractions, VectorContractions, packed_len, unpack_sym,
 };
 
 /// A scalar estimate with its standard error.
@@ -65,6 +65,51 @@ pub fn label_mean(src: &dyn SampleSource, est: &Estimator, par: Par) -> Result<S
         mean: e.mean[0],
         std_error: se_or_nan(&e.std_error, 0),
         n_samples: e.n_samples,
+    })
+}
+
+/// The moments a depth-2 learner starts from, in one pass: `E[y]`,
+/// `E[y x]` and `E[y S_2(x)] = E[y (x xᵀ − I)]/√2`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LowOrderMoments {
+    /// `E[y]`.
+    pub t0: ScalarEstimate,
+    /// `E[y x]`.
+    pub t1: VectorEstimate,
+    /// `E[y S_2(x)]`.
+    pub t2: MatrixEstimate,
+}
+
+/// `E[y]`, `E[y x]` and `E[y S_2(x)]` in one pass.
+///
+/// # Errors
+/// [`MomentError::TooFewSamples`] for an empty source.
+pub fn low_order_moments(
+    src: &dyn SampleSource,
+    est: &Estimator,
+    par: Par,
+) -> Result<LowOrderMoments, MomentError> {
+    let d = src.dim();
+    let stat = crate::statistics::LowOrder::new(d);
+    let e = est.estimate(&stat, src, par)?;
+    let p = packed_len(d);
+    let se = |k: usize| se_or_nan(&e.std_error, k);
+    Ok(LowOrderMoments {
+        t0: ScalarEstimate {
+            mean: e.mean[0],
+            std_error: se(0),
+            n_samples: e.n_samples,
+        },
+        t1: VectorEstimate {
+            mean: Col::from_fn(d, |k| e.mean[1 + k]),
+            std_error: Col::from_fn(d, |k| se(1 + k)),
+            n_samples: e.n_samples,
+        },
+        t2: MatrixEstimate {
+            mean: unpack_sym(&e.mean[1 + d..1 + d + p], d),
+            std_error: unpack_sym(&(1 + d..1 + d + p).map(se).collect::<Vec<_>>(), d),
+            n_samples: e.n_samples,
+        },
     })
 }
 
@@ -167,24 +212,70 @@ pub fn second_moment(
     Ok(matrix_contractions(src, 2, &[], est, par)?.remove(0))
 }
 
-/// The dense order-l moment tensor `E[y S_l(x)]` (l ≤ 4, small d) and its
-/// entrywise standard errors.
+/// A dense tensor estimate: entries (last index fastest) and their standard
+/// errors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DenseEstimate {
+    /// The entries.
+    pub mean: Vec<f64>,
+    /// Entrywise standard errors.
+    pub std_error: Vec<f64>,
+}
+
+/// The dense moment tensors `E[y S_l(x)]` of every order l ≤ `max_order`
+/// (≤ 4, small d), with entrywise standard errors (same layout), in one
+/// pass. `result[l]` is the order-l tensor (order 0 and 1 as tensors of
+/// order 1 with 1 and d entries).
 ///
 /// # Errors
-/// As [`DenseMoment::new`] and [`Estimator::estimate`].
+/// As [`DenseMoments::new`] and [`Estimator::estimate`].
+pub fn dense_moments(
+    src: &dyn SampleSource,
+    max_order: usize,
+    est: &Estimator,
+    par: Par,
+) -> Result<Vec<DenseEstimate>, MomentError> {
+    let d = src.dim();
+    let stat = DenseMoments::new(d, max_order)?;
+    let e = est.estimate(&stat, src, par)?;
+    Ok((0..=max_order)
+        .map(|l| {
+            let (a, b) = (stat.offset(l), stat.offset(l + 1));
+            let se = if e.std_error.is_empty() {
+                vec![f64::NAN; b - a]
+            } else {
+                e.std_error[a..b].to_vec()
+            };
+            DenseEstimate {
+                mean: e.mean[a..b].to_vec(),
+                std_error: se,
+            }
+        })
+        .collect())
+}
+
+/// The dense order-l moment tensor `E[y S_l(x)]` (2 ≤ l ≤ 4, small d) and
+/// its entrywise standard errors.
+///
+/// # Errors
+/// [`MomentError::Order`] for l outside 2..=4, and as [`dense_moments`].
 pub fn dense_moment(
     src: &dyn SampleSource,
     order: usize,
     est: &Estimator,
     par: Par,
 ) -> Result<(DenseSymTensor, Vec<f64>), MomentError> {
-    let d = src.dim();
-    let e = est.estimate(&DenseMoment::new(d, order)?, src, par)?;
-    let t = DenseSymTensor::new(order.max(1), d, e.mean).map_err(|_| MomentError::Order {
-        order,
-        expected: "between 1 and 4 for a dense tensor",
+    if !(2..=4).contains(&order) {
+        return Err(MomentError::Order {
+            order,
+            expected: "between 2 and 4 for a dense symmetric tensor",
+        });
+    }
+    let DenseEstimate { mean, std_error: se } = dense_moments(src, order, est, par)?.swap_remove(order);
+    let t = DenseSymTensor::new(order, src.dim(), mean).map_err(|_| MomentError::LinearAlgebra {
+        what: "assembling a dense tensor from its entries",
     })?;
-    Ok((t, e.std_error))
+    Ok((t, se))
 }
 
 /// The order-l moment tensor `E[y S_l(x)]` of a sample source, known only

@@ -25,7 +25,7 @@ use faer::{Accum, Col, ColRef, Mat, MatRef, Par};
 
 use crate::error::MomentError;
 use crate::estimator::{Partial, Statistic};
-use crate::hermite::{h_three, he};
+use crate::hermite::h_three;
 
 /// Largest number of components a contraction statistic may have (each is
 /// kept, with its standard-error sums, in every node of the reduction tree).
@@ -471,52 +471,34 @@ impl Statistic for MatrixContractions {
     }
 }
 
-/// The whole order-l moment tensor `y S_l(x)` for small d (l ≤ 4), stored
-/// densely (d^l entries, last index fastest). Cost O(n d^l).
+/// `[y, y x, y S_2(x) (packed)]`: the label mean, first and second moments
+/// in one pass (1 + d + d(d+1)/2 components).
 #[derive(Clone, Debug)]
-pub struct DenseMoment {
+pub struct LowOrder {
     dim: usize,
-    order: usize,
+    second: MatrixContractions,
 }
 
-/// Largest dense tensor [`DenseMoment`] builds.
-pub const MAX_DENSE_ENTRIES: u128 = 1 << 24;
-
-impl DenseMoment {
-    /// The dense order-`order` moment in dimension `dim`.
-    ///
-    /// # Errors
-    /// [`MomentError::Order`] for order > 4, [`MomentError::TooLarge`] for
-    /// more than [`MAX_DENSE_ENTRIES`] entries.
-    pub fn new(dim: usize, order: usize) -> Result<Self, MomentError> {
-        if order > 4 {
-            return Err(MomentError::Order {
-                order,
-                expected: "at most 4 for a dense tensor (use contractions above)",
-            });
+impl LowOrder {
+    /// The low-order statistic for inputs of dimension `dim`.
+    #[must_use]
+    pub fn new(dim: usize) -> Self {
+        Self {
+            dim,
+            second: MatrixContractions::second_order(dim),
         }
-        let entries = (dim as u128).pow(order as u32);
-        if entries > MAX_DENSE_ENTRIES {
-            return Err(MomentError::TooLarge {
-                order,
-                dim,
-                entries,
-                limit: MAX_DENSE_ENTRIES,
-            });
-        }
-        Ok(Self { dim, order })
     }
 }
 
-impl Statistic for DenseMoment {
+impl Statistic for LowOrder {
     fn len(&self) -> usize {
-        self.dim.pow(self.order as u32)
+        1 + self.dim + packed_len(self.dim)
     }
     fn dim(&self) -> usize {
         self.dim
     }
     fn fingerprint(&self) -> String {
-        format!("dense:d={}:l={}", self.dim, self.order)
+        format!("low-order:d={}", self.dim)
     }
     fn accumulate_chunk(
         &self,
@@ -525,39 +507,211 @@ impl Statistic for DenseMoment {
         batch_rows: usize,
         partial: &mut Partial,
     ) {
-        let (d, l) = (self.dim, self.order);
-        let fact: f64 = (1..=l).map(|k| k as f64).product();
-        let scale = 1.0 / fact.sqrt();
+        // The second moment's batches, then the label and first-moment sums of
+        // the same batches, combined batch by batch.
+        let d = self.dim;
+        let mut second = Partial::new(packed_len(d), false);
         let mut out = vec![0.0; self.len()];
-        let mut he_tab = vec![0.0; d * (l + 1)];
-        let mut idx = vec![0usize; l];
-        let mut counts = vec![0usize; d];
         let mut start = 0;
         while start < x.nrows() {
             let m = batch_rows.min(x.nrows() - start);
-            out.iter_mut().for_each(|v| *v = 0.0);
-            for i in start..start + m {
-                for j in 0..d {
-                    for k in 0..=l {
-                        he_tab[j * (l + 1) + k] = he(k, x[(i, j)]);
+            let (xb, yb) = (x.subrows(start, m), y.subrows(start, m));
+            second.sum.iter_mut().for_each(|v| *v = 0.0);
+            self.second.accumulate_chunk(xb, yb, batch_rows, &mut second);
+            out[0] = (0..m).map(|i| yb[i]).sum();
+            for j in 0..d {
+                out[1 + j] = (0..m).map(|i| yb[i] * xb[(i, j)]).sum();
+            }
+            out[1 + d..].copy_from_slice(&second.sum);
+            partial.add_batch(&out, m);
+            start += m;
+        }
+    }
+}
+
+/// The moment tensors `y S_l(x)` of every order l ≤ `max_order` ≤ 4 for
+/// small d, stored densely (d^l entries each, last index fastest, orders one
+/// after the other from 0).
+///
+/// Per batch the weighted raw moments `R_l = Σ y z^{⊗l}` come from matrix
+/// products of the row-wise Kronecker square `Z₂ = [z ⊗ z]`
+/// (`R_4 = Z₂ᵀ diag(y) Z₂`, `R_3 = Z₂ᵀ (y ∘ Z)`, …), and the Hermite tensors
+/// follow from `H_2 = z⊗z − I`,
+/// `H_3 = z⊗z⊗z − Σ_3 z ⊗ I`,
+/// `H_4 = z^{⊗4} − Σ_6 z⊗z⊗I + Σ_3 I⊗I` (sums over the distinct index
+/// placements), divided by √(l!). Cost O(n d⁴) at matrix-multiply speed.
+#[derive(Clone, Debug)]
+pub struct DenseMoments {
+    dim: usize,
+    max_order: usize,
+}
+
+/// Largest dense tensor [`DenseMoments`] builds.
+pub const MAX_DENSE_ENTRIES: u128 = 1 << 24;
+
+impl DenseMoments {
+    /// Dense moments of orders 0..=`max_order` in dimension `dim`.
+    ///
+    /// # Errors
+    /// [`MomentError::Order`] for order > 4, [`MomentError::TooLarge`] for
+    /// more than [`MAX_DENSE_ENTRIES`] entries.
+    pub fn new(dim: usize, max_order: usize) -> Result<Self, MomentError> {
+        if max_order > 4 {
+            return Err(MomentError::Order {
+                order: max_order,
+                expected: "at most 4 for a dense tensor (use contractions above)",
+            });
+        }
+        let entries: u128 = (0..=max_order as u32).map(|l| (dim as u128).pow(l)).sum();
+        if entries > MAX_DENSE_ENTRIES {
+            return Err(MomentError::TooLarge {
+                order: max_order,
+                dim,
+                entries,
+                limit: MAX_DENSE_ENTRIES,
+            });
+        }
+        Ok(Self { dim, max_order })
+    }
+
+    /// Offset of the order-l block in the output.
+    #[must_use]
+    pub fn offset(&self, order: usize) -> usize {
+        (0..order).map(|l| self.dim.pow(l as u32)).sum()
+    }
+}
+
+impl Statistic for DenseMoments {
+    fn len(&self) -> usize {
+        self.offset(self.max_order + 1)
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn fingerprint(&self) -> String {
+        format!("dense:d={}:l<={}", self.dim, self.max_order)
+    }
+    #[allow(non_snake_case)]
+    fn accumulate_chunk(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        batch_rows: usize,
+        partial: &mut Partial,
+    ) {
+        let (d, lmax) = (self.dim, self.max_order);
+        let d2 = d * d;
+        let mut Z2 = Mat::zeros(batch_rows, if lmax >= 3 { d2 } else { 0 });
+        let mut YZ = Mat::zeros(batch_rows, d);
+        let mut YZ2 = Mat::zeros(batch_rows, if lmax >= 4 { d2 } else { 0 });
+        let mut r2 = Mat::zeros(d, d);
+        let mut r3 = Mat::zeros(if lmax >= 3 { d2 } else { 0 }, d);
+        let mut r4 = Mat::zeros(if lmax >= 4 { d2 } else { 0 }, if lmax >= 4 { d2 } else { 0 });
+        let mut out = vec![0.0; self.len()];
+        let o = |l: usize| self.offset(l);
+        let delta = |a: usize, b: usize| if a == b { 1.0 } else { 0.0 };
+        let mut start = 0;
+        while start < x.nrows() {
+            let m = batch_rows.min(x.nrows() - start);
+            let xb = x.subrows(start, m);
+            let yb = y.subrows(start, m);
+            let r0: f64 = (0..m).map(|i| yb[i]).sum();
+            let mut r1 = vec![0.0; d];
+            for j in 0..d {
+                for i in 0..m {
+                    YZ[(i, j)] = yb[i] * xb[(i, j)];
+                    r1[j] += YZ[(i, j)];
+                }
+            }
+            if lmax >= 2 {
+                matmul(
+                    r2.as_mut(),
+                    Accum::Replace,
+                    xb.transpose(),
+                    YZ.as_ref().subrows(0, m),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            if lmax >= 3 {
+                for a in 0..d {
+                    for b in 0..d {
+                        for i in 0..m {
+                            Z2[(i, a * d + b)] = xb[(i, a)] * xb[(i, b)];
+                        }
                     }
                 }
-                let yi = y[i] * scale;
-                for (flat, o) in out.iter_mut().enumerate() {
-                    let mut rest = flat;
-                    for slot in idx.iter_mut().rev() {
-                        *slot = rest % d;
-                        rest /= d;
+                matmul(
+                    r3.as_mut(),
+                    Accum::Replace,
+                    Z2.as_ref().subrows(0, m).transpose(),
+                    YZ.as_ref().subrows(0, m),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            if lmax >= 4 {
+                for c in 0..d2 {
+                    for i in 0..m {
+                        YZ2[(i, c)] = yb[i] * Z2[(i, c)];
                     }
-                    counts.iter_mut().for_each(|c| *c = 0);
-                    idx.iter().for_each(|&j| counts[j] += 1);
-                    let prod: f64 = idx
-                        .iter()
-                        .enumerate()
-                        .filter(|&(pos, &j)| idx[..pos].iter().all(|&q| q != j))
-                        .map(|(_, &j)| he_tab[j * (l + 1) + counts[j]])
-                        .product();
-                    *o += yi * prod;
+                }
+                matmul(
+                    r4.as_mut(),
+                    Accum::Replace,
+                    Z2.as_ref().subrows(0, m).transpose(),
+                    YZ2.as_ref().subrows(0, m),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            // Raw moments → Hermite tensors S_l = H_l / √(l!).
+            out[0] = r0;
+            if lmax >= 1 {
+                out[o(1)..o(1) + d].copy_from_slice(&r1);
+            }
+            if lmax >= 2 {
+                let s = std::f64::consts::FRAC_1_SQRT_2;
+                for a in 0..d {
+                    for b in 0..d {
+                        out[o(2) + a * d + b] = s * (r2[(a, b)] - r0 * delta(a, b));
+                    }
+                }
+            }
+            if lmax >= 3 {
+                let s = 1.0 / 6f64.sqrt();
+                for a in 0..d {
+                    for b in 0..d {
+                        for c in 0..d {
+                            let v = r3[(a * d + b, c)]
+                                - r1[a] * delta(b, c)
+                                - r1[b] * delta(a, c)
+                                - r1[c] * delta(a, b);
+                            out[o(3) + (a * d + b) * d + c] = s * v;
+                        }
+                    }
+                }
+            }
+            if lmax >= 4 {
+                let s = 1.0 / 24f64.sqrt();
+                for a in 0..d {
+                    for b in 0..d {
+                        for c in 0..d {
+                            for e in 0..d {
+                                let v = r4[(a * d + b, c * d + e)]
+                                    - r2[(a, b)] * delta(c, e)
+                                    - r2[(a, c)] * delta(b, e)
+                                    - r2[(a, e)] * delta(b, c)
+                                    - r2[(b, c)] * delta(a, e)
+                                    - r2[(b, e)] * delta(a, c)
+                                    - r2[(c, e)] * delta(a, b)
+                                    + r0 * (delta(a, b) * delta(c, e)
+                                        + delta(a, c) * delta(b, e)
+                                        + delta(a, e) * delta(b, c));
+                                out[o(4) + ((a * d + b) * d + c) * d + e] = s * v;
+                            }
+                        }
+                    }
                 }
             }
             partial.add_batch(&out, m);

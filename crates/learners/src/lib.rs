@@ -3,50 +3,45 @@
 //!
 //! Each learner takes samples `(x, y)`, `x ~ N(0, I_d)`, through a
 //! [`relu_net::SampleSource`] and returns a [`Fitted`] network with a
-//! [`Report`] of deterministic diagnostics. The learners (`atv`, `narrow`,
-//! `ckm`, `kernel`, `glmtron`, `alphatron`, `gd`, `exact-erm`) arrive with
-//! their issues; every one has a `Params` struct validated into the runnable
-//! algorithm, documented defaults, and typed errors.
+//! [`Report`] of deterministic diagnostics (spectra, gaps, residuals,
+//! iterations, samples used — no timings: the application times the stages
+//! it is told about through an [`Observer`]). Every learner has a `Params`
+//! struct with documented defaults, validated into the runnable algorithm,
+//! and typed errors.
+//!
+//! | learner | model | idea |
+//! |---|---|---|
+//! | [`atv`] | `Σ a_i relu(⟨w_i, x⟩ + b_i) + c`, k ≤ d | Hermite moments of orders 2–4, simultaneous diagonalisation, bias/sign from coefficient ratios, Levenberg–Marquardt polish |
+//! | [`gd`] | any architecture | mini-batch Adam with restarts and early stopping: the baseline |
 //!
 //! # References
 //! See each learner's module.
 
+pub mod atv;
+pub mod common;
+mod error;
+pub mod gd;
+
 use std::collections::BTreeMap;
 
 use faer::Par;
-use relu_net::{NetError, Network, SampleSource, Seed};
+use relu_net::{Network, SampleSource, Seed};
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-/// Errors of the learners.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum LearnError {
-    /// Too few samples for the method.
-    #[error("{learner} needs at least {needed} samples but got {got}; supply more data")]
-    TooFewSamples {
-        /// The learner's name.
-        learner: &'static str,
-        /// Samples needed.
-        needed: usize,
-        /// Samples supplied.
-        got: usize,
-    },
-    /// A parameter is outside its range.
-    #[error("{learner}: parameter `{name}` = {value} is invalid: it must be {expected}")]
-    InvalidParam {
-        /// The learner's name.
-        learner: &'static str,
-        /// Parameter name.
-        name: &'static str,
-        /// Offending value.
-        value: f64,
-        /// Allowed range, in words.
-        expected: &'static str,
-    },
-    /// An error from the network crate (bad shapes, non-finite data).
-    #[error(transparent)]
-    Net(#[from] NetError),
+pub use error::LearnError;
+
+/// Receives the stages of a fit as they start (for timings and progress in
+/// the application; libraries never read clocks).
+pub trait Observer {
+    /// A stage named `name` starts (the previous one, if any, ends).
+    fn stage(&mut self, name: &str);
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn stage(&mut self, _name: &str) {}
 }
 
 /// Deterministic diagnostics of a fit: no timings, so reports of the same
@@ -57,13 +52,15 @@ pub struct Report {
     pub learner: String,
     /// Samples used.
     pub samples_used: usize,
-    /// Iterations of the main loop.
+    /// Iterations of the main loop (learner specific).
     pub n_iters: usize,
     /// Whether the learner's convergence criterion was met.
     pub converged: bool,
     /// Named scalar diagnostics (eigengaps, residuals, validation errors).
     pub metrics: BTreeMap<String, f64>,
-    /// Notes on decisions taken (chosen k, rejected candidates, fallbacks).
+    /// Named vector diagnostics (spectra, per-unit values).
+    pub series: BTreeMap<String, Vec<f64>>,
+    /// Decisions taken, in words (chosen k, rejected candidates, fallbacks).
     pub notes: Vec<String>,
 }
 
@@ -81,10 +78,59 @@ pub trait Learner {
     /// The learner's id (kebab-case), as used by `relu-learn fit --learner`.
     fn name(&self) -> &'static str;
 
-    /// Learns a network from the samples of `src`.
+    /// Learns a network from the samples of `src`, announcing its stages to
+    /// `observer`.
     ///
     /// # Errors
     /// [`LearnError`] for unusable input; non-convergence is reported in
     /// [`Report::converged`] instead.
-    fn fit(&self, src: &dyn SampleSource, seed: Seed, par: Par) -> Result<Fitted, LearnError>;
+    fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError>;
+
+    /// Learns a network from the samples of `src`.
+    ///
+    /// # Errors
+    /// As [`Learner::fit_observed`].
+    fn fit(&self, src: &dyn SampleSource, seed: Seed, par: Par) -> Result<Fitted, LearnError> {
+        self.fit_observed(src, seed, par, &mut NoObserver)
+    }
+}
+
+/// The learner names accepted by [`learner`].
+pub const LEARNERS: &[&str] = &["atv", "gd"];
+
+/// A learner by name with default parameters and, where the learner takes
+/// one, the number of hidden units (`None`: chosen from the data where the
+/// learner can, else its default).
+///
+/// # Errors
+/// [`LearnError::InvalidParam`] for an unknown name.
+pub fn learner(name: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, LearnError> {
+    match name {
+        "atv" => Ok(Box::new(
+            atv::AtvParams {
+                hidden,
+                ..atv::AtvParams::default()
+            }
+            .validate()?,
+        )),
+        "gd" => Ok(Box::new(
+            gd::GdParams {
+                hidden: hidden.map(|k| vec![k]),
+                ..gd::GdParams::default()
+            }
+            .validate()?,
+        )),
+        _ => Err(LearnError::InvalidParam {
+            learner: "fit",
+            name: "learner",
+            value: f64::NAN,
+            expected: "one of the names in learners::LEARNERS",
+        }),
+    }
 }

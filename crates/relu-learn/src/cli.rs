@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Plant a teacher network and write teacher.json, x.npy and y.npy.
     Generate(GenerateArgs),
+    /// Learn a network from samples (files or a teacher stream).
+    Fit(FitArgs),
     /// Compare a model with a teacher network or with labelled data.
     Eval(EvalArgs),
     /// Write a model's predictions on x.npy to a .npy file.
@@ -78,6 +80,56 @@ pub struct GenerateArgs {
     /// Standard deviation of hidden biases for `deep` (default 0.5).
     #[arg(long, allow_negative_numbers = true)]
     pub bias_std: Option<f64>,
+}
+
+/// Arguments of `fit`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("data").required(true).args(["teacher", "x"])))]
+pub struct FitArgs {
+    /// Learner: atv, gd.
+    #[arg(long)]
+    pub learner: String,
+    /// Training inputs (n × d .npy).
+    #[arg(long, requires = "y")]
+    pub x: Option<PathBuf>,
+    /// Training labels (n or n × 1 .npy).
+    #[arg(long, requires = "x")]
+    pub y: Option<PathBuf>,
+    /// Fit from a stream of this teacher's samples instead of files.
+    #[arg(long, conflicts_with_all = ["x", "y"])]
+    pub teacher: Option<PathBuf>,
+    /// Samples of the teacher stream.
+    #[arg(long, default_value_t = 1_000_000, requires = "teacher")]
+    pub samples: usize,
+    /// Label noise of the teacher stream.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        requires = "teacher"
+    )]
+    pub noise: f64,
+    /// Seed of the teacher stream.
+    #[arg(long, default_value_t = 0, requires = "teacher")]
+    pub data_seed: u64,
+    /// Hidden units (chosen from the data when the learner can).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Use only the first N samples.
+    #[arg(long, value_name = "N")]
+    pub samples_cap: Option<usize>,
+    /// Learner parameters as JSON (the learner's Params; missing fields keep their defaults).
+    #[arg(long, value_name = "P.json")]
+    pub params: Option<PathBuf>,
+    /// Seed of the learner's random choices.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the fitted model.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where to write the report (diagnostics and time per stage) as JSON.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 /// Arguments of `eval`.
@@ -266,6 +318,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let (par, threads) = setup_threads(cli.threads)?;
     match cli.command {
         Command::Generate(a) => commands::generate(&a, par),
+        Command::Fit(a) => commands::fit(&a, par),
         Command::Eval(a) => commands::eval(&a, par),
         Command::Predict(a) => commands::predict(&a, par),
         Command::Moments(a) => commands::moments(&a, par),

@@ -10,7 +10,7 @@ use relu_net::metrics::{Comparison, compare_on_samples, exact_relative_l2_bias_f
 use relu_net::{FAMILY_NAMES, Family, FamilyOptions, InMemory, Planted, SampleSource, Seed};
 use serde_json::json;
 
-use crate::cli::{EvalArgs, GenerateArgs, MomentsArgs, PredictArgs, ReproduceArgs};
+use crate::cli::{EvalArgs, FitArgs, GenerateArgs, MomentsArgs, PredictArgs, ReproduceArgs};
 use crate::model_io::{read_model, write_model};
 use crate::npy::{read_matrix, read_vector, write_matrix_streaming, write_vector};
 use crate::output::fmt_sig;
@@ -453,6 +453,170 @@ pub fn moments(a: &MomentsArgs, par: Par) -> Result<()> {
                 b as f64 / 1048576.0
             ))
         )?;
+    }
+    Ok(())
+}
+
+/// Records the time of each stage a learner announces, and shows it.
+pub struct StageTimer {
+    stages: Vec<(String, f64)>,
+    current: Option<(String, Instant)>,
+    bar: Progress,
+}
+
+impl StageTimer {
+    /// A timer showing `label` on the progress line.
+    #[must_use]
+    pub fn new(label: &str) -> Self {
+        Self {
+            stages: Vec::new(),
+            current: None,
+            bar: Progress::new(1, label),
+        }
+    }
+
+    /// Ends the current stage and returns `(stage, seconds)` in order.
+    #[must_use]
+    pub fn finish(mut self) -> Vec<(String, f64)> {
+        if let Some((name, t)) = self.current.take() {
+            self.stages.push((name, t.elapsed().as_secs_f64()));
+        }
+        self.bar.finish();
+        self.stages
+    }
+}
+
+impl learners::Observer for StageTimer {
+    fn stage(&mut self, name: &str) {
+        if let Some((prev, t)) = self.current.take() {
+            self.stages.push((prev, t.elapsed().as_secs_f64()));
+        }
+        self.bar.message(name.to_owned());
+        self.current = Some((name.to_owned(), Instant::now()));
+    }
+}
+
+/// A learner by name, with parameters from a JSON file if given.
+///
+/// # Errors
+/// Unknown learner, unreadable or invalid parameter file.
+pub fn make_learner(
+    name: &str,
+    hidden: Option<usize>,
+    params: Option<&std::path::Path>,
+) -> Result<Box<dyn learners::Learner>> {
+    if !learners::LEARNERS.contains(&name) {
+        bail!(
+            "unknown learner {name:?}: choose one of {}",
+            learners::LEARNERS.join(", ")
+        );
+    }
+    let Some(path) = params else {
+        return Ok(learners::learner(name, hidden)?);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the parameter file", path.display()))?;
+    let ctx = || format!("{}: invalid {name} parameters", path.display());
+    Ok(match name {
+        "atv" => {
+            let mut p: learners::atv::AtvParams = serde_json::from_str(&text).with_context(ctx)?;
+            p.hidden = hidden.or(p.hidden);
+            Box::new(p.validate()?)
+        }
+        "gd" => {
+            let mut p: learners::gd::GdParams = serde_json::from_str(&text).with_context(ctx)?;
+            p.hidden = hidden.map(|k| vec![k]).or(p.hidden);
+            Box::new(p.validate()?)
+        }
+        _ => bail!(
+            "unknown learner {name:?}: choose one of {}",
+            learners::LEARNERS.join(", ")
+        ),
+    })
+}
+
+/// Rows `[0, n)` of a source.
+struct Capped<'a>(&'a dyn SampleSource, usize);
+
+impl SampleSource for Capped<'_> {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn len(&self) -> usize {
+        self.1
+    }
+    fn chunk(&self, start: usize, x: faer::MatMut<'_, f64>, y: faer::ColMut<'_, f64>) {
+        self.0.chunk(start, x, y);
+    }
+}
+
+/// `relu-learn fit`.
+///
+/// # Errors
+/// Unreadable or invalid files, unknown learner, any learner error.
+pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
+    let learner = make_learner(&a.learner, a.hidden, a.params.as_deref())?;
+    let start = Instant::now();
+    let data: Box<dyn SampleSource> = if let Some(tp) = &a.teacher {
+        Box::new(Planted::new(
+            read_model(tp)?,
+            a.samples,
+            a.noise,
+            Seed(a.data_seed),
+        )?)
+    } else {
+        let (xp, yp) = (
+            a.x.as_ref().context("--x is required")?,
+            a.y.as_ref().context("--y is required")?,
+        );
+        let x = read_matrix(xp)?;
+        let y = read_vector(yp)?;
+        if x.nrows() != y.nrows() {
+            bail!(
+                "{} has {} rows but {} has {} entries",
+                xp.display(),
+                x.nrows(),
+                yp.display(),
+                y.nrows()
+            );
+        }
+        Box::new(InMemory::new(x, y)?)
+    };
+    let n = a.samples_cap.map_or(data.len(), |c| c.min(data.len()));
+    let capped = Capped(data.as_ref(), n);
+    let mut timer = StageTimer::new(learner.name());
+    let fitted = learner.fit_observed(&capped, Seed(a.seed), par, &mut timer)?;
+    let stages = timer.finish();
+    let total = start.elapsed().as_secs_f64();
+    write_model(&a.out, &fitted.network)?;
+    if let Some(rp) = &a.report {
+        let doc = json!({
+            "learner": learner.name(),
+            "samples": n,
+            "dim": capped.dim(),
+            "seed": a.seed,
+            "report": fitted.report,
+            "stages": stages.iter().map(|(s, t)| json!({"stage": s, "seconds": t})).collect::<Vec<_>>(),
+            "total_seconds": total,
+        });
+        std::fs::write(rp, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("{}: cannot write the report", rp.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: {} samples, d = {}, {:.2} s; wrote {}",
+        learner.name(),
+        n,
+        capped.dim(),
+        total,
+        a.out.display()
+    )?;
+    if let Some(v) = fitted.report.metrics.get("validation_error") {
+        writeln!(out, "validation relative error {}", fmt_sig(*v, 3))?;
+    }
+    for note in &fitted.report.notes {
+        writeln!(out, "note: {note}")?;
     }
     Ok(())
 }

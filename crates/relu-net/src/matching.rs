@@ -66,6 +66,16 @@ fn canonical_units(net: &Network, what: &'static str) -> Result<(Vec<Unit>, f64)
     Ok((units, p.c))
 }
 
+/// The canonical units `(ŵ, b̂, â)` of a depth-2 network in its own unit
+/// order, and its output bias.
+///
+/// # Errors
+/// [`NetError::NotDepth2`] for other depths.
+#[allow(clippy::type_complexity)]
+pub fn canonical_units_in_order(net: &Network) -> Result<(Vec<(Vec<f64>, f64, f64)>, f64), NetError> {
+    canonical_units(net, "the canonical units")
+}
+
 /// The canonical form of a depth-2 network (see the module docs).
 ///
 /// # Errors

@@ -1,7 +1,7 @@
 //! Bad input gives typed errors.
 
 use faer::{Col, Mat, Par};
-use gaussian_moments::statistics::{DenseMoment, MatrixContractions, VectorContractions};
+use gaussian_moments::statistics::{DenseMoments, MatrixContractions, VectorContractions};
 use gaussian_moments::{
     Cell, EmpiricalTensor, Estimator, MomentError, MomentParams, PopulationMoments, Projected,
     matrix_contractions,
@@ -45,9 +45,9 @@ fn bad_orders_vectors_and_shapes_are_rejected() {
         VectorContractions::new(5, 0, std::slice::from_ref(&g)),
         Err(MomentError::Order { .. })
     ));
-    assert!(matches!(DenseMoment::new(5, 5), Err(MomentError::Order { .. })));
+    assert!(matches!(DenseMoments::new(5, 5), Err(MomentError::Order { .. })));
     assert!(matches!(
-        DenseMoment::new(100, 4),
+        DenseMoments::new(100, 4),
         Err(MomentError::TooLarge { .. })
     ));
     let many: Vec<Col<f64>> = (0..2000).map(|_| Col::from_fn(400, |_| 1.0)).collect();

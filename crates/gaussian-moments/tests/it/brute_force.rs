@@ -106,6 +106,11 @@ fn dense_moments_and_polarised_contractions_agree() {
     let est = Estimator::default();
     let (t4, _) = dense_moment(&src, 4, &est, Par::Seq).unwrap();
     close(t4.data(), &brute(&src, 4, &[], 4), "dense order 4");
+    let all = gaussian_moments::dense_moments(&src, 4, &est, Par::Seq).unwrap();
+    for (l, e) in all.iter().enumerate() {
+        close(&e.mean, &brute(&src, l, &[], l), &format!("dense order {l}"));
+        assert_eq!(e.std_error.len(), e.mean.len());
+    }
     // Distinct contraction vectors go through polarisation.
     let empirical = EmpiricalTensor::new(&src, 4, est).unwrap();
     let (u, v) = (
@@ -131,4 +136,23 @@ fn dense_moments_and_polarised_contractions_agree() {
         Mat::<f64>::zeros(d, d)
     );
     assert_eq!(src.dim(), 3);
+}
+
+#[test]
+fn low_order_moments_equal_the_separate_estimates() {
+    let src = data(4, 1000);
+    let est = Estimator::default();
+    let low = gaussian_moments::low_order_moments(&src, &est, Par::Seq).unwrap();
+    let m0 = label_mean(&src, &est, Par::Seq).unwrap();
+    let m1 = gaussian_moments::first_moment(&src, &est, Par::Seq).unwrap();
+    let m2 = gaussian_moments::second_moment(&src, &est, Par::Seq).unwrap();
+    assert!((low.t0.mean - m0.mean).abs() < 1e-14 && (low.t0.std_error - m0.std_error).abs() < 1e-14);
+    assert!(
+        (&low.t1.mean - &m1.mean).norm_max() < 1e-14
+            && (&low.t1.std_error - &m1.std_error).norm_max() < 1e-14
+    );
+    assert!(
+        (&low.t2.mean - &m2.mean).norm_max() < 1e-14
+            && (&low.t2.std_error - &m2.std_error).norm_max() < 1e-14
+    );
 }

@@ -385,3 +385,127 @@ fn moments_rejects_bad_orders_and_vector_counts() {
     );
     fails(&["moments", "--order", "2"], &["required"]);
 }
+
+#[test]
+fn fit_rejects_bad_learners_parameters_and_data() {
+    let dir = scratch("bad-fit");
+    let d = dir.to_str().unwrap();
+    let out = dir.join("m.json");
+    let out = out.to_str().unwrap();
+    crate::ok(&[
+        "generate",
+        "--family",
+        "random",
+        "--dim",
+        "3",
+        "--hidden",
+        "2",
+        "--samples",
+        "300",
+        "--seed",
+        "1",
+        "--out",
+        d,
+    ]);
+    let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
+    let (x, y) = (x.to_str().unwrap(), y.to_str().unwrap());
+    fails(
+        &["fit", "--learner", "nope", "--x", x, "--y", y, "--out", out],
+        &["unknown learner \"nope\"", "atv"],
+    );
+    fails(
+        &[
+            "fit",
+            "--learner",
+            "atv",
+            "--x",
+            x,
+            "--y",
+            y,
+            "--hidden",
+            "0",
+            "--out",
+            out,
+        ],
+        &["hidden", "at least 1"],
+    );
+    fails(
+        &[
+            "fit",
+            "--learner",
+            "atv",
+            "--x",
+            x,
+            "--y",
+            y,
+            "--hidden",
+            "5",
+            "--out",
+            out,
+        ],
+        &["at most 3 hidden units"],
+    );
+    fails(
+        &[
+            "fit",
+            "--learner",
+            "atv",
+            "--x",
+            x,
+            "--y",
+            y,
+            "--hidden",
+            "2",
+            "--out",
+            out,
+        ],
+        &["needs at least", "samples"],
+    );
+    let p = dir.join("p.json");
+    std::fs::write(&p, r#"{"mix_draws": "many"}"#).unwrap();
+    fails(
+        &[
+            "fit",
+            "--learner",
+            "atv",
+            "--x",
+            x,
+            "--y",
+            y,
+            "--params",
+            p.to_str().unwrap(),
+            "--out",
+            out,
+        ],
+        &["p.json", "invalid atv parameters"],
+    );
+    std::fs::write(&p, r#"{"validation_fraction": 0.9}"#).unwrap();
+    fails(
+        &[
+            "fit",
+            "--learner",
+            "atv",
+            "--x",
+            x,
+            "--y",
+            y,
+            "--params",
+            p.to_str().unwrap(),
+            "--out",
+            out,
+        ],
+        &["validation_fraction"],
+    );
+    let constant = write_constant(&dir);
+    fails(
+        &["fit", "--learner", "gd", "--x", x, "--y", &constant, "--out", out],
+        &["labels are constant"],
+    );
+    fails(&["fit", "--learner", "atv", "--out", out], &["required"]);
+}
+
+fn write_constant(dir: &std::path::Path) -> String {
+    let p = dir.join("y_const.npy");
+    std::fs::write(&p, npy("<f8", "(300,)", &f64s(&[1.5; 300]))).unwrap();
+    p.to_str().unwrap().to_owned()
+}

@@ -334,3 +334,95 @@ fn moments_estimates_contractions_from_files_and_streams() {
         (Some(3000), Some(4))
     );
 }
+
+#[test]
+fn fit_recovers_a_planted_network_from_files_and_from_a_stream() {
+    let dir = scratch("fit");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "6",
+        "--hidden",
+        "3",
+        "--samples",
+        "100000",
+        "--seed",
+        "9",
+        "--out",
+        d,
+    ]);
+    let (x, y, t) = (dir.join("x.npy"), dir.join("y.npy"), dir.join("teacher.json"));
+    let (m, r) = (dir.join("atv.json"), dir.join("report.json"));
+    let text = ok(&[
+        "fit",
+        "--learner",
+        "atv",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--out",
+        m.to_str().unwrap(),
+        "--report",
+        r.to_str().unwrap(),
+    ]);
+    assert!(text.contains("chose k = 3"), "{text}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&r).unwrap()).unwrap();
+    assert_eq!(report["learner"], "atv");
+    assert!(
+        report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["stage"] == "polish")
+    );
+    let e: Value = serde_json::from_str(
+        ok(&[
+            "eval",
+            "--model",
+            m.to_str().unwrap(),
+            "--teacher",
+            t.to_str().unwrap(),
+            "--samples",
+            "20000",
+            "--json",
+        ])
+        .trim(),
+    )
+    .unwrap();
+    assert!(e["relative_error"].as_f64().unwrap() < 1e-3, "{e}");
+    // From the teacher stream, with a cap on the samples.
+    ok(&[
+        "fit",
+        "--learner",
+        "atv",
+        "--teacher",
+        t.to_str().unwrap(),
+        "--samples",
+        "200000",
+        "--samples-cap",
+        "80000",
+        "--hidden",
+        "3",
+        "--out",
+        m.to_str().unwrap(),
+    ]);
+    let e: Value = serde_json::from_str(
+        ok(&[
+            "eval",
+            "--model",
+            m.to_str().unwrap(),
+            "--teacher",
+            t.to_str().unwrap(),
+            "--samples",
+            "20000",
+            "--json",
+        ])
+        .trim(),
+    )
+    .unwrap();
+    assert!(e["relative_error"].as_f64().unwrap() < 1e-3, "{e}");
+}

@@ -1,0 +1,87 @@
+//! Parameters of [`super::Atv`].
+
+use gaussian_moments::MomentParams;
+use serde::{Deserialize, Serialize};
+
+use super::Atv;
+use crate::common::PolishParams;
+use crate::error::LearnError;
+
+/// Parameters of the ATV learner; `validate` makes the runnable [`Atv`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AtvParams {
+    /// Hidden units k; `None` chooses k from the spectral gap of `T_2`.
+    pub hidden: Option<usize>,
+    /// Fraction of the rows held out for validation. Default 0.1.
+    pub validation_fraction: f64,
+    /// Draws of g₀ for the mixed tensor `T_3 + T_4(g₀)`. Default 4: each
+    /// draw is cheap (a k³ tensor) and guards against an unlucky g₀.
+    pub mix_draws: usize,
+    /// Decomposition backend id (`tensor_decomp::BACKENDS`). Default
+    /// `"jennrich"`: the reference `T_2` is indefinite in general, which
+    /// only Jennrich handles.
+    pub decomposer: String,
+    /// Largest plausible |bias| of a unit with unit weight. Default 4: at
+    /// |b| = 4 every moment of order ≥ 2 carries a factor φ(4) ≈ 1.3e-4, so
+    /// larger estimates are noise.
+    pub max_bias: f64,
+    /// Whether to polish the best candidate by Levenberg–Marquardt.
+    /// Default true.
+    pub polish: bool,
+    /// Settings of the polish.
+    pub polish_params: PolishParams,
+    /// Settings of the moment estimators.
+    pub moments: MomentParams,
+}
+
+impl Default for AtvParams {
+    fn default() -> Self {
+        Self {
+            hidden: None,
+            validation_fraction: 0.1,
+            mix_draws: 4,
+            decomposer: "jennrich".to_owned(),
+            max_bias: 4.0,
+            polish: true,
+            polish_params: PolishParams::default(),
+            moments: MomentParams::default(),
+        }
+    }
+}
+
+impl AtvParams {
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] for out-of-range values or an unknown
+    /// decomposer.
+    pub fn validate(self) -> Result<Atv, LearnError> {
+        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
+            learner: "atv",
+            name,
+            value,
+            expected,
+        };
+        if self.hidden == Some(0) {
+            return Err(bad("hidden", 0.0, "at least 1"));
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
+            return Err(bad(
+                "validation_fraction",
+                self.validation_fraction,
+                "in (0, 0.5]",
+            ));
+        }
+        if self.mix_draws == 0 {
+            return Err(bad("mix_draws", 0.0, "at least 1"));
+        }
+        if !(self.max_bias > 0.0 && self.max_bias.is_finite()) {
+            return Err(bad("max_bias", self.max_bias, "a finite number > 0"));
+        }
+        let decomposer = tensor_decomp::backend(&self.decomposer)
+            .ok_or_else(|| bad("decomposer", f64::NAN, "one of tensor_decomp::BACKENDS"))?;
+        let estimator = self.moments.validate()?;
+        Ok(Atv::new(self, decomposer, estimator))
+    }
+}

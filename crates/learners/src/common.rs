@@ -1,0 +1,416 @@
+//! What several learners share: train/validation splits, errors on a
+//! source, least-squares refits of output weights, and Levenberg–Marquardt
+//! polishing of depth-2 networks.
+
+use faer::linalg::matmul::matmul;
+use faer::linalg::solvers::Solve;
+use faer::{Accum, Col, ColMut, Mat, MatMut, MatRef, Par, Side};
+use relu_net::metrics::compare_on_samples;
+use relu_net::{Network, SampleSource, fold_chunks};
+use serde::{Deserialize, Serialize};
+
+use crate::error::LearnError;
+
+/// Rows per chunk of the learners' passes.
+pub const CHUNK_ROWS: usize = 4096;
+
+/// Rows `[start, start + len)` of another source.
+pub struct Rows<'a> {
+    src: &'a dyn SampleSource,
+    start: usize,
+    len: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// The rows `[start, start + len)` of `src`.
+    ///
+    /// # Panics
+    /// If the range exceeds the source.
+    #[must_use]
+    pub fn new(src: &'a dyn SampleSource, start: usize, len: usize) -> Self {
+        assert!(start + len <= src.len(), "Rows: range out of bounds");
+        Self { src, start, len }
+    }
+}
+
+impl SampleSource for Rows<'_> {
+    fn dim(&self) -> usize {
+        self.src.dim()
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>) {
+        assert!(start + x.nrows() <= self.len, "Rows::chunk: out of range");
+        self.src.chunk(self.start + start, x, y);
+    }
+}
+
+/// Splits off the last `fraction` of the rows as a validation set:
+/// `(train, validation)`. The split is by position, so ordered data should
+/// be shuffled first (planted streams are i.i.d.).
+#[must_use]
+pub fn split(src: &dyn SampleSource, fraction: f64) -> (Rows<'_>, Rows<'_>) {
+    let n = src.len();
+    let n_val = ((n as f64) * fraction).round() as usize;
+    let n_val = n_val.min(n);
+    (Rows::new(src, 0, n - n_val), Rows::new(src, n - n_val, n_val))
+}
+
+/// `mean((f(x) − y)²) / Var(y)` on a source.
+///
+/// # Errors
+/// As [`compare_on_samples`].
+pub fn relative_error(net: &Network, src: &dyn SampleSource, par: Par) -> Result<f64, LearnError> {
+    Ok(compare_on_samples(net, src, par)?.relative_error)
+}
+
+/// Checks what every learner needs: enough samples and non-constant labels.
+///
+/// # Errors
+/// [`LearnError::TooFewSamples`], [`LearnError::ConstantLabels`].
+pub fn check_data(
+    learner: &'static str,
+    src: &dyn SampleSource,
+    needed: usize,
+    par: Par,
+) -> Result<(), LearnError> {
+    if src.len() < needed {
+        return Err(LearnError::TooFewSamples {
+            learner,
+            needed,
+            got: src.len(),
+        });
+    }
+    let (lo, hi) = fold_chunks(
+        src,
+        CHUNK_ROWS,
+        || (f64::INFINITY, f64::NEG_INFINITY),
+        |acc, _x, y| {
+            for i in 0..y.nrows() {
+                acc.0 = acc.0.min(y[i]);
+                acc.1 = acc.1.max(y[i]);
+            }
+        },
+        |a, b| {
+            a.0 = a.0.min(b.0);
+            a.1 = a.1.max(b.1);
+        },
+        par,
+    );
+    if lo == hi {
+        return Err(LearnError::ConstantLabels { value: lo });
+    }
+    Ok(())
+}
+
+/// Solves the symmetric positive semidefinite system `A x = b` with a small
+/// ridge `eps · tr(A)/p` for stability.
+pub(crate) fn solve_psd(a: MatRef<'_, f64>, b: &Col<f64>, eps: f64) -> Option<Col<f64>> {
+    let p = a.nrows();
+    let tr: f64 = (0..p).map(|i| a[(i, i)]).sum::<f64>() / p.max(1) as f64;
+    let reg = Mat::from_fn(p, p, |i, j| {
+        a[(i, j)] + if i == j { eps * tr.max(1e-300) } else { 0.0 }
+    });
+    let llt = reg.llt(Side::Lower).ok()?;
+    let x = llt.solve(b.as_mat());
+    let x = Col::from_fn(p, |i| x[(i, 0)]);
+    let finite = x.iter().all(|v| v.is_finite());
+    finite.then_some(x)
+}
+
+/// Least-squares output weights `(a, c)` for fixed hidden units `(W, b)`:
+/// minimises `Σ (aᵀ relu(W x + b) + c − y)²` over the source (normal
+/// equations accumulated chunk by chunk).
+///
+/// # Errors
+/// [`LearnError::Unidentifiable`] if the features are collinear.
+pub fn refit_output(
+    learner: &'static str,
+    w: MatRef<'_, f64>,
+    b: &Col<f64>,
+    src: &dyn SampleSource,
+    par: Par,
+) -> Result<(Col<f64>, f64), LearnError> {
+    let k = w.nrows();
+    let (ata, aty) = fold_chunks(
+        src,
+        CHUNK_ROWS,
+        || (Mat::<f64>::zeros(k + 1, k + 1), Col::<f64>::zeros(k + 1)),
+        |acc, x, y| {
+            let m = x.nrows();
+            let mut f = Mat::zeros(m, k + 1);
+            matmul(
+                f.as_mut().subcols_mut(0, k),
+                Accum::Replace,
+                x,
+                w.transpose(),
+                1.0,
+                Par::Seq,
+            );
+            for i in 0..k {
+                for r in 0..m {
+                    f[(r, i)] = (f[(r, i)] + b[i]).max(0.0);
+                }
+            }
+            for r in 0..m {
+                f[(r, k)] = 1.0;
+            }
+            matmul(
+                acc.0.as_mut(),
+                Accum::Add,
+                f.transpose(),
+                f.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+            matmul(acc.1.as_mut(), Accum::Add, f.transpose(), y, 1.0, Par::Seq);
+        },
+        |a, b| {
+            a.0 += &b.0;
+            a.1 += &b.1;
+        },
+        par,
+    );
+    let sol = solve_psd(ata.as_ref(), &aty, 1e-12).ok_or(LearnError::Unidentifiable {
+        learner,
+        reason: "the hidden units' features are collinear, so the output weights are not determined"
+            .to_owned(),
+    })?;
+    Ok((Col::from_fn(k, |i| sol[i]), sol[k]))
+}
+
+/// Settings of the Levenberg–Marquardt polish.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolishParams {
+    /// Iteration cap. Default 30: from a moment solution the method
+    /// converges quadratically in a handful of steps.
+    pub max_iters: usize,
+    /// Samples used (the first of the training set): `max(samples,
+    /// 20 · parameters)`, capped by the training size. Default 20 000.
+    pub samples: usize,
+    /// Stop when the loss falls by less than this fraction. Default 1e-12.
+    pub rel_tol: f64,
+    /// Stop when the loss falls below this fraction of the label variance
+    /// (an exact fit up to rounding). Default 1e-20.
+    pub abs_tol: f64,
+}
+
+impl Default for PolishParams {
+    fn default() -> Self {
+        Self {
+            max_iters: 30,
+            samples: 20_000,
+            rel_tol: 1e-12,
+            abs_tol: 1e-20,
+        }
+    }
+}
+
+/// What a polish did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolishReport {
+    /// Iterations run.
+    pub iters: usize,
+    /// Mean squared error on the polish samples before and after.
+    pub loss_before: f64,
+    /// Mean squared error on the polish samples after.
+    pub loss_after: f64,
+    /// Whether the relative improvement fell below `rel_tol`.
+    pub converged: bool,
+}
+
+/// Parameters θ = [W (row-major), b, a, c] of a depth-2 network.
+fn pack(net: &Network) -> Result<(Vec<f64>, usize, usize), LearnError> {
+    let p = net.as_depth2()?;
+    let (k, d) = (p.w.nrows(), p.w.ncols());
+    let mut theta = Vec::with_capacity(k * d + 2 * k + 1);
+    for i in 0..k {
+        for j in 0..d {
+            theta.push(p.w[(i, j)]);
+        }
+    }
+    theta.extend((0..k).map(|i| p.b[i]));
+    theta.extend((0..k).map(|i| p.a[i]));
+    theta.push(p.c);
+    Ok((theta, k, d))
+}
+
+fn unpack(theta: &[f64], k: usize, d: usize) -> Result<Network, LearnError> {
+    let w = Mat::from_fn(k, d, |i, j| theta[i * d + j]);
+    let b = Col::from_fn(k, |i| theta[k * d + i]);
+    let a = Col::from_fn(k, |i| theta[k * d + k + i]);
+    Ok(Network::depth2(
+        w.as_ref(),
+        b.as_ref(),
+        a.as_ref(),
+        theta[k * d + 2 * k],
+    )?)
+}
+
+/// `(JᵀJ, Jᵀr, Σ r²)` of a depth-2 network on a source, r = y − f(x).
+fn normal_equations(
+    theta: &[f64],
+    k: usize,
+    d: usize,
+    src: &dyn SampleSource,
+    par: Par,
+) -> (Mat<f64>, Col<f64>, f64) {
+    let p = k * d + 2 * k + 1;
+    let w = Mat::from_fn(k, d, |i, j| theta[i * d + j]);
+    fold_chunks(
+        src,
+        1024,
+        || (Mat::<f64>::zeros(p, p), Col::<f64>::zeros(p), 0.0),
+        |acc, x, y| {
+            let m = x.nrows();
+            let mut z = Mat::zeros(m, k);
+            matmul(z.as_mut(), Accum::Replace, x, w.transpose(), 1.0, Par::Seq);
+            let mut j = Mat::zeros(m, p);
+            let mut r = Col::zeros(m);
+            for row in 0..m {
+                let mut f = theta[p - 1];
+                for i in 0..k {
+                    let zi = z[(row, i)] + theta[k * d + i];
+                    let a = theta[k * d + k + i];
+                    if zi > 0.0 {
+                        f += a * zi;
+                        for c in 0..d {
+                            j[(row, i * d + c)] = a * x[(row, c)];
+                        }
+                        j[(row, k * d + i)] = a;
+                        j[(row, k * d + k + i)] = zi;
+                    }
+                }
+                j[(row, p - 1)] = 1.0;
+                r[row] = y[row] - f;
+            }
+            matmul(
+                acc.0.as_mut(),
+                Accum::Add,
+                j.transpose(),
+                j.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+            matmul(
+                acc.1.as_mut(),
+                Accum::Add,
+                j.transpose(),
+                r.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+            acc.2 += r.squared_norm_l2();
+        },
+        |a, b| {
+            a.0 += &b.0;
+            a.1 += &b.1;
+            a.2 += b.2;
+        },
+        par,
+    )
+}
+
+fn loss(theta: &[f64], k: usize, d: usize, src: &dyn SampleSource, par: Par) -> Result<f64, LearnError> {
+    let net = unpack(theta, k, d)?;
+    let n = src.len().max(1) as f64;
+    let sse = fold_chunks(
+        src,
+        CHUNK_ROWS,
+        || 0.0,
+        |acc, x, y| {
+            let mut f = Col::zeros(x.nrows());
+            relu_net::Predictor::predict_into(&net, x, f.as_mut(), Par::Seq);
+            *acc += (0..x.nrows()).map(|i| (f[i] - y[i]).powi(2)).sum::<f64>();
+        },
+        |a, b| *a += b,
+        par,
+    );
+    Ok(sse / n)
+}
+
+/// Levenberg–Marquardt on the square loss of a depth-2 network, all
+/// parameters at once: `(JᵀJ + λ diag(JᵀJ)) δ = Jᵀ r`, λ divided by 3 after
+/// an accepted step and multiplied by 4 after a rejected one (Nielsen's
+/// strategy, simplified). From a moment solution near the optimum it
+/// converges quadratically; the loss never increases.
+///
+/// # Errors
+/// [`LearnError::Net`] if the network is not depth 2.
+pub fn polish_lm(
+    net: &Network,
+    src: &dyn SampleSource,
+    params: &PolishParams,
+    par: Par,
+) -> Result<(Network, PolishReport), LearnError> {
+    let (mut theta, k, d) = pack(net)?;
+    let p = theta.len();
+    let n = params.samples.max(20 * p).min(src.len());
+    let sub = Rows::new(src, 0, n);
+    let mut current = loss(&theta, k, d, &sub, par)?;
+    let mut report = PolishReport {
+        loss_before: current,
+        loss_after: current,
+        ..PolishReport::default()
+    };
+    let label_var = relu_net::metrics::compare_on_samples(&unpack(&theta, k, d)?, &sub, par)?.label_variance;
+    let mut lambda = 1e-3;
+    for it in 0..params.max_iters {
+        if current <= params.abs_tol * label_var {
+            report.converged = true;
+            break;
+        }
+        report.iters = it + 1;
+        let (jtj, jtr, _) = normal_equations(&theta, k, d, &sub, par);
+        let mut accepted = false;
+        for _ in 0..12 {
+            let damped = Mat::from_fn(p, p, |i, j| {
+                jtj[(i, j)]
+                    + if i == j {
+                        lambda * jtj[(i, i)].max(1e-12)
+                    } else {
+                        0.0
+                    }
+            });
+            let Some(step) = damped
+                .llt(Side::Lower)
+                .ok()
+                .map(|l| l.solve(jtr.as_mat()))
+                .filter(|s| (0..p).all(|i| s[(i, 0)].is_finite()))
+            else {
+                lambda *= 4.0;
+                continue;
+            };
+            let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
+            let new_loss = loss(&candidate, k, d, &sub, par)?;
+            if new_loss < current {
+                let improvement = (current - new_loss) / current.max(f64::MIN_POSITIVE);
+                theta = candidate;
+                current = new_loss;
+                lambda = (lambda / 3.0).max(1e-12);
+                accepted = true;
+                if improvement < params.rel_tol || current == 0.0 {
+                    report.converged = true;
+                }
+                break;
+            }
+            lambda *= 4.0;
+        }
+        if !accepted || report.converged {
+            report.converged = true;
+            break;
+        }
+    }
+    report.loss_after = current;
+    Ok((unpack(&theta, k, d)?, report))
+}
+
+/// Solves the least-squares problem `min ‖V c − t‖` for a d × k matrix V of
+/// full column rank (normal equations with a tiny ridge).
+pub(crate) fn least_squares(v: MatRef<'_, f64>, t: &Col<f64>) -> Option<Col<f64>> {
+    let vtv = v.transpose() * v;
+    let vtt = v.transpose() * t;
+    solve_psd(vtv.as_ref(), &vtt, 1e-14)
+}

@@ -1,0 +1,71 @@
+//! The error type of the `learners` crate.
+
+use gaussian_moments::MomentError;
+use relu_net::NetError;
+use tensor_decomp::DecompError;
+use thiserror::Error;
+
+/// Everything that can go wrong when fitting.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LearnError {
+    /// Too few samples for the method.
+    #[error(
+        "{learner} needs at least {needed} samples here but got {got}; supply more data or ask for fewer hidden units"
+    )]
+    TooFewSamples {
+        /// The learner's name.
+        learner: &'static str,
+        /// Samples needed.
+        needed: usize,
+        /// Samples supplied.
+        got: usize,
+    },
+    /// More hidden units than the method can recover in this dimension.
+    #[error("{learner} recovers at most {max} hidden units in dimension {dim}, but {hidden} were requested")]
+    HiddenTooLarge {
+        /// The learner's name.
+        learner: &'static str,
+        /// Units requested.
+        hidden: usize,
+        /// Input dimension.
+        dim: usize,
+        /// The largest number the method supports.
+        max: usize,
+    },
+    /// The labels are constant, so every moment vanishes.
+    #[error("the labels are constant ({value}): there is nothing to learn; check the label file")]
+    ConstantLabels {
+        /// The constant.
+        value: f64,
+    },
+    /// The instance is not identifiable from the data with this method.
+    #[error("{learner} could not identify the network: {reason}")]
+    Unidentifiable {
+        /// The learner's name.
+        learner: &'static str,
+        /// What failed, in words.
+        reason: String,
+    },
+    /// A parameter is outside its range.
+    #[error("{learner}: parameter `{name}` = {value} is invalid: it must be {expected}")]
+    InvalidParam {
+        /// The learner's name.
+        learner: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// Offending value.
+        value: f64,
+        /// Allowed range, in words.
+        expected: &'static str,
+    },
+    /// An error of the network crate (shapes, non-finite data).
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// An error of the moment estimators.
+    #[error(transparent)]
+    Moment(#[from] MomentError),
+    /// An error of a decomposition backend.
+    #[error(transparent)]
+    Decomp(#[from] DecompError),
+}

@@ -1,0 +1,144 @@
+//! Bad input: typed errors, never panics.
+
+use faer::{Col, Mat, Par};
+use learners::atv::AtvParams;
+use learners::gd::GdParams;
+use learners::{LearnError, Learner};
+use relu_net::{InMemory, Planted, Seed, gaussian_matrix};
+
+use crate::planted;
+
+#[test]
+fn atv_rejects_bad_requests_and_data() {
+    let teacher = planted(4, &[0.1, 0.2], &[1.0, 1.0], 1);
+    let data = Planted::new(teacher.clone(), 5000, 0.0, Seed(2))
+        .unwrap()
+        .materialize();
+    let fit = |p: AtvParams, src: &dyn relu_net::SampleSource| {
+        p.validate().and_then(|a| a.fit(src, Seed(1), Par::Seq))
+    };
+    assert!(matches!(
+        fit(
+            AtvParams {
+                hidden: Some(5),
+                ..AtvParams::default()
+            },
+            &data
+        ),
+        Err(LearnError::HiddenTooLarge {
+            hidden: 5,
+            dim: 4,
+            ..
+        })
+    ));
+    assert!(matches!(
+        AtvParams {
+            hidden: Some(0),
+            ..AtvParams::default()
+        }
+        .validate(),
+        Err(LearnError::InvalidParam { .. })
+    ));
+    assert!(matches!(
+        AtvParams {
+            decomposer: "nope".into(),
+            ..AtvParams::default()
+        }
+        .validate(),
+        Err(LearnError::InvalidParam { .. })
+    ));
+    let few = Planted::new(teacher, 100, 0.0, Seed(2)).unwrap();
+    assert!(matches!(
+        fit(
+            AtvParams {
+                hidden: Some(2),
+                ..AtvParams::default()
+            },
+            &few
+        ),
+        Err(LearnError::TooFewSamples { .. })
+    ));
+    let constant = InMemory::new(gaussian_matrix(5000, 4, Seed(3)), Col::from_fn(5000, |_| 2.0)).unwrap();
+    assert!(matches!(
+        fit(AtvParams::default(), &constant),
+        Err(LearnError::ConstantLabels { value: 2.0 })
+    ));
+    // Pure noise labels: nothing stands above the noise.
+    let noise = gaussian_matrix(20_000, 5, Seed(4));
+    let src = InMemory::new(
+        Mat::from_fn(20_000, 4, |i, j| noise[(i, j)]),
+        Col::from_fn(20_000, |i| noise[(i, 4)]),
+    )
+    .unwrap();
+    assert!(matches!(
+        fit(AtvParams::default(), &src),
+        Err(LearnError::Unidentifiable { .. })
+    ));
+}
+
+#[test]
+fn atv_reports_near_duplicate_units() {
+    // Two units 1e-6 apart in direction: not identifiable; an error or a
+    // report entry, never a panic.
+    let mut teacher = planted(5, &[0.2, 0.2, -0.3], &[1.0, 1.0, 0.8], 5);
+    let p = teacher.as_depth2().unwrap();
+    let w = Mat::from_fn(3, 5, |i, j| {
+        if i == 1 {
+            p.w[(0, j)] + if j == 0 { 1e-6 } else { 0.0 }
+        } else {
+            p.w[(i, j)]
+        }
+    });
+    teacher = relu_net::Network::depth2(
+        w.as_ref(),
+        p.b.to_owned().as_ref(),
+        Col::from_fn(3, |i| p.a[i]).as_ref(),
+        0.0,
+    )
+    .unwrap();
+    let data = Planted::new(teacher, 20_000, 0.0, Seed(6)).unwrap().materialize();
+    let atv = AtvParams {
+        hidden: Some(3),
+        polish: false,
+        ..AtvParams::default()
+    }
+    .validate()
+    .unwrap();
+    match atv.fit(&data, Seed(1), Par::Seq) {
+        Err(LearnError::Unidentifiable { .. }) => {}
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(f) => assert!(
+            !f.report.notes.is_empty(),
+            "a fit of an unidentifiable instance must say so"
+        ),
+    }
+}
+
+#[test]
+fn gd_rejects_bad_parameters() {
+    assert!(
+        GdParams {
+            hidden: Some(vec![]),
+            ..GdParams::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        GdParams {
+            hidden: Some(vec![3, 0]),
+            ..GdParams::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        GdParams {
+            learning_rate: -1.0,
+            ..GdParams::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(learners::learner("nope", None).is_err());
+}

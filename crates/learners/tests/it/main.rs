@@ -1,0 +1,26 @@
+//! Integration tests of `learners`: one test binary.
+
+mod atv;
+mod bad_input;
+mod gd;
+
+use faer::{Col, Mat};
+use relu_net::{Network, Seed, gaussian_matrix};
+
+/// A depth-2 network with random unit rows and the given biases and output
+/// weights.
+pub fn planted(d: usize, b: &[f64], a: &[f64], seed: u64) -> Network {
+    let k = b.len();
+    let g = gaussian_matrix(k, d, Seed(seed));
+    let w = Mat::from_fn(k, d, |i, j| {
+        let n = (0..d).map(|c| g[(i, c)].powi(2)).sum::<f64>().sqrt();
+        g[(i, j)] / n
+    });
+    Network::depth2(
+        w.as_ref(),
+        Col::from_fn(k, |i| b[i]).as_ref(),
+        Col::from_fn(k, |i| a[i]).as_ref(),
+        0.0,
+    )
+    .unwrap()
+}
