@@ -3,6 +3,7 @@
 mod atv;
 mod bad_input;
 mod gd;
+mod snapshots;
 
 use faer::{Col, Mat};
 use relu_net::{Network, Seed, gaussian_matrix};

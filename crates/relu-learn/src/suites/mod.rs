@@ -13,6 +13,7 @@ use relu_net::Seed;
 use crate::output::SuiteOutput;
 
 mod init;
+mod recovery;
 
 /// How big a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,5 +54,5 @@ pub trait Suite: Sync {
 /// Every registered suite, in the order `reproduce` runs them.
 #[must_use]
 pub fn registry() -> Vec<Box<dyn Suite>> {
-    vec![Box::new(init::InitSuite)]
+    vec![Box::new(init::InitSuite), Box::new(recovery::RecoverySuite)]
 }

@@ -31,3 +31,31 @@ fn init_suite_runs_and_the_exact_law_matches_simulation() {
     let again = suite.run(&SuiteContext { par: Par::Seq, ..ctx }).unwrap();
     assert_eq!(md, again.to_markdown());
 }
+
+#[test]
+fn recovery_suite_runs_and_atv_recovers_the_generic_family() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "recovery")
+        .expect("recovery is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    let table = &out.tables[0];
+    assert_eq!(table.rows.len(), 5);
+    let biased = &table.records[0];
+    let get = |k: &str| {
+        biased
+            .iter()
+            .find(|(key, _)| key == k)
+            .unwrap()
+            .1
+            .as_f64()
+            .unwrap()
+    };
+    // Noise-free samples: atv's polish converges to the teacher.
+    assert!(get("atv_relative_error") < 1e-6, "{biased:?}");
+}

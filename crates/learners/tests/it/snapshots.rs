@@ -1,0 +1,89 @@
+//! Snapshots of canonicalised recovered parameters on fixed seeds, each
+//! next to the assertion of its error bound. Rounded to 6 significant
+//! digits, `-0` normalised, iteration counts left out.
+
+use faer::Par;
+use gaussian_moments::PopulationMoments;
+use learners::atv::{AtvMoments, AtvParams, ProjectedMoments};
+use learners::{Learner, Report};
+use relu_net::matching::{canonical_depth2, match_depth2};
+use relu_net::{Network, Planted, Seed};
+use tensor_decomp::SymTensor;
+
+use crate::planted;
+
+fn round6(x: f64) -> f64 {
+    if x == 0.0 {
+        return 0.0;
+    }
+    let s = 10f64.powi(5 - x.abs().log10().floor() as i32);
+    let r = (x * s).round() / s;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// The canonical form, rounded: (rows, biases, output weights, output bias).
+fn canonical(net: &Network) -> (Vec<Vec<f64>>, Vec<f64>, Vec<f64>, f64) {
+    let c = canonical_depth2(net).unwrap();
+    let (k, d) = (c.w.nrows(), c.w.ncols());
+    (
+        (0..k)
+            .map(|i| (0..d).map(|j| round6(c.w[(i, j)])).collect())
+            .collect(),
+        (0..k).map(|i| round6(c.b[i])).collect(),
+        (0..k).map(|i| round6(c.a[i])).collect(),
+        round6(c.c),
+    )
+}
+
+#[test]
+fn atv_population_recovery_is_stable() {
+    let teacher = planted(6, &[0.0, 1.0, -0.5], &[1.0, -1.2, 0.7], 11);
+    let pop = PopulationMoments::of_depth2(&teacher).unwrap();
+    let atv = AtvParams {
+        hidden: Some(3),
+        ..AtvParams::default()
+    }
+    .validate()
+    .unwrap();
+    let choice = atv
+        .subspace(
+            pop.tensor(2).unwrap().contract_to_matrix(&[], Par::Seq).as_ref(),
+            0.0,
+        )
+        .unwrap();
+    let projected = ProjectedMoments::from_population(&pop, choice.basis.as_ref()).unwrap();
+    let moments = AtvMoments {
+        t0: pop.order0(),
+        t1: pop.order1(),
+        basis: choice.basis,
+        projected,
+    };
+    let candidates = atv
+        .candidates(&moments, Seed(2026), Par::Seq, &mut Report::default())
+        .unwrap();
+    let c = candidates
+        .iter()
+        .find(|c| c.tag == "draw 0, bias order3, proper")
+        .unwrap();
+    assert!(match_depth2(&c.network, &teacher).unwrap().parameter_error() < 1e-8);
+    insta::assert_yaml_snapshot!("atv_population", canonical(&c.network));
+}
+
+#[test]
+fn atv_sampled_recovery_is_stable() {
+    let teacher = planted(6, &[0.4, -0.8, 0.1], &[1.1, 0.9, -0.6], 12);
+    let data = Planted::new(teacher.clone(), 60_000, 0.0, Seed(13))
+        .unwrap()
+        .materialize();
+    let fitted = AtvParams {
+        hidden: Some(3),
+        ..AtvParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, Seed(2026), Par::Seq)
+    .unwrap();
+    // Noise-free labels: the polish converges to the teacher.
+    assert!(match_depth2(&fitted.network, &teacher).unwrap().parameter_error() < 1e-6);
+    insta::assert_yaml_snapshot!("atv_sampled", canonical(&fitted.network));
+}
