@@ -12,6 +12,7 @@
 //! | learner | model | idea |
 //! |---|---|---|
 //! | [`atv`] | `Σ a_i relu(⟨w_i, x⟩ + b_i) + c`, k ≤ d | Hermite moments of orders 2–4, simultaneous diagonalisation, bias/sign from coefficient ratios, Levenberg–Marquardt polish |
+//! | [`narrow`] | `Σ λ_i relu(⟨u_i, x⟩) + c`, any signs and angles | random contractions of moments of orders 2…2k+2, joint subspace, candidate directions, greedy discovery with least squares, polish |
 //! | [`gd`] | any architecture | mini-batch Adam with restarts and early stopping: the baseline |
 //!
 //! # References
@@ -21,6 +22,7 @@ pub mod atv;
 pub mod common;
 mod error;
 pub mod gd;
+pub mod narrow;
 
 use std::collections::BTreeMap;
 
@@ -102,7 +104,7 @@ pub trait Learner {
 }
 
 /// The learner names accepted by [`learner`].
-pub const LEARNERS: &[&str] = &["atv", "gd"];
+pub const LEARNERS: &[&str] = &["atv", "narrow", "gd"];
 
 /// A learner by name with default parameters and, where the learner takes
 /// one, the number of hidden units (`None`: chosen from the data where the
@@ -116,6 +118,13 @@ pub fn learner(name: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, Le
             atv::AtvParams {
                 hidden,
                 ..atv::AtvParams::default()
+            }
+            .validate()?,
+        )),
+        "narrow" => Ok(Box::new(
+            narrow::NarrowParams {
+                hidden,
+                ..narrow::NarrowParams::default()
             }
             .validate()?,
         )),

@@ -523,6 +523,11 @@ pub fn make_learner(
             p.hidden = hidden.or(p.hidden);
             Box::new(p.validate()?)
         }
+        "narrow" => {
+            let mut p: learners::narrow::NarrowParams = serde_json::from_str(&text).with_context(ctx)?;
+            p.hidden = hidden.or(p.hidden);
+            Box::new(p.validate()?)
+        }
         "gd" => {
             let mut p: learners::gd::GdParams = serde_json::from_str(&text).with_context(ctx)?;
             p.hidden = hidden.map(|k| vec![k]).or(p.hidden);

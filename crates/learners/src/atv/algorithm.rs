@@ -282,9 +282,18 @@ impl Atv {
             }
         }
         if out.is_empty() {
+            let noise_note = report
+                .notes
+                .iter()
+                .find(|n| n.contains("within"))
+                .map_or(String::new(), |n| format!("; {n}"));
             return Err(LearnError::Unidentifiable {
                 learner: NAME,
-                reason: format!("every decomposition failed ({})", failures.join("; ")),
+                reason: format!(
+                    "all {} decompositions failed (first: {}){noise_note}",
+                    failures.len(),
+                    failures.first().map_or("none", String::as_str)
+                ),
             });
         }
         report.notes.extend(failures);

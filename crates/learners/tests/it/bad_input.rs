@@ -142,3 +142,43 @@ fn gd_rejects_bad_parameters() {
     );
     assert!(learners::learner("nope", None).is_err());
 }
+
+#[test]
+fn narrow_rejects_bad_parameters_and_data() {
+    use learners::narrow::NarrowParams;
+    assert!(
+        NarrowParams {
+            hidden: Some(0),
+            ..NarrowParams::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        NarrowParams {
+            max_order: 7,
+            ..NarrowParams::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        NarrowParams {
+            resolution: 2.0,
+            ..NarrowParams::default()
+        }
+        .validate()
+        .is_err()
+    );
+    let constant = InMemory::new(gaussian_matrix(5000, 3, Seed(3)), Col::from_fn(5000, |_| -1.0)).unwrap();
+    let n = NarrowParams::default().validate().unwrap();
+    assert!(matches!(
+        n.fit(&constant, Seed(1), Par::Seq),
+        Err(LearnError::ConstantLabels { .. })
+    ));
+    let few = InMemory::new(gaussian_matrix(50, 3, Seed(3)), Col::from_fn(50, |i| i as f64)).unwrap();
+    assert!(matches!(
+        n.fit(&few, Seed(1), Par::Seq),
+        Err(LearnError::TooFewSamples { .. })
+    ));
+}

@@ -1,0 +1,576 @@
+//! The runnable narrow-network learner (see the module docs).
+
+use faer::{Col, Mat, MatRef, Par};
+use gaussian_moments::hermite::relu_coefficient;
+use gaussian_moments::{Estimator, low_order_moments, matrix_contractions};
+use rand::rngs::ChaCha8Rng;
+use relu_net::{Network, SampleSource, Seed};
+use tensor_decomp::fit::{random_unit, top_eigen};
+
+use super::NarrowParams;
+use crate::common::{Rows, check_data, polish_lm, relative_error, solve_psd, split};
+use crate::error::LearnError;
+use crate::{Fitted, Learner, Observer, Report};
+
+const NAME: &str = "narrow";
+
+/// The narrow-network learner with validated parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Narrow {
+    pub(super) params: NarrowParams,
+    pub(super) est: Estimator,
+}
+
+/// Loads the first `n` rows of a source and projects them: `(X V, y)`.
+fn load_projected(src: &dyn SampleSource, n: usize, v: MatRef<'_, f64>) -> (Mat<f64>, Col<f64>) {
+    let mut x = Mat::zeros(n, src.dim());
+    let mut y = Col::zeros(n);
+    if n > 0 {
+        src.chunk(0, x.as_mut(), y.as_mut());
+    }
+    (&x * v, y)
+}
+
+/// Features `[1, z, |⟨v_j, z⟩| …]` of projected inputs.
+fn features(z: MatRef<'_, f64>, dirs: &[Col<f64>]) -> Mat<f64> {
+    let (n, m) = (z.nrows(), z.ncols());
+    let mut f = Mat::zeros(n, 1 + m + dirs.len());
+    for i in 0..n {
+        f[(i, 0)] = 1.0;
+        for j in 0..m {
+            f[(i, 1 + j)] = z[(i, j)];
+        }
+    }
+    for (c, v) in dirs.iter().enumerate() {
+        let p = z * v;
+        for i in 0..n {
+            f[(i, 1 + m + c)] = p[i].abs();
+        }
+    }
+    f
+}
+
+/// Least-squares coefficients of y on the features (tiny ridge).
+fn least_squares(f: MatRef<'_, f64>, y: &Col<f64>) -> Option<Col<f64>> {
+    let ftf = f.transpose() * f;
+    let fty = f.transpose() * y;
+    solve_psd(ftf.as_ref(), &fty, 1e-12)
+}
+
+/// Mean squared residual of `f β` against y, relative to Var(y).
+fn relative_mse(f: MatRef<'_, f64>, beta: &Col<f64>, y: &Col<f64>) -> f64 {
+    let pred = f * beta;
+    let n = y.nrows().max(1) as f64;
+    let mean = (0..y.nrows()).map(|i| y[i]).sum::<f64>() / n;
+    let var = (0..y.nrows()).map(|i| (y[i] - mean).powi(2)).sum::<f64>() / n;
+    let mse = (0..y.nrows()).map(|i| (pred[i] - y[i]).powi(2)).sum::<f64>() / n;
+    if var > 0.0 { mse / var } else { mse }
+}
+
+/// Unit vectors of ℝ^m for the net: a grid for m ≤ 3 (at most 720 angles,
+/// 0.25°, on the half circle), random points above (only half the sphere is
+/// needed: |·| is even).
+fn net(m: usize, points: usize, rng: &mut ChaCha8Rng) -> Vec<Col<f64>> {
+    match m {
+        1 => vec![Col::from_fn(1, |_| 1.0)],
+        2 => (0..points.min(720))
+            .map(|i| {
+                let t = std::f64::consts::PI * i as f64 / points.min(720) as f64;
+                Col::from_fn(2, |j| if j == 0 { t.cos() } else { t.sin() })
+            })
+            .collect(),
+        3 => {
+            // A Fibonacci lattice on the upper hemisphere.
+            let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+            (0..points)
+                .map(|i| {
+                    let zc = (i as f64 + 0.5) / points as f64;
+                    let r = (1.0 - zc * zc).sqrt();
+                    let t = golden * i as f64;
+                    Col::from_fn(3, |j| [r * t.cos(), r * t.sin(), zc][j])
+                })
+                .collect()
+        }
+        _ => (0..points).map(|_| random_unit(rng, m)).collect(),
+    }
+}
+
+/// The real parts of the eigenvectors of the pencil `A B⁻¹` (B symmetric,
+/// well conditioned), normalised.
+fn pencil(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Vec<Col<f64>> {
+    let m = a.nrows();
+    let (vecs, vals) = match top_eigen(b, m) {
+        Ok(r) => r,
+        Err(_) => return Vec::new(),
+    };
+    let (big, small) = (vals[0].abs(), vals[m - 1].abs());
+    if small.is_nan() || small <= 1e-8 * big {
+        return Vec::new();
+    }
+    // B⁻¹ = V diag(1/λ) Vᵀ.
+    let binv = Mat::from_fn(m, m, |i, j| {
+        (0..m).map(|r| vecs[(i, r)] * vecs[(j, r)] / vals[r]).sum::<f64>()
+    });
+    let n = a * &binv;
+    let Ok(eig) = n.eigen() else { return Vec::new() };
+    let u = eig.U();
+    (0..m)
+        .filter_map(|j| {
+            let col = Col::from_fn(m, |i| u[(i, j)].re);
+            let norm = col.norm_l2();
+            (norm > 1e-8).then(|| Col::from_fn(m, |i| col[i] / norm))
+        })
+        .collect()
+}
+
+/// `bᵀ A⁻¹ b` for the principal submatrix A of `gram` and the entries b of
+/// `rhs` on `idx` (the explained sum of squares of a least-squares fit), by
+/// an in-place Cholesky factorisation with a relative ridge of 1e-12;
+/// `None` if A is not positive definite.
+fn small_normal_fit(gram: &Mat<f64>, rhs: &Col<f64>, idx: &[usize]) -> Option<f64> {
+    let q = idx.len();
+    let mut l = vec![0.0; q * q];
+    let tr = idx.iter().map(|&i| gram[(i, i)]).sum::<f64>() / q as f64;
+    for i in 0..q {
+        for j in 0..=i {
+            let mut v = gram[(idx[i], idx[j])] + if i == j { 1e-12 * tr } else { 0.0 };
+            for r in 0..j {
+                v -= l[i * q + r] * l[j * q + r];
+            }
+            if i == j {
+                if v.is_nan() || v <= 0.0 {
+                    return None;
+                }
+                l[i * q + i] = v.sqrt();
+            } else {
+                l[i * q + j] = v / l[j * q + j];
+            }
+        }
+    }
+    // Solve L t = b; then bᵀA⁻¹b = ‖t‖².
+    let mut t = vec![0.0; q];
+    for i in 0..q {
+        let mut v = rhs[idx[i]];
+        for r in 0..i {
+            v -= l[i * q + r] * t[r];
+        }
+        t[i] = v / l[i * q + i];
+    }
+    Some(t.iter().map(|v| v * v).sum())
+}
+
+/// Subsets of at most 100 000 are searched.
+const MAX_SUBSETS: usize = 100_000;
+
+/// Every subset of at most k pool directions (as long as there are at most
+/// [`MAX_SUBSETS`]), ranked by the training residual of the least-squares
+/// fit on `[1, z, |⟨v, z⟩| …]` (from one precomputed Gram matrix); the ten
+/// best are compared on the validation rows. Returns the directions, the
+/// coefficients and the validation error of the winner.
+fn subset_search(
+    z: MatRef<'_, f64>,
+    y: &Col<f64>,
+    zv: MatRef<'_, f64>,
+    yv: &Col<f64>,
+    pool: &[Col<f64>],
+    k: usize,
+) -> Option<(Vec<Col<f64>>, Col<f64>, f64)> {
+    let m = z.ncols();
+    let all = features(z, pool);
+    let gram = all.transpose() * &all;
+    let rhs = all.transpose() * y;
+    let yty = y.squared_norm_l2();
+    let base = 1 + m;
+    let mut ranked: Vec<(f64, Vec<usize>)> = Vec::new();
+    let mut count = 0usize;
+    let mut subset: Vec<usize> = Vec::new();
+    // Depth-first enumeration of increasing index tuples.
+    fn visit(
+        start: usize,
+        k: usize,
+        n: usize,
+        subset: &mut Vec<usize>,
+        f: &mut dyn FnMut(&[usize]) -> bool,
+    ) -> bool {
+        if !subset.is_empty() && !f(subset) {
+            return false;
+        }
+        if subset.len() == k {
+            return true;
+        }
+        for i in start..n {
+            subset.push(i);
+            let go = visit(i + 1, k, n, subset, f);
+            subset.pop();
+            if !go {
+                return false;
+            }
+        }
+        true
+    }
+    visit(0, k, pool.len(), &mut subset, &mut |s: &[usize]| {
+        count += 1;
+        if count > MAX_SUBSETS {
+            return false;
+        }
+        let idx: Vec<usize> = (0..base).chain(s.iter().map(|&i| base + i)).collect();
+        if let Some(fit) = small_normal_fit(&gram, &rhs, &idx) {
+            ranked.push((yty - fit, s.to_vec()));
+        }
+        true
+    });
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+    ranked
+        .into_iter()
+        .take(10)
+        .filter_map(|(_, s)| {
+            let dirs: Vec<Col<f64>> = s.iter().map(|&i| pool[i].clone()).collect();
+            let f = features(z, &dirs);
+            let beta = least_squares(f.as_ref(), y)?;
+            let e = relative_mse(features(zv, &dirs).as_ref(), &beta, yv);
+            Some((dirs, beta, e))
+        })
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+}
+
+impl Narrow {
+    /// The parameters.
+    #[must_use]
+    pub fn params(&self) -> &NarrowParams {
+        &self.params
+    }
+}
+
+/// The networks of step 5 from chosen directions (in V coordinates) and the
+/// least-squares coefficients `[c, b_lin (m), μ_j …]`.
+fn networks(
+    v: MatRef<'_, f64>,
+    dirs: &[Col<f64>],
+    beta: &Col<f64>,
+) -> Result<(Network, Option<Network>), LearnError> {
+    let (d, m) = (v.nrows(), v.ncols());
+    let c = beta[0];
+    let blin = Col::from_fn(m, |j| beta[1 + j]);
+    let mu: Vec<f64> = (0..dirs.len()).map(|j| beta[1 + m + j]).collect();
+    let lifted: Vec<Col<f64>> = dirs.iter().map(|dir| v * dir).collect();
+    // Improper: μ |⟨u, x⟩| = μ relu(⟨u, x⟩) + μ relu(−⟨u, x⟩), plus the linear part.
+    let mut rows: Vec<Col<f64>> = Vec::new();
+    let mut a: Vec<f64> = Vec::new();
+    for (u, &mj) in lifted.iter().zip(&mu) {
+        rows.push(u.clone());
+        rows.push(Col::from_fn(d, |i| -u[i]));
+        a.extend([mj, mj]);
+    }
+    let wl = v * &blin;
+    let nw = wl.norm_l2();
+    if nw > 0.0 {
+        rows.push(Col::from_fn(d, |i| wl[i] / nw));
+        rows.push(Col::from_fn(d, |i| -wl[i] / nw));
+        a.extend([nw, -nw]);
+    }
+    let build = |rows: &[Col<f64>], a: &[f64]| -> Result<Network, LearnError> {
+        let k = rows.len();
+        let w = Mat::from_fn(k, d, |i, j| rows[i][j]);
+        Ok(Network::depth2(
+            w.as_ref(),
+            Col::<f64>::zeros(k).as_ref(),
+            Col::from_fn(k, |i| a[i]).as_ref(),
+            c,
+        )?)
+    };
+    let improper = build(&rows, &a)?;
+    // Proper: the linear part must be Σ s_j μ_j v_j with s_j = ±1.
+    let proper = if !dirs.is_empty() && dirs.len() <= m {
+        let basis = Mat::from_fn(m, dirs.len(), |i, j| dirs[j][i]);
+        crate::common::least_squares(basis.as_ref(), &blin).and_then(|t| {
+            let signs: Vec<f64> = (0..dirs.len()).map(|j| t[j] / mu[j]).collect();
+            signs.iter().all(|s| (s.abs() - 1.0).abs() < 0.35).then(|| {
+                let rows: Vec<Col<f64>> = lifted
+                    .iter()
+                    .zip(&signs)
+                    .map(|(u, s)| Col::from_fn(d, |i| s.signum() * u[i]))
+                    .collect();
+                let a: Vec<f64> = mu.iter().map(|m| 2.0 * m).collect();
+                build(&rows, &a)
+            })
+        })
+    } else {
+        None
+    };
+    Ok((improper, proper.transpose()?))
+}
+
+impl Learner for Narrow {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let p = &self.params;
+        let d = src.dim();
+        let k = p.hidden.unwrap_or(4);
+        observer.stage("checks");
+        check_data(NAME, src, 2000.max(50 * d), par)?;
+        let (train, val) = split(src, p.validation_fraction);
+        let mut report = Report {
+            learner: NAME.to_owned(),
+            samples_used: src.len(),
+            ..Report::default()
+        };
+        observer.stage("moments");
+        let low = low_order_moments(&train, &self.est, par)?;
+        let mut rng = seed.derive("narrow").rng();
+        let g = random_unit(&mut rng, d);
+        let top = (2 * k + 2).min(p.max_order);
+        let mut mats: Vec<(usize, Mat<f64>, f64)> = Vec::new();
+        for l in (2..=top).step_by(2) {
+            let est = if l == 2 {
+                low.t2.clone()
+            } else {
+                matrix_contractions(&train, l, std::slice::from_ref(&g), &self.est, par)?.remove(0)
+            };
+            let scale = 1.0 / relu_coefficient(l, 0.0);
+            let mean_var = (0..d)
+                .flat_map(|i| (0..d).map(move |j| (i, j)))
+                .map(|(i, j)| est.std_error[(i, j)].powi(2))
+                .sum::<f64>()
+                / (d * d) as f64;
+            let noise = 2.0 * (d as f64).sqrt() * mean_var.sqrt() * scale.abs();
+            mats.push((l, faer::Scale(scale) * &est.mean, noise));
+        }
+        observer.stage("subspace");
+        let mut projector = Mat::<f64>::zeros(d, d);
+        for (l, m, noise) in &mats {
+            let (vecs, vals) = top_eigen(m.as_ref(), d)?;
+            let kept: Vec<usize> = (0..d)
+                .filter(|&i| vals[i].abs() > p.subspace_threshold * noise)
+                .collect();
+            report.series.insert(
+                format!("order{l}_spectrum"),
+                vals.iter().take(2 * k + 2).map(|v| v.abs()).collect(),
+            );
+            report.metrics.insert(format!("order{l}_noise"), *noise);
+            for &i in &kept {
+                let col = vecs.col(i);
+                projector += col * col.transpose();
+            }
+        }
+        let (pv, pvals) = top_eigen(projector.as_ref(), d)?;
+        let m = pvals
+            .iter()
+            .take_while(|&&v| v >= 0.5)
+            .count()
+            .min((2 * k).min(d));
+        report.metrics.insert("subspace_dim".to_owned(), m as f64);
+        report
+            .notes
+            .push(format!("joint subspace of the moment matrices: dimension {m}"));
+        let v = Mat::from_fn(d, m, |i, j| pv[(i, j)]);
+        observer.stage("features");
+        let n_fit = train.len().min(p.fit_samples);
+        let (z, y) = load_projected(&Rows::new(&train, 0, n_fit), n_fit, v.as_ref());
+        let n_val = val.len().min(p.fit_samples);
+        let (zv, yv) = load_projected(&Rows::new(&val, 0, n_val), n_val, v.as_ref());
+        observer.stage("discovery");
+        let mut candidates: Vec<Col<f64>> = Vec::new();
+        if m > 0 {
+            let restricted: Vec<Mat<f64>> = mats.iter().map(|(_, mat, _)| v.transpose() * mat * &v).collect();
+            for r in &restricted {
+                if let Ok((vecs, _)) = top_eigen(r.as_ref(), m) {
+                    candidates.extend((0..m).map(|j| vecs.col(j).to_owned()));
+                }
+            }
+            for pair in restricted.windows(2) {
+                candidates.extend(pencil(pair[1].as_ref(), pair[0].as_ref()));
+            }
+            // A net is a real search only in few dimensions; above 3 the
+            // pencils give the directions and random points only supplement.
+            let points = if m <= 3 {
+                p.net_points
+            } else {
+                (p.net_points / 8).max(1)
+            };
+            candidates.extend(net(m, points, &mut rng));
+        }
+        report
+            .metrics
+            .insert("candidates".to_owned(), candidates.len() as f64);
+        let mut dirs: Vec<Col<f64>> = Vec::new();
+        let mut f = features(z.as_ref(), &dirs);
+        let mut beta = least_squares(f.as_ref(), &y).ok_or(LearnError::Unidentifiable {
+            learner: NAME,
+            reason: "the linear features are collinear".to_owned(),
+        })?;
+        let mut val_error = relative_mse(features(zv.as_ref(), &dirs).as_ref(), &beta, &yv);
+        let mut history = vec![val_error];
+        let cos_limit = p.resolution.cos();
+        // Candidates are scored on the first `score_rows` fitting rows, in
+        // blocks, with matrix products: for Φ = |Z C| the residual sum of
+        // squares drops by (rᵀφ)² / ‖φ⊥‖², ‖φ⊥‖² = ‖φ‖² − gᵀ(FᵀF)⁻¹g, g = Fᵀφ
+        // (r is orthogonal to F after the least-squares fit).
+        let score_rows = n_fit.min(10_000);
+        let zs = z.as_ref().subrows(0, score_rows);
+        const BLOCK: usize = 256;
+        while dirs.len() < k && !candidates.is_empty() {
+            let fs = f.as_ref().subrows(0, score_rows);
+            let resid: Col<f64> = Col::from_fn(score_rows, |i| y[i]) - fs * &beta;
+            let ftf = fs.transpose() * fs;
+            let pdim = ftf.nrows();
+            let Some(ftf_inv) = (0..pdim)
+                .map(|j| {
+                    solve_psd(
+                        ftf.as_ref(),
+                        &Col::from_fn(pdim, |i| if i == j { 1.0 } else { 0.0 }),
+                        1e-12,
+                    )
+                })
+                .collect::<Option<Vec<Col<f64>>>>()
+                .map(|cols| Mat::from_fn(pdim, pdim, |i, j| cols[j][i]))
+            else {
+                break;
+            };
+            let mut best: Option<(f64, usize)> = None;
+            for start in (0..candidates.len()).step_by(BLOCK) {
+                let block = &candidates[start..(start + BLOCK).min(candidates.len())];
+                let c = Mat::from_fn(m, block.len(), |i, j| block[j][i]);
+                let mut phi = zs * &c;
+                for j in 0..phi.ncols() {
+                    let col = phi
+                        .col_mut(j)
+                        .try_as_col_major_mut()
+                        .expect("owned matrix")
+                        .as_slice_mut();
+                    col.iter_mut().for_each(|v| *v = v.abs());
+                }
+                let g = fs.transpose() * &phi;
+                let a = &ftf_inv * &g;
+                let corr = resid.transpose() * &phi;
+                for (j, cand) in block.iter().enumerate() {
+                    if dirs.iter().any(|dj| (dj.transpose() * cand).abs() >= cos_limit) {
+                        continue;
+                    }
+                    let norm2 = phi.col(j).squared_norm_l2();
+                    let perp = norm2 - g.col(j).transpose() * a.col(j);
+                    if perp.is_nan() || perp <= 1e-12 * norm2 {
+                        continue;
+                    }
+                    let score = corr[j] * corr[j] / perp;
+                    if best.is_none_or(|(s, _)| score > s) {
+                        best = Some((score, start + j));
+                    }
+                }
+            }
+            let Some((_, idx)) = best else { break };
+            let mut trial = dirs.clone();
+            trial.push(candidates[idx].clone());
+            let ft = features(z.as_ref(), &trial);
+            let Some(bt) = least_squares(ft.as_ref(), &y) else {
+                break;
+            };
+            let ve = relative_mse(features(zv.as_ref(), &trial).as_ref(), &bt, &yv);
+            if ve > (1.0 - p.min_improvement) * val_error {
+                break;
+            }
+            dirs = trial;
+            f = ft;
+            beta = bt;
+            val_error = ve;
+            history.push(ve);
+        }
+        report
+            .series
+            .insert("discovery_validation_errors".to_owned(), history);
+        if (1..=3).contains(&m) {
+            // In a subspace of dimension ≤ 3 the papers' brute force over nets
+            // is affordable: every subset of at most k directions of a coarse
+            // net (plus the moment candidates), with least-squares
+            // coefficients (§3.5). Greedy discovery can miss instances whose
+            // units cancel (the planar family), the exhaustive search cannot.
+            let coarse = match m {
+                1 => vec![Col::from_fn(1, |_| 1.0)],
+                2 => net(2, 16, &mut rng),
+                _ => net(3, 24, &mut rng),
+            };
+            let n_moment = candidates.len() - p.net_points.min(candidates.len());
+            debug_assert!(m <= 3, "the full net is used for m <= 3");
+            let mut pool: Vec<Col<f64>> = coarse;
+            for c in candidates.iter().take(n_moment) {
+                if !pool.iter().any(|q| (q.transpose() * c).abs() >= cos_limit) {
+                    pool.push(c.clone());
+                }
+            }
+            if let Some((sdirs, sbeta, serr)) = subset_search(z.as_ref(), &y, zv.as_ref(), &yv, &pool, k) {
+                report
+                    .metrics
+                    .insert("subset_search_validation_error".to_owned(), serr);
+                if serr < val_error {
+                    report.notes.push(format!(
+                        "exhaustive search over {} pooled directions: {} direction(s), validation error {serr:.3e} (greedy: {val_error:.3e})",
+                        pool.len(),
+                        sdirs.len()
+                    ));
+                    dirs = sdirs;
+                    beta = sbeta;
+                    val_error = serr;
+                }
+            }
+        }
+        report.metrics.insert("directions".to_owned(), dirs.len() as f64);
+        report.notes.push(format!(
+            "{} direction(s) found; validation error of the |·| model {val_error:.3e}",
+            dirs.len()
+        ));
+        observer.stage("networks");
+        let (improper, proper) = networks(v.as_ref(), &dirs, &beta)?;
+        let improper_error = relative_error(&improper, &val, par)?;
+        let (mut network, mut error) = (improper, improper_error);
+        if let Some(proper) = proper {
+            let proper_error = relative_error(&proper, &val, par)?;
+            report
+                .metrics
+                .insert("proper_validation_error".to_owned(), proper_error);
+            if proper_error <= 2.0 * improper_error.max(1e-15) {
+                report.notes.push(
+                    "the linear part matches Σ ±μ_j u_j: proper network with one ReLU per direction"
+                        .to_owned(),
+                );
+                network = proper;
+                error = proper_error;
+            }
+        } else {
+            report.notes.push("no sign pattern explains the linear part: improper network (2 ReLUs per direction + 2 linear)".to_owned());
+        }
+        report.metrics.insert("moment_validation_error".to_owned(), error);
+        if p.polish && !dirs.is_empty() {
+            observer.stage("polish");
+            let (polished, pr) = polish_lm(&network, &train, &p.polish_params, par)?;
+            let pe = relative_error(&polished, &val, par)?;
+            report.metrics.insert("polish_iters".to_owned(), pr.iters as f64);
+            report.n_iters = pr.iters;
+            report.converged = pr.converged;
+            if pe <= error {
+                report.notes.push(format!(
+                    "polish (Levenberg–Marquardt, {} iterations) kept: validation error {pe:.3e}",
+                    pr.iters
+                ));
+                network = polished;
+                error = pe;
+            } else {
+                report.notes.push(format!(
+                    "polish discarded: validation error {pe:.3e} > {error:.3e}"
+                ));
+            }
+        } else {
+            report.converged = true;
+        }
+        report.metrics.insert("validation_error".to_owned(), error);
+        Ok(Fitted { network, report })
+    }
+}

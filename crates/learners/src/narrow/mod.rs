@@ -1,0 +1,63 @@
+//! `narrow`: bias-free one-hidden-layer networks with signed output weights
+//! and no conditioning assumption (Chen, Dou, Goel, Klivans & Meka, COLT
+//! 2023; the one-stage variant of Chen & Narayanan, COLT 2024;
+//! `../shared/algorithms.md` §3).
+//!
+//! Model: `f(x) = Σ_{i≤k} λ_i relu(⟨u_i, x⟩) + c`, unit `u_i`, any signs, any
+//! angles. Since `relu(z) = (|z| + z)/2`, `f(x) = c + ⟨w, x⟩ + Σ μ_i |⟨u_i, x⟩|`
+//! with `μ_i = λ_i/2` and `w = Σ μ_i u_i = E[y x]`; the |·| part has only even
+//! Hermite components, and for one random unit g
+//! `M_l = E[y S_l(x)](g^{l−2}, ·, ·) / ĉ_l(0) = Σ_i λ_i ⟨u_i, g⟩^{l−2} u_i u_iᵀ`
+//! for even l (CDGKM Lemmas 3–4: g keeps the `⟨u_i, g⟩` anti-concentrated). A
+//! single `M_2` can vanish (the planar instance of §8.1 has `M_2 = 0`); the
+//! collection over l = 2, 4, …, 2k + 2 cannot (§3.3).
+//!
+//! ## The algorithm
+//! 1. Validation split; `E[y]`, `E[y x]`; one random unit g; `M_l` for even
+//!    l ≤ `min(2k + 2, max_order)`, each with its noise level (Wigner scale of
+//!    its standard errors).
+//! 2. Joint subspace: the eigenvectors of each `M_l` whose |eigenvalue|
+//!    exceeds `subspace_threshold` × its noise; V = the directions of the sum
+//!    of their projectors with eigenvalue ≥ ½ (dim m).
+//! 3. Candidate directions in V: eigenvectors of each `Vᵀ M_l V`, eigenvectors
+//!    of the pencils `(Vᵀ M_{l+2} V)(Vᵀ M_l V)^{−1}` (eigenvalues
+//!    `⟨u_i, g⟩²`, eigenvectors `Vᵀ u_i` when the `u_i` are independent), and a
+//!    net of the unit sphere of V (a fine grid for m ≤ 3, seeded random points
+//!    above).
+//! 4. Iterative neuron discovery: with features `[1, Vᵀx, |⟨v_j, Vᵀx⟩|…]`
+//!    fitted by least squares, add the candidate that most reduces the
+//!    residual sum of squares (orthogonalised against the current features),
+//!    skip candidates within `resolution` of a chosen one up to sign (close
+//!    neurons collapse into one), and stop when the validation error improves
+//!    by less than `min_improvement` or k directions are chosen.
+//! 5. Networks: the exact |·| form as 2 ReLUs per direction plus 2 for the
+//!    linear part (improper), and, when the linear part equals
+//!    `Σ s_j μ_j v_j` with signs `s_j = ±1`, the proper network
+//!    `Σ 2 μ_j relu(s_j ⟨u_j, x⟩) + c`. The better on validation (a proper one
+//!    within 2× preferred) is polished by Levenberg–Marquardt and kept if the
+//!    validation error improves.
+//!
+//! Departures from the papers: the brute-force nets over directions and
+//! coefficients (exponential in k) are replaced by candidates from the
+//! moment pencils and a net in the low-dimensional V, least squares for the
+//! coefficients (the improvement of §3.5), greedy discovery on residuals in
+//! the spirit of CDGKM's iterative procedure, and a final polish; the
+//! theoretical thresholds are replaced by empirical noise floors (§3.7).
+//!
+//! # Errors
+//! k = 0, too few samples, constant labels, non-finite data.
+//!
+//! # Complexity
+//! One pass per order at O(n d²); O(n_fit · candidates · m) for the greedy
+//! scoring on a subsample; a polish at O(m' p²) per iteration.
+//!
+//! # References
+//! S. Chen, Z. Dou, S. Goel, A. Klivans, R. Meka. *Learning narrow
+//! one-hidden-layer ReLU networks.* COLT 2023. S. Chen, S. Narayanan. *A
+//! faster and simpler algorithm for learning shallow networks.* COLT 2024.
+
+mod algorithm;
+mod params;
+
+pub use algorithm::Narrow;
+pub use params::NarrowParams;

@@ -1,0 +1,108 @@
+//! Parameters of [`super::Narrow`].
+
+use gaussian_moments::MomentParams;
+use serde::{Deserialize, Serialize};
+
+use super::Narrow;
+use crate::common::PolishParams;
+use crate::error::LearnError;
+
+/// Parameters of the narrow-network learner; `validate` makes the runnable
+/// [`Narrow`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NarrowParams {
+    /// Largest number of hidden units k (directions found at most). Default
+    /// 4 when `None`.
+    pub hidden: Option<usize>,
+    /// Highest (even) moment order used; orders up to `2k + 2` are the
+    /// theory's, capped here because the variance grows like l!. Default 8.
+    pub max_order: usize,
+    /// Fraction of the rows held out for validation. Default 0.1.
+    pub validation_fraction: f64,
+    /// Eigenvalues of `M_l` above this multiple of its noise level span V.
+    /// Default 3.
+    pub subspace_threshold: f64,
+    /// Points of the net over the unit sphere of V when dim V ≤ 3 (an eighth
+    /// of them, random, above). Default 4000.
+    pub net_points: usize,
+    /// Samples used to fit and score candidates. Default 100 000.
+    pub fit_samples: usize,
+    /// Candidates within this angle (radians, up to sign) of a chosen
+    /// direction are skipped: closer neurons collapse. Default 1e-3.
+    pub resolution: f64,
+    /// A new direction must lower the validation error by this fraction.
+    /// Default 0.01.
+    pub min_improvement: f64,
+    /// Whether to polish by Levenberg–Marquardt. Default true.
+    pub polish: bool,
+    /// Settings of the polish.
+    pub polish_params: PolishParams,
+    /// Settings of the moment estimators.
+    pub moments: MomentParams,
+}
+
+impl Default for NarrowParams {
+    fn default() -> Self {
+        Self {
+            hidden: None,
+            max_order: 8,
+            validation_fraction: 0.1,
+            subspace_threshold: 3.0,
+            net_points: 4000,
+            fit_samples: 100_000,
+            resolution: 1e-3,
+            min_improvement: 0.01,
+            polish: true,
+            polish_params: PolishParams::default(),
+            moments: MomentParams::default(),
+        }
+    }
+}
+
+impl NarrowParams {
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] for out-of-range values.
+    pub fn validate(self) -> Result<Narrow, LearnError> {
+        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
+            learner: "narrow",
+            name,
+            value,
+            expected,
+        };
+        if self.hidden == Some(0) {
+            return Err(bad("hidden", 0.0, "at least 1"));
+        }
+        if self.max_order < 2 || self.max_order % 2 == 1 || self.max_order > 20 {
+            return Err(bad("max_order", self.max_order as f64, "even, between 2 and 20"));
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
+            return Err(bad(
+                "validation_fraction",
+                self.validation_fraction,
+                "in (0, 0.5]",
+            ));
+        }
+        if !(self.subspace_threshold > 0.0 && self.subspace_threshold.is_finite()) {
+            return Err(bad(
+                "subspace_threshold",
+                self.subspace_threshold,
+                "a finite number > 0",
+            ));
+        }
+        if self.net_points == 0 || self.fit_samples < 100 {
+            return Err(bad(
+                "net_points / fit_samples",
+                0.0,
+                "net_points >= 1 and fit_samples >= 100",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.resolution) || !(0.0..1.0).contains(&self.min_improvement) {
+            return Err(bad("resolution / min_improvement", self.resolution, "in [0, 1)"));
+        }
+        let est = self.moments.validate()?;
+        Ok(Narrow { params: self, est })
+    }
+}

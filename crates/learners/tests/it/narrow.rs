@@ -1,0 +1,59 @@
+//! `narrow`: bias-free networks with signed weights, close units, and the
+//! planar instance whose second moment vanishes.
+
+use faer::{Col, Mat, Par};
+use learners::Learner;
+use learners::narrow::NarrowParams;
+use relu_net::metrics::relative_l2_error;
+use relu_net::{Family, Network, Planted, Seed, init::haar_orthogonal};
+
+fn check(teacher: &Network, k: usize, n: usize) -> f64 {
+    let data = Planted::new(teacher.clone(), n, 0.0, Seed(21))
+        .unwrap()
+        .materialize();
+    let fitted = NarrowParams {
+        hidden: Some(k),
+        ..NarrowParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, Seed(22), Par::rayon(2))
+    .unwrap();
+    let err = relative_l2_error(&fitted.network, teacher, 50_000, Seed(23), Par::rayon(2))
+        .unwrap()
+        .relative_error;
+    assert!(err <= 1e-2, "relative error {err:e}; {:?}", fitted.report.notes);
+    err
+}
+
+#[test]
+fn narrow_learns_signed_bias_free_networks() {
+    let teacher = Family::Signed { dim: 10, hidden: 4 }.plant(Seed(1)).unwrap();
+    check(&teacher, 4, 100_000);
+}
+
+#[test]
+fn narrow_learns_two_units_005_rad_apart() {
+    let teacher = Family::Close {
+        dim: 10,
+        hidden: 2,
+        angle: 0.05,
+    }
+    .plant(Seed(2))
+    .unwrap();
+    check(&teacher, 2, 100_000);
+}
+
+#[test]
+fn narrow_learns_the_planar_instance_where_the_second_moment_vanishes() {
+    // 8 ReLUs at angles πm/4 in a random plane with weights (−1)^m: four |·|
+    // terms, M_2 = 0 (Diakonikolas et al., k = 4).
+    let q = haar_orthogonal(10, 2, Seed(3));
+    let w = Mat::from_fn(8, 10, |m, j| {
+        let t = std::f64::consts::PI * (m + 1) as f64 / 4.0;
+        t.cos() * q[(j, 0)] + t.sin() * q[(j, 1)]
+    });
+    let a = Col::from_fn(8, |m| if (m + 1) % 2 == 0 { 1.0 } else { -1.0 });
+    let teacher = Network::depth2(w.as_ref(), Col::<f64>::zeros(8).as_ref(), a.as_ref(), 0.0).unwrap();
+    check(&teacher, 4, 200_000);
+}
