@@ -65,6 +65,31 @@ pub fn relative_error(net: &Network, src: &dyn SampleSource, par: Par) -> Result
     Ok(compare_on_samples(net, src, par)?.relative_error)
 }
 
+/// The first `n` rows of a source, in memory.
+#[must_use]
+pub fn load_rows(src: &dyn SampleSource, n: usize) -> (Mat<f64>, Col<f64>) {
+    let mut x = Mat::zeros(n, src.dim());
+    let mut y = Col::zeros(n);
+    if n > 0 {
+        src.chunk(0, x.as_mut(), y.as_mut());
+    }
+    (x, y)
+}
+
+/// The (population) variance of labels; 0 for none.
+#[must_use]
+pub fn variance(y: &Col<f64>) -> f64 {
+    let n = y.nrows().max(1) as f64;
+    let mean = (0..y.nrows()).map(|i| y[i]).sum::<f64>() / n;
+    (0..y.nrows()).map(|i| (y[i] - mean).powi(2)).sum::<f64>() / n
+}
+
+/// `mse / var`, or the MSE itself when the labels are constant.
+#[must_use]
+pub fn relative(mse: f64, var: f64) -> f64 {
+    if var > 0.0 { mse / var } else { mse }
+}
+
 /// Checks what every learner needs: enough samples and non-constant labels.
 ///
 /// # Errors

@@ -59,6 +59,12 @@ pub enum LearnError {
         /// Allowed range, in words.
         expected: &'static str,
     },
+    /// A model file or model parameters are invalid.
+    #[error("invalid model: {reason}")]
+    InvalidModel {
+        /// What is wrong, in words.
+        reason: String,
+    },
     /// An error of the network crate (shapes, non-finite data).
     #[error(transparent)]
     Net(#[from] NetError),

@@ -13,15 +13,22 @@
 //! |---|---|---|
 //! | [`atv`] | `Σ a_i relu(⟨w_i, x⟩ + b_i) + c`, k ≤ d | Hermite moments of orders 2–4, simultaneous diagonalisation, bias/sign from coefficient ratios, Levenberg–Marquardt polish |
 //! | [`narrow`] | `Σ λ_i relu(⟨u_i, x⟩) + c`, any signs and angles | random contractions of moments of orders 2…2k+2, joint subspace, candidate directions, greedy discovery with least squares, polish |
+//! | [`kernel`] | anything (improper) | Goel–Klivans: multinomial kernel, ridge-leverage Nyström landmarks, kernel ridge regression |
+//! | [`glmtron`] | one ReLU `relu(⟨w, x⟩ + b)` | GLMtron (Kakade et al.) |
+//! | [`alphatron`] | `u(⟨v, ψ(x)⟩)` (improper) | kernelised GLMtron (Goel–Klivans) |
 //! | [`gd`] | any architecture | mini-batch Adam with restarts and early stopping: the baseline |
 //!
 //! # References
 //! See each learner's module.
 
+pub mod alphatron;
 pub mod atv;
 pub mod common;
 mod error;
 pub mod gd;
+pub mod glmtron;
+pub mod kernel;
+mod model;
 pub mod narrow;
 
 use std::collections::BTreeMap;
@@ -31,6 +38,7 @@ use relu_net::{Network, SampleSource, Seed};
 use serde::{Deserialize, Serialize};
 
 pub use error::LearnError;
+pub use model::{KERNEL_FORMAT, Kernel, KernelModel, Link, Model};
 
 /// Receives the stages of a fit as they start (for timings and progress in
 /// the application; libraries never read clocks).
@@ -66,13 +74,30 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// A fitted network and its report.
+/// A fitted model and its report.
 #[derive(Clone, Debug)]
 pub struct Fitted {
-    /// The learned network.
-    pub network: Network,
+    /// The learned model.
+    pub model: Model,
     /// What happened during the fit.
     pub report: Report,
+}
+
+impl Fitted {
+    /// A fitted network.
+    #[must_use]
+    pub fn from_network(network: Network, report: Report) -> Self {
+        Self {
+            model: Model::Network(network),
+            report,
+        }
+    }
+
+    /// The network, for proper learners (`None` for kernel models).
+    #[must_use]
+    pub fn network(&self) -> Option<&Network> {
+        self.model.network()
+    }
 }
 
 /// A learning algorithm.
@@ -104,7 +129,7 @@ pub trait Learner {
 }
 
 /// The learner names accepted by [`learner`].
-pub const LEARNERS: &[&str] = &["atv", "narrow", "gd"];
+pub const LEARNERS: &[&str] = &["atv", "narrow", "kernel", "glmtron", "alphatron", "gd"];
 
 /// A learner by name with default parameters and, where the learner takes
 /// one, the number of hidden units (`None`: chosen from the data where the
@@ -128,6 +153,9 @@ pub fn learner(name: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, Le
             }
             .validate()?,
         )),
+        "kernel" => Ok(Box::new(kernel::KernelParams::default().validate()?)),
+        "glmtron" => Ok(Box::new(glmtron::GlmtronParams::default().validate()?)),
+        "alphatron" => Ok(Box::new(alphatron::AlphatronParams::default().validate()?)),
         "gd" => Ok(Box::new(
             gd::GdParams {
                 hidden: hidden.map(|k| vec![k]),

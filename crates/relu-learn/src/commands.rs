@@ -11,7 +11,7 @@ use relu_net::{FAMILY_NAMES, Family, FamilyOptions, InMemory, Planted, SampleSou
 use serde_json::json;
 
 use crate::cli::{EvalArgs, FitArgs, GenerateArgs, MomentsArgs, PredictArgs, ReproduceArgs};
-use crate::model_io::{read_model, write_model};
+use crate::model_io::{read_any_model, read_model, write_any_model, write_model};
 use crate::npy::{read_matrix, read_vector, write_matrix_streaming, write_vector};
 use crate::output::fmt_sig;
 use crate::progress::Progress;
@@ -116,13 +116,14 @@ pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
 /// # Errors
 /// Unreadable or invalid files, mismatched shapes, too few samples.
 pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
-    let model = read_model(&a.model)?;
+    let model = read_any_model(&a.model)?;
+    let model_dim = relu_net::Predictor::dim(&model);
     let (source, cmp, teacher) = if let Some(tp) = &a.teacher {
         let teacher = read_model(tp)?;
-        if teacher.input_dim() != model.input_dim() {
+        if teacher.input_dim() != model_dim {
             bail!(
                 "the model has input dimension {} but the teacher has {}",
-                model.input_dim(),
+                model_dim,
                 teacher.input_dim()
             );
         }
@@ -144,10 +145,10 @@ pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
                 y.nrows()
             );
         }
-        if x.ncols() != model.input_dim() {
+        if x.ncols() != model_dim {
             bail!(
                 "the model expects {} inputs but {} has {} columns",
-                model.input_dim(),
+                model_dim,
                 xp.display(),
                 x.ncols()
             );
@@ -155,14 +156,17 @@ pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
         let data = InMemory::new(x, y)?;
         ("data", compare_on_samples(&model, &data, par)?, None)
     };
+    let network = model.network();
     let matching = teacher
         .as_ref()
-        .filter(|t| t.depth() == 2 && model.depth() == 2)
-        .map(|t| match_depth2(&model, t))
+        .zip(network)
+        .filter(|(t, m)| t.depth() == 2 && m.depth() == 2)
+        .map(|(t, m)| match_depth2(m, t))
         .transpose()?;
     let exact = teacher
         .as_ref()
-        .and_then(|t| exact_relative_l2_bias_free(&model, t).ok());
+        .zip(network)
+        .and_then(|(t, m)| exact_relative_l2_bias_free(m, t).ok());
     let mut out = std::io::stdout().lock();
     if a.json {
         let doc = json!({
@@ -256,17 +260,18 @@ fn print_comparison(out: &mut impl std::io::Write, source: &str, c: &Comparison,
 /// # Errors
 /// Unreadable or invalid files, mismatched dimensions.
 pub fn predict(a: &PredictArgs, par: Par) -> Result<()> {
-    let model = read_model(&a.model)?;
+    let model = read_any_model(&a.model)?;
     let x = read_matrix(&a.x)?;
-    if x.ncols() != model.input_dim() {
+    let dim = relu_net::Predictor::dim(&model);
+    if x.ncols() != dim {
         bail!(
-            "the model expects {} inputs but {} has {} columns",
-            model.input_dim(),
+            "the model expects {dim} inputs but {} has {} columns",
             a.x.display(),
             x.ncols()
         );
     }
-    let y = model.predict(x.as_ref(), par)?;
+    let mut y = Col::zeros(x.nrows());
+    relu_net::Predictor::predict_into(&model, x.as_ref(), y.as_mut(), par);
     write_vector(&a.out, y.as_ref())?;
     writeln!(
         std::io::stdout().lock(),
@@ -528,6 +533,21 @@ pub fn make_learner(
             p.hidden = hidden.or(p.hidden);
             Box::new(p.validate()?)
         }
+        "kernel" => Box::new(
+            serde_json::from_str::<learners::kernel::KernelParams>(&text)
+                .with_context(ctx)?
+                .validate()?,
+        ),
+        "glmtron" => Box::new(
+            serde_json::from_str::<learners::glmtron::GlmtronParams>(&text)
+                .with_context(ctx)?
+                .validate()?,
+        ),
+        "alphatron" => Box::new(
+            serde_json::from_str::<learners::alphatron::AlphatronParams>(&text)
+                .with_context(ctx)?
+                .validate()?,
+        ),
         "gd" => {
             let mut p: learners::gd::GdParams = serde_json::from_str(&text).with_context(ctx)?;
             p.hidden = hidden.map(|k| vec![k]).or(p.hidden);
@@ -593,7 +613,7 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     let fitted = learner.fit_observed(&capped, Seed(a.seed), par, &mut timer)?;
     let stages = timer.finish();
     let total = start.elapsed().as_secs_f64();
-    write_model(&a.out, &fitted.network)?;
+    write_any_model(&a.out, &fitted.model)?;
     if let Some(rp) = &a.report {
         let doc = json!({
             "learner": learner.name(),

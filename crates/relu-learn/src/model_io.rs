@@ -24,3 +24,23 @@ pub fn write_model(path: &Path, net: &Network) -> Result<()> {
     std::fs::write(path, net.to_json())
         .with_context(|| format!("{}: cannot write the model file", path.display()))
 }
+
+/// Reads a model of any format (`relu-net/v1` or `kernel-model/v1`).
+///
+/// # Errors
+/// Missing file, invalid JSON, unknown format, invalid contents; the
+/// message names the file.
+pub fn read_any_model(path: &Path) -> Result<learners::Model> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the model file", path.display()))?;
+    learners::Model::from_json(&text).with_context(|| path.display().to_string())
+}
+
+/// Writes a model of any format.
+///
+/// # Errors
+/// IO errors, with the file name.
+pub fn write_any_model(path: &Path, model: &learners::Model) -> Result<()> {
+    std::fs::write(path, model.to_json())
+        .with_context(|| format!("{}: cannot write the model file", path.display()))
+}

@@ -728,6 +728,6 @@ impl Learner for Atv {
             }
         }
         report.metrics.insert("validation_error".to_owned(), final_error);
-        Ok(Fitted { network, report })
+        Ok(Fitted::from_network(network, report))
     }
 }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use relu_net::{Init, Network, SampleSource, Seed};
 
 use super::GdParams;
-use crate::common::{check_data, split};
+use crate::common::{check_data, load_rows as load, split, variance};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
@@ -266,16 +266,6 @@ impl Gd {
     }
 }
 
-/// Loads rows of a source into memory.
-fn load(src: &dyn SampleSource, n: usize) -> (Mat<f64>, Col<f64>) {
-    let mut x = Mat::zeros(n, src.dim());
-    let mut y = Col::zeros(n);
-    if n > 0 {
-        src.chunk(0, x.as_mut(), y.as_mut());
-    }
-    (x, y)
-}
-
 impl Learner for Gd {
     fn name(&self) -> &'static str {
         NAME
@@ -304,10 +294,7 @@ impl Learner for Gd {
                 .map(run)
                 .collect::<Result<_, _>>()?,
         };
-        let var = {
-            let mean = (0..yv.nrows()).map(|i| yv[i]).sum::<f64>() / yv.nrows().max(1) as f64;
-            (0..yv.nrows()).map(|i| (yv[i] - mean).powi(2)).sum::<f64>() / yv.nrows().max(1) as f64
-        };
+        let var = variance(&yv);
         let mut report = Report {
             learner: NAME.to_owned(),
             samples_used: x.nrows() + xv.nrows(),
@@ -342,9 +329,6 @@ impl Learner for Gd {
                 " (epoch cap reached)"
             }
         ));
-        Ok(Fitted {
-            network: best.model.network()?,
-            report,
-        })
+        Ok(Fitted::from_network(best.model.network()?, report))
     }
 }

@@ -23,11 +23,7 @@ pub struct Narrow {
 
 /// Loads the first `n` rows of a source and projects them: `(X V, y)`.
 fn load_projected(src: &dyn SampleSource, n: usize, v: MatRef<'_, f64>) -> (Mat<f64>, Col<f64>) {
-    let mut x = Mat::zeros(n, src.dim());
-    let mut y = Col::zeros(n);
-    if n > 0 {
-        src.chunk(0, x.as_mut(), y.as_mut());
-    }
+    let (x, y) = crate::common::load_rows(src, n);
     (&x * v, y)
 }
 
@@ -61,10 +57,8 @@ fn least_squares(f: MatRef<'_, f64>, y: &Col<f64>) -> Option<Col<f64>> {
 fn relative_mse(f: MatRef<'_, f64>, beta: &Col<f64>, y: &Col<f64>) -> f64 {
     let pred = f * beta;
     let n = y.nrows().max(1) as f64;
-    let mean = (0..y.nrows()).map(|i| y[i]).sum::<f64>() / n;
-    let var = (0..y.nrows()).map(|i| (y[i] - mean).powi(2)).sum::<f64>() / n;
     let mse = (0..y.nrows()).map(|i| (pred[i] - y[i]).powi(2)).sum::<f64>() / n;
-    if var > 0.0 { mse / var } else { mse }
+    crate::common::relative(mse, crate::common::variance(y))
 }
 
 /// Unit vectors of ℝ^m for the net: a grid for m ≤ 3 (at most 720 angles,
@@ -571,6 +565,6 @@ impl Learner for Narrow {
             report.converged = true;
         }
         report.metrics.insert("validation_error".to_owned(), error);
-        Ok(Fitted { network, report })
+        Ok(Fitted::from_network(network, report))
     }
 }

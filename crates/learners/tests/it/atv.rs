@@ -74,14 +74,23 @@ fn recovers_a_planted_network_from_samples_after_polish() {
     .unwrap()
     .fit(&data, Seed(5), Par::rayon(2))
     .unwrap();
-    let err = relative_l2_error(&fitted.network, &teacher, 50_000, Seed(6), Par::rayon(2)).unwrap();
+    let err = relative_l2_error(
+        fitted.network().unwrap(),
+        &teacher,
+        50_000,
+        Seed(6),
+        Par::rayon(2),
+    )
+    .unwrap();
     assert!(
         err.relative_error < 1e-3,
         "relative error {:e}; {:?}",
         err.relative_error,
         fitted.report.notes
     );
-    let params = match_depth2(&fitted.network, &teacher).unwrap().parameter_error();
+    let params = match_depth2(fitted.network().unwrap(), &teacher)
+        .unwrap()
+        .parameter_error();
     assert!(params < 1e-3, "parameter error {params:e}");
     assert!(fitted.report.metrics["moment_validation_error"] < 0.2);
 }

@@ -3,6 +3,7 @@
 mod atv;
 mod bad_input;
 mod gd;
+mod kernels;
 mod narrow;
 mod snapshots;
 

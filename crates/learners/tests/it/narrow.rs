@@ -19,9 +19,15 @@ fn check(teacher: &Network, k: usize, n: usize) -> f64 {
     .unwrap()
     .fit(&data, Seed(22), Par::rayon(2))
     .unwrap();
-    let err = relative_l2_error(&fitted.network, teacher, 50_000, Seed(23), Par::rayon(2))
-        .unwrap()
-        .relative_error;
+    let err = relative_l2_error(
+        fitted.network().unwrap(),
+        teacher,
+        50_000,
+        Seed(23),
+        Par::rayon(2),
+    )
+    .unwrap()
+    .relative_error;
     assert!(err <= 1e-2, "relative error {err:e}; {:?}", fitted.report.notes);
     err
 }

@@ -177,14 +177,19 @@ fn run(
     let seconds = start.elapsed().as_secs_f64();
     match fitted {
         Ok(f) => {
+            let net = f
+                .network()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("{learner} returned a kernel model"))?;
+            let f = learners::Fitted::from_network(net, f.report);
             let err = relative_l2_error(
-                &f.network,
+                f.network().expect("a network"),
                 teacher,
                 g.test_samples,
                 ctx.seed.derive("test"),
                 ctx.par,
             )?;
-            let params = match_depth2(&f.network, teacher).map_or(f64::NAN, |m| {
+            let params = match_depth2(f.network().expect("a network"), teacher).map_or(f64::NAN, |m| {
                 if m.unmatched_teacher.is_empty() {
                     m.parameter_error()
                 } else {

@@ -139,7 +139,7 @@ fn model_files_with_problems_are_rejected() {
     let cases = [
         (
             write("notjson.json", "{not json"),
-            vec!["notjson.json", "not valid relu-net/v1 JSON"],
+            vec!["notjson.json", "not a model file"],
         ),
         (
             write(

@@ -426,3 +426,95 @@ fn fit_recovers_a_planted_network_from_files_and_from_a_stream() {
     .unwrap();
     assert!(e["relative_error"].as_f64().unwrap() < 1e-3, "{e}");
 }
+
+#[test]
+fn kernel_models_are_fitted_evaluated_and_used_for_prediction() {
+    let dir = scratch("kernel-model");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "single",
+        "--dim",
+        "4",
+        "--samples",
+        "5000",
+        "--seed",
+        "3",
+        "--out",
+        d,
+    ]);
+    let (x, y, t, m, p) = (
+        dir.join("x.npy"),
+        dir.join("y.npy"),
+        dir.join("teacher.json"),
+        dir.join("k.json"),
+        dir.join("params.json"),
+    );
+    std::fs::write(&p, r#"{"gram_samples": 500, "max_landmarks": 200}"#).unwrap();
+    ok(&[
+        "fit",
+        "--learner",
+        "kernel",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--params",
+        p.to_str().unwrap(),
+        "--out",
+        m.to_str().unwrap(),
+    ]);
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    assert_eq!(model["format"], "kernel-model/v1");
+    let e: Value = serde_json::from_str(
+        ok(&[
+            "eval",
+            "--model",
+            m.to_str().unwrap(),
+            "--teacher",
+            t.to_str().unwrap(),
+            "--samples",
+            "5000",
+            "--json",
+        ])
+        .trim(),
+    )
+    .unwrap();
+    assert!(e["relative_error"].as_f64().unwrap() < 0.2, "{e}");
+    assert!(e["matching"].is_null(), "no unit matching for kernel models");
+    let out = dir.join("yhat.npy");
+    ok(&[
+        "predict",
+        "--model",
+        m.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(read_vector(&out).unwrap().nrows(), 5000);
+    for learner in ["glmtron", "alphatron"] {
+        let mj = dir.join(format!("{learner}.json"));
+        ok(&[
+            "fit",
+            "--learner",
+            learner,
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+            "--out",
+            mj.to_str().unwrap(),
+        ]);
+        ok(&[
+            "eval",
+            "--model",
+            mj.to_str().unwrap(),
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+        ]);
+    }
+}

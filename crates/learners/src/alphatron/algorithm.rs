@@ -1,0 +1,167 @@
+//! Parameters and the runnable Alphatron (see the module docs).
+
+use faer::{Col, Mat, Par};
+use relu_net::{SampleSource, Seed};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{check_data, load_rows as load, relative, split, variance};
+use crate::error::LearnError;
+use crate::model::{Kernel, KernelModel, Link, Model};
+use crate::{Fitted, Learner, Observer, Report};
+
+const NAME: &str = "alphatron";
+
+/// Parameters of Alphatron; `validate` makes the runnable [`Alphatron`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlphatronParams {
+    /// The kernel. Default multinomial of degree 4.
+    pub kernel: Kernel,
+    /// The known output activation. Default identity (a linear output).
+    pub link: Link,
+    /// The learning rate λ (the theorem takes 1/L = 1). Default 1.
+    pub learning_rate: f64,
+    /// Iterations T. Default 500.
+    pub iters: usize,
+    /// Training rows in the Gram matrix, m. Default 2000.
+    pub train_size: usize,
+    /// Fraction of the rows held out. Default 0.1 (at most 2000 rows used).
+    pub validation_fraction: f64,
+}
+
+impl Default for AlphatronParams {
+    fn default() -> Self {
+        Self {
+            kernel: Kernel::Multinomial { degree: 4 },
+            link: Link::Identity,
+            learning_rate: 1.0,
+            iters: 500,
+            train_size: 2000,
+            validation_fraction: 0.1,
+        }
+    }
+}
+
+impl AlphatronParams {
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] for out-of-range values.
+    pub fn validate(self) -> Result<Alphatron, LearnError> {
+        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
+            learner: NAME,
+            name,
+            value,
+            expected,
+        };
+        if self.iters == 0 || self.train_size < 2 {
+            return Err(bad("iters / train_size", 0.0, "iters >= 1 and train_size >= 2"));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(bad("learning_rate", self.learning_rate, "a finite number > 0"));
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
+            return Err(bad(
+                "validation_fraction",
+                self.validation_fraction,
+                "in (0, 0.5]",
+            ));
+        }
+        if let Kernel::Multinomial { degree } = self.kernel
+            && degree > 64
+        {
+            return Err(bad("kernel degree", degree as f64, "at most 64"));
+        }
+        Ok(Alphatron { params: self })
+    }
+}
+
+/// Alphatron with validated parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alphatron {
+    params: AlphatronParams,
+}
+
+/// `1 / max_i ‖x_i‖`: the scale that puts the rows in the unit ball.
+pub(crate) fn ball_scale(x: &Mat<f64>) -> f64 {
+    let m = (0..x.nrows()).map(|i| x.row(i).norm_l2()).fold(0.0, f64::max);
+    if m > 0.0 { 1.0 / m } else { 1.0 }
+}
+
+fn link(l: Link, v: f64) -> f64 {
+    match l {
+        Link::Identity => v,
+        Link::Relu => v.max(0.0),
+    }
+}
+
+impl Learner for Alphatron {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        _seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let p = &self.params;
+        observer.stage("checks");
+        check_data(NAME, src, 100, par)?;
+        let (train, val) = split(src, p.validation_fraction);
+        let (x, y) = load(&train, train.len().min(p.train_size));
+        let (xv, yv) = load(&val, val.len().min(2000));
+        let sigma = ball_scale(&x);
+        let xs = faer::Scale(sigma) * &x;
+        let xvs = faer::Scale(sigma) * &xv;
+        observer.stage("gram");
+        let k = p.kernel.gram(xs.as_ref(), xs.as_ref(), par);
+        let kv = p.kernel.gram(xvs.as_ref(), xs.as_ref(), par);
+        observer.stage("iterations");
+        let m = x.nrows() as f64;
+        let mut alpha = Col::<f64>::zeros(x.nrows());
+        let val_loss = |a: &Col<f64>| {
+            let s = &kv * a;
+            (0..yv.nrows())
+                .map(|i| (link(p.link, s[i]) - yv[i]).powi(2))
+                .sum::<f64>()
+                / yv.nrows().max(1) as f64
+        };
+        let mut best = (val_loss(&alpha), alpha.clone(), 0);
+        for t in 0..p.iters {
+            let s = &k * &alpha;
+            for i in 0..alpha.nrows() {
+                alpha[i] += p.learning_rate / m * (y[i] - link(p.link, s[i]));
+            }
+            let l = val_loss(&alpha);
+            if l < best.0 {
+                best = (l, alpha.clone(), t + 1);
+            }
+        }
+        let model = KernelModel::new(p.kernel, sigma, p.link, xs, best.1, 0.0)?;
+        let var = variance(&yv);
+        let mut report = Report {
+            learner: NAME.to_owned(),
+            samples_used: x.nrows() + xv.nrows(),
+            n_iters: p.iters,
+            converged: true,
+            ..Report::default()
+        };
+        report
+            .metrics
+            .insert("validation_error".to_owned(), relative(best.0, var));
+        report.metrics.insert("best_iteration".to_owned(), best.2 as f64);
+        report.notes.push(format!(
+            "{} kernel centres; best hold-out loss at iteration {} of {}",
+            model.n_centers(),
+            best.2,
+            p.iters
+        ));
+        Ok(Fitted {
+            model: Model::Kernel(model),
+            report,
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! What a learner returns: a ReLU [`Network`] (proper learners) or a
+//! [`KernelModel`] (the improper kernel learners), both [`Predictor`]s with
+//! a JSON form.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Col, ColMut, Mat, MatRef, Par};
+use relu_net::{Network, Predictor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::LearnError;
+
+/// The format tag of kernel models.
+pub const KERNEL_FORMAT: &str = "kernel-model/v1";
+
+/// A kernel on ℝ^d.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Kernel {
+    /// The multinomial kernel `MK_q(u, v) = Σ_{j=0}^q ⟨u, v⟩^j` (Goel–Klivans;
+    /// Alphatron), for inputs in the unit ball.
+    Multinomial {
+        /// The degree q.
+        degree: usize,
+    },
+    /// The arc-cosine kernel of degree 1 (Cho & Saul 2009),
+    /// `k(u, v) = ‖u‖ ‖v‖ (sin θ + (π − θ) cos θ) / π`: twice the kernel of an
+    /// infinitely wide ReLU layer.
+    ArcCosine,
+}
+
+impl Kernel {
+    /// `k(u, v)` from `⟨u, v⟩`, `‖u‖` and `‖v‖`.
+    #[must_use]
+    pub fn eval(&self, dot: f64, nu: f64, nv: f64) -> f64 {
+        match *self {
+            Kernel::Multinomial { degree } => {
+                let mut s = 1.0;
+                let mut p = 1.0;
+                for _ in 0..degree {
+                    p *= dot;
+                    s += p;
+                }
+                s
+            }
+            Kernel::ArcCosine => {
+                let n = nu * nv;
+                if n == 0.0 {
+                    return 0.0;
+                }
+                let c = (dot / n).clamp(-1.0, 1.0);
+                let t = c.acos();
+                n * (t.sin() + (std::f64::consts::PI - t) * c) / std::f64::consts::PI
+            }
+        }
+    }
+
+    /// The Gram block `k(a_i, b_j)` (rows of a and b), through one matrix
+    /// product of the inputs.
+    #[must_use]
+    pub fn gram(&self, a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+        let mut g = Mat::zeros(a.nrows(), b.nrows());
+        matmul(g.as_mut(), Accum::Replace, a, b.transpose(), 1.0, par);
+        let na: Vec<f64> = (0..a.nrows()).map(|i| a.row(i).norm_l2()).collect();
+        let nb: Vec<f64> = (0..b.nrows()).map(|i| b.row(i).norm_l2()).collect();
+        for j in 0..g.ncols() {
+            for i in 0..g.nrows() {
+                g[(i, j)] = self.eval(g[(i, j)], na[i], nb[j]);
+            }
+        }
+        g
+    }
+}
+
+/// The output link: `identity` for a linear output, `relu` for a single
+/// ReLU (Alphatron's known activation u).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Link {
+    /// `h(x) = s(x)`.
+    Identity,
+    /// `h(x) = max(s(x), 0)`.
+    Relu,
+}
+
+/// A kernel expansion `h(x) = link(Σ_j γ_j k(σ x, c_j) + c₀)` with centres
+/// `c_j` (already scaled) and input scale σ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelModel {
+    // Invariant: centers.nrows() == coefficients.nrows() >= 1; all finite;
+    // input_scale > 0.
+    kernel: Kernel,
+    input_scale: f64,
+    link: Link,
+    centers: Mat<f64>,
+    coefficients: Col<f64>,
+    intercept: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KernelJson {
+    format: String,
+    kernel: Kernel,
+    input_scale: f64,
+    link: Link,
+    centers: Vec<Vec<f64>>,
+    coefficients: Vec<f64>,
+    intercept: f64,
+}
+
+fn invalid(reason: &str) -> LearnError {
+    LearnError::InvalidModel {
+        reason: reason.to_owned(),
+    }
+}
+
+impl KernelModel {
+    /// A kernel model.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidModel`] for mismatched shapes, no centres, a
+    /// non-positive scale or non-finite values.
+    pub fn new(
+        kernel: Kernel,
+        input_scale: f64,
+        link: Link,
+        centers: Mat<f64>,
+        coefficients: Col<f64>,
+        intercept: f64,
+    ) -> Result<Self, LearnError> {
+        if centers.nrows() == 0 || centers.nrows() != coefficients.nrows() || centers.ncols() == 0 {
+            return Err(invalid(
+                "it needs at least one centre and one coefficient per centre",
+            ));
+        }
+        if !(input_scale > 0.0 && input_scale.is_finite()) {
+            return Err(invalid("input_scale must be a finite number > 0"));
+        }
+        let finite = intercept.is_finite()
+            && coefficients.iter().all(|v| v.is_finite())
+            && (0..centers.ncols()).all(|j| (0..centers.nrows()).all(|i| centers[(i, j)].is_finite()));
+        if !finite {
+            return Err(invalid("it contains a non-finite value"));
+        }
+        if matches!(kernel, Kernel::Multinomial { degree } if degree > 64) {
+            return Err(invalid("the multinomial degree must be at most 64"));
+        }
+        Ok(Self {
+            kernel,
+            input_scale,
+            link,
+            centers,
+            coefficients,
+            intercept,
+        })
+    }
+
+    /// The kernel.
+    #[must_use]
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// Number of centres (the compression size).
+    #[must_use]
+    pub fn n_centers(&self) -> usize {
+        self.centers.nrows()
+    }
+
+    /// The model as `kernel-model/v1` JSON.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let doc = KernelJson {
+            format: KERNEL_FORMAT.to_owned(),
+            kernel: self.kernel,
+            input_scale: self.input_scale,
+            link: self.link,
+            centers: (0..self.centers.nrows())
+                .map(|i| (0..self.centers.ncols()).map(|j| self.centers[(i, j)]).collect())
+                .collect(),
+            coefficients: self.coefficients.iter().copied().collect(),
+            intercept: self.intercept,
+        };
+        serde_json::to_string(&doc).expect("finite values serialise")
+    }
+
+    fn from_doc(doc: KernelJson) -> Result<Self, LearnError> {
+        if doc.format != KERNEL_FORMAT {
+            return Err(invalid("the format tag is not kernel-model/v1"));
+        }
+        let d = doc.centers.first().map_or(0, Vec::len);
+        if doc.centers.iter().any(|r| r.len() != d) {
+            return Err(invalid("the centres have different lengths"));
+        }
+        let centers = Mat::from_fn(doc.centers.len(), d, |i, j| doc.centers[i][j]);
+        let coefficients = Col::from_fn(doc.coefficients.len(), |i| doc.coefficients[i]);
+        Self::new(
+            doc.kernel,
+            doc.input_scale,
+            doc.link,
+            centers,
+            coefficients,
+            doc.intercept,
+        )
+    }
+}
+
+impl Predictor for KernelModel {
+    fn dim(&self) -> usize {
+        self.centers.ncols()
+    }
+
+    fn predict_into(&self, x: MatRef<'_, f64>, mut out: ColMut<'_, f64>, par: Par) {
+        assert_eq!(
+            x.ncols(),
+            self.dim(),
+            "KernelModel::predict_into: input dimension"
+        );
+        let mut start = 0;
+        while start < x.nrows() {
+            let m = 1024.min(x.nrows() - start);
+            let xs = Mat::from_fn(m, x.ncols(), |i, j| self.input_scale * x[(start + i, j)]);
+            let k = self.kernel.gram(xs.as_ref(), self.centers.as_ref(), par);
+            let s = &k * &self.coefficients;
+            for i in 0..m {
+                let v = s[i] + self.intercept;
+                out[start + i] = match self.link {
+                    Link::Identity => v,
+                    Link::Relu => v.max(0.0),
+                };
+            }
+            start += m;
+        }
+    }
+}
+
+/// A fitted model: a ReLU network or a kernel expansion.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Model {
+    /// A ReLU network (`relu-net/v1`).
+    Network(Network),
+    /// A kernel expansion (`kernel-model/v1`).
+    Kernel(KernelModel),
+}
+
+impl Model {
+    /// The network, for proper learners.
+    #[must_use]
+    pub fn network(&self) -> Option<&Network> {
+        match self {
+            Model::Network(n) => Some(n),
+            Model::Kernel(_) => None,
+        }
+    }
+
+    /// The model as JSON in its own format.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        match self {
+            Model::Network(n) => n.to_json(),
+            Model::Kernel(k) => k.to_json(),
+        }
+    }
+
+    /// Reads either format, dispatching on the `format` tag.
+    ///
+    /// # Errors
+    /// [`LearnError::Net`] for invalid networks, [`LearnError::InvalidModel`]
+    /// for invalid kernel models and unknown tags.
+    pub fn from_json(text: &str) -> Result<Self, LearnError> {
+        #[derive(Deserialize)]
+        struct Tag {
+            format: String,
+        }
+        let tag: Tag = serde_json::from_str(text).map_err(|e| invalid(&format!("not a model file ({e})")))?;
+        match tag.format.as_str() {
+            relu_net::FORMAT_TAG => Ok(Model::Network(Network::from_json(text)?)),
+            KERNEL_FORMAT => {
+                let doc: KernelJson = serde_json::from_str(text)
+                    .map_err(|e| invalid(&format!("invalid kernel-model/v1 JSON ({e})")))?;
+                Ok(Model::Kernel(KernelModel::from_doc(doc)?))
+            }
+            other => Err(invalid(&format!(
+                "unknown model format {other:?}: expected relu-net/v1 or kernel-model/v1"
+            ))),
+        }
+    }
+}
+
+impl Predictor for Model {
+    fn dim(&self) -> usize {
+        match self {
+            Model::Network(n) => n.input_dim(),
+            Model::Kernel(k) => k.dim(),
+        }
+    }
+
+    fn predict_into(&self, x: MatRef<'_, f64>, out: ColMut<'_, f64>, par: Par) {
+        match self {
+            Model::Network(n) => n.predict_into(x, out, par),
+            Model::Kernel(k) => k.predict_into(x, out, par),
+        }
+    }
+}
