@@ -93,3 +93,51 @@ fn atv_sampled_recovery_is_stable() {
     );
     insta::assert_yaml_snapshot!("atv_sampled", canonical(fitted.network().unwrap()));
 }
+
+#[test]
+fn narrow_and_glmtron_recoveries_are_stable() {
+    use learners::glmtron::GlmtronParams;
+    use learners::narrow::NarrowParams;
+    use relu_net::metrics::relative_l2_error;
+    // narrow on a signed bias-free network: the snapshot is the function's
+    // parameters as returned (units of the |·| form, canonicalised).
+    let teacher = relu_net::Family::Signed { dim: 5, hidden: 2 }
+        .plant(Seed(31))
+        .unwrap();
+    let data = Planted::new(teacher.clone(), 60_000, 0.0, Seed(32))
+        .unwrap()
+        .materialize();
+    let fitted = NarrowParams {
+        hidden: Some(2),
+        ..NarrowParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, Seed(2026), Par::Seq)
+    .unwrap();
+    let net = fitted.network().unwrap();
+    assert!(
+        relative_l2_error(net, &teacher, 20_000, Seed(33), Par::Seq)
+            .unwrap()
+            .relative_error
+            < 1e-6
+    );
+    insta::assert_yaml_snapshot!("narrow_sampled", canonical(net));
+    // glmtron on a single ReLU with a bias.
+    let single = planted(5, &[0.25], &[1.0], 34);
+    let data = Planted::new(single.clone(), 20_000, 0.0, Seed(35))
+        .unwrap()
+        .materialize();
+    let fitted = GlmtronParams::default()
+        .validate()
+        .unwrap()
+        .fit(&data, Seed(2026), Par::Seq)
+        .unwrap();
+    assert!(
+        match_depth2(fitted.network().unwrap(), &single)
+            .unwrap()
+            .parameter_error()
+            < 1e-6
+    );
+    insta::assert_yaml_snapshot!("glmtron_sampled", canonical(fitted.network().unwrap()));
+}
