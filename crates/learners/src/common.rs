@@ -1,6 +1,6 @@
 //! What several learners share: train/validation splits, errors on a
 //! source, least-squares refits of output weights, and Levenberg–Marquardt
-//! polishing of depth-2 networks.
+//! polishing of networks of any depth.
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
@@ -248,100 +248,149 @@ pub struct PolishReport {
     pub converged: bool,
 }
 
-/// Parameters θ = [W (row-major), b, a, c] of a depth-2 network.
-fn pack(net: &Network) -> Result<(Vec<f64>, usize, usize), LearnError> {
-    let p = net.as_depth2()?;
-    let (k, d) = (p.w.nrows(), p.w.ncols());
-    let mut theta = Vec::with_capacity(k * d + 2 * k + 1);
-    for i in 0..k {
-        for j in 0..d {
-            theta.push(p.w[(i, j)]);
+/// The parameters θ of a network, layer by layer: `W_l` (row-major), then
+/// `b_l`.
+fn pack(net: &Network) -> Vec<f64> {
+    let mut theta = Vec::with_capacity(net.n_params());
+    for layer in net.layers() {
+        let w = layer.weight();
+        for i in 0..w.nrows() {
+            theta.extend((0..w.ncols()).map(|j| w[(i, j)]));
         }
+        theta.extend((0..w.nrows()).map(|i| layer.bias()[i]));
     }
-    theta.extend((0..k).map(|i| p.b[i]));
-    theta.extend((0..k).map(|i| p.a[i]));
-    theta.push(p.c);
-    Ok((theta, k, d))
+    theta
 }
 
-fn unpack(theta: &[f64], k: usize, d: usize) -> Result<Network, LearnError> {
-    let w = Mat::from_fn(k, d, |i, j| theta[i * d + j]);
-    let b = Col::from_fn(k, |i| theta[k * d + i]);
-    let a = Col::from_fn(k, |i| theta[k * d + k + i]);
-    Ok(Network::depth2(
-        w.as_ref(),
-        b.as_ref(),
-        a.as_ref(),
-        theta[k * d + 2 * k],
-    )?)
+/// The network of architecture `shape` (input dimension, then widths, the
+/// last 1) with parameters θ (see [`pack`]).
+fn unpack(theta: &[f64], shape: &[usize]) -> Result<Network, LearnError> {
+    let mut at = 0;
+    let mut parts = Vec::with_capacity(shape.len() - 1);
+    for l in 1..shape.len() {
+        let (out, inp) = (shape[l], shape[l - 1]);
+        let w = Mat::from_fn(out, inp, |i, j| theta[at + i * inp + j]);
+        at += out * inp;
+        let b = Col::from_fn(out, |i| theta[at + i]);
+        at += out;
+        parts.push((w, b));
+    }
+    Ok(Network::from_parts(parts)?)
 }
 
-/// `(JᵀJ, Jᵀr, Σ r²)` of a depth-2 network on a source, r = y − f(x).
-fn normal_equations(
-    theta: &[f64],
-    k: usize,
-    d: usize,
-    src: &dyn SampleSource,
-    par: Par,
-) -> (Mat<f64>, Col<f64>, f64) {
-    let p = k * d + 2 * k + 1;
-    let w = Mat::from_fn(k, d, |i, j| theta[i * d + j]);
+fn shape_of(net: &Network) -> Vec<usize> {
+    let mut shape = vec![net.input_dim()];
+    shape.extend(net.layers().iter().map(relu_net::Layer::fan_out));
+    shape
+}
+
+/// `(JᵀJ, Jᵀr)` of a network on a source, r = y − f(x). The forward pass is
+/// one GEMM per layer and chunk; the Jacobian rows come from
+/// back-propagation, row by row (ReLU′(0) = 0).
+fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64>, Col<f64>) {
+    let p = net.n_params();
+    let layers = net.layers();
+    let last = layers.len() - 1;
+    // Offset of each layer's weights in θ.
+    let mut offsets = Vec::with_capacity(layers.len());
+    let mut at = 0;
+    for layer in layers {
+        offsets.push(at);
+        at += layer.fan_out() * (layer.fan_in() + 1);
+    }
+    let widest = layers.iter().map(relu_net::Layer::fan_out).max().unwrap_or(1);
     fold_chunks(
         src,
         1024,
-        || (Mat::<f64>::zeros(p, p), Col::<f64>::zeros(p), 0.0),
+        || (Mat::<f64>::zeros(p, p), Col::<f64>::zeros(p)),
         |acc, x, y| {
             let m = x.nrows();
-            let mut z = Mat::zeros(m, k);
-            matmul(z.as_mut(), Accum::Replace, x, w.transpose(), 1.0, Par::Seq);
-            let mut j = Mat::zeros(m, p);
-            let mut r = Col::zeros(m);
-            for row in 0..m {
-                let mut f = theta[p - 1];
-                for i in 0..k {
-                    let zi = z[(row, i)] + theta[k * d + i];
-                    let a = theta[k * d + k + i];
-                    if zi > 0.0 {
-                        f += a * zi;
-                        for c in 0..d {
-                            j[(row, i * d + c)] = a * x[(row, c)];
-                        }
-                        j[(row, k * d + i)] = a;
-                        j[(row, k * d + k + i)] = zi;
+            // acts[l] is the input of layer l; pre[l] its pre-activation.
+            let mut acts: Vec<Mat<f64>> = Vec::with_capacity(layers.len());
+            let mut pre: Vec<Mat<f64>> = Vec::with_capacity(layers.len());
+            for (l, layer) in layers.iter().enumerate() {
+                let input = if l == 0 { x } else { acts[l - 1].as_ref() };
+                let mut z = Mat::zeros(m, layer.fan_out());
+                matmul(
+                    z.as_mut(),
+                    Accum::Replace,
+                    input,
+                    layer.weight().transpose(),
+                    1.0,
+                    Par::Seq,
+                );
+                for j in 0..layer.fan_out() {
+                    let bj = layer.bias()[j];
+                    for i in 0..m {
+                        z[(i, j)] += bj;
                     }
                 }
-                j[(row, p - 1)] = 1.0;
-                r[row] = y[row] - f;
+                if l != last {
+                    acts.push(Mat::from_fn(m, layer.fan_out(), |i, j| z[(i, j)].max(0.0)));
+                }
+                pre.push(z);
+            }
+            let mut jac = Mat::<f64>::zeros(m, p);
+            let mut r = Col::<f64>::zeros(m);
+            let mut delta = vec![0.0; widest];
+            let mut below = vec![0.0; widest];
+            for row in 0..m {
+                r[row] = y[row] - pre[last][(row, 0)];
+                delta[0] = 1.0;
+                for l in (0..layers.len()).rev() {
+                    let layer = &layers[l];
+                    let (out, inp) = (layer.fan_out(), layer.fan_in());
+                    let input = if l == 0 { x } else { acts[l - 1].as_ref() };
+                    for i in 0..out {
+                        let g = delta[i];
+                        if g == 0.0 {
+                            continue;
+                        }
+                        let base = offsets[l] + i * inp;
+                        for c in 0..inp {
+                            jac[(row, base + c)] = g * input[(row, c)];
+                        }
+                        jac[(row, offsets[l] + out * inp + i)] = g;
+                    }
+                    if l > 0 {
+                        let w = layer.weight();
+                        for c in 0..inp {
+                            below[c] = if pre[l - 1][(row, c)] > 0.0 {
+                                (0..out).map(|i| w[(i, c)] * delta[i]).sum()
+                            } else {
+                                0.0
+                            };
+                        }
+                        delta[..inp].copy_from_slice(&below[..inp]);
+                    }
+                }
             }
             matmul(
                 acc.0.as_mut(),
                 Accum::Add,
-                j.transpose(),
-                j.as_ref(),
+                jac.transpose(),
+                jac.as_ref(),
                 1.0,
                 Par::Seq,
             );
             matmul(
                 acc.1.as_mut(),
                 Accum::Add,
-                j.transpose(),
+                jac.transpose(),
                 r.as_ref(),
                 1.0,
                 Par::Seq,
             );
-            acc.2 += r.squared_norm_l2();
         },
         |a, b| {
             a.0 += &b.0;
             a.1 += &b.1;
-            a.2 += b.2;
         },
         par,
     )
 }
 
-fn loss(theta: &[f64], k: usize, d: usize, src: &dyn SampleSource, par: Par) -> Result<f64, LearnError> {
-    let net = unpack(theta, k, d)?;
+fn loss(net: &Network, src: &dyn SampleSource, par: Par) -> f64 {
     let n = src.len().max(1) as f64;
     let sse = fold_chunks(
         src,
@@ -349,40 +398,44 @@ fn loss(theta: &[f64], k: usize, d: usize, src: &dyn SampleSource, par: Par) -> 
         || 0.0,
         |acc, x, y| {
             let mut f = Col::zeros(x.nrows());
-            relu_net::Predictor::predict_into(&net, x, f.as_mut(), Par::Seq);
+            relu_net::Predictor::predict_into(net, x, f.as_mut(), Par::Seq);
             *acc += (0..x.nrows()).map(|i| (f[i] - y[i]).powi(2)).sum::<f64>();
         },
         |a, b| *a += b,
         par,
     );
-    Ok(sse / n)
+    sse / n
 }
 
-/// Levenberg–Marquardt on the square loss of a depth-2 network, all
+/// Levenberg–Marquardt on the square loss of a network of any depth, all
 /// parameters at once: `(JᵀJ + λ diag(JᵀJ)) δ = Jᵀ r`, λ divided by 3 after
 /// an accepted step and multiplied by 4 after a rejected one (Nielsen's
 /// strategy, simplified). From a moment solution near the optimum it
-/// converges quadratically; the loss never increases.
+/// converges quadratically; the loss never increases. The architecture is
+/// kept (units that are dead on every polish sample stay where they are).
 ///
 /// # Errors
-/// [`LearnError::Net`] if the network is not depth 2.
+/// [`LearnError::Net`] if a step produced an invalid network (it cannot:
+/// non-finite steps are rejected).
 pub fn polish_lm(
     net: &Network,
     src: &dyn SampleSource,
     params: &PolishParams,
     par: Par,
 ) -> Result<(Network, PolishReport), LearnError> {
-    let (mut theta, k, d) = pack(net)?;
+    let shape = shape_of(net);
+    let mut theta = pack(net);
+    let mut current_net = net.clone();
     let p = theta.len();
     let n = params.samples.max(20 * p).min(src.len());
     let sub = Rows::new(src, 0, n);
-    let mut current = loss(&theta, k, d, &sub, par)?;
+    let mut current = loss(&current_net, &sub, par);
     let mut report = PolishReport {
         loss_before: current,
         loss_after: current,
         ..PolishReport::default()
     };
-    let label_var = relu_net::metrics::compare_on_samples(&unpack(&theta, k, d)?, &sub, par)?.label_variance;
+    let label_var = relu_net::metrics::compare_on_samples(net, &sub, par)?.label_variance;
     let mut lambda = 1e-3;
     for it in 0..params.max_iters {
         if current <= params.abs_tol * label_var {
@@ -390,7 +443,7 @@ pub fn polish_lm(
             break;
         }
         report.iters = it + 1;
-        let (jtj, jtr, _) = normal_equations(&theta, k, d, &sub, par);
+        let (jtj, jtr) = normal_equations(&current_net, &sub, par);
         let mut accepted = false;
         for _ in 0..12 {
             let damped = Mat::from_fn(p, p, |i, j| {
@@ -411,10 +464,12 @@ pub fn polish_lm(
                 continue;
             };
             let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
-            let new_loss = loss(&candidate, k, d, &sub, par)?;
+            let candidate_net = unpack(&candidate, &shape)?;
+            let new_loss = loss(&candidate_net, &sub, par);
             if new_loss < current {
                 let improvement = (current - new_loss) / current.max(f64::MIN_POSITIVE);
                 theta = candidate;
+                current_net = candidate_net;
                 current = new_loss;
                 lambda = (lambda / 3.0).max(1e-12);
                 accepted = true;
@@ -431,7 +486,7 @@ pub fn polish_lm(
         }
     }
     report.loss_after = current;
-    Ok((unpack(&theta, k, d)?, report))
+    Ok((current_net, report))
 }
 
 /// Solves the least-squares problem `min ‖V c − t‖` for a d × k matrix V of
