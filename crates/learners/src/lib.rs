@@ -16,6 +16,7 @@
 //! | [`kernel`] | anything (improper) | Goel–Klivans: multinomial kernel, ridge-leverage Nyström landmarks, kernel ridge regression |
 //! | [`glmtron`] | one ReLU `relu(⟨w, x⟩ + b)` | GLMtron (Kakade et al.) |
 //! | [`alphatron`] | `u(⟨v, ψ(x)⟩)` (improper) | kernelised GLMtron (Goel–Klivans) |
+//! | [`ckm`] | any depth (first-layer width k) | filtered PCA for the first-layer span, then a search in k dimensions |
 //! | [`gd`] | any architecture | mini-batch Adam with restarts and early stopping: the baseline |
 //!
 //! # References
@@ -23,6 +24,7 @@
 
 pub mod alphatron;
 pub mod atv;
+pub mod ckm;
 pub mod common;
 mod error;
 pub mod gd;
@@ -129,7 +131,7 @@ pub trait Learner {
 }
 
 /// The learner names accepted by [`learner`].
-pub const LEARNERS: &[&str] = &["atv", "narrow", "kernel", "glmtron", "alphatron", "gd"];
+pub const LEARNERS: &[&str] = &["atv", "narrow", "ckm", "kernel", "glmtron", "alphatron", "gd"];
 
 /// A learner by name with default parameters and, where the learner takes
 /// one, the number of hidden units (`None`: chosen from the data where the
@@ -150,6 +152,13 @@ pub fn learner(name: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, Le
             narrow::NarrowParams {
                 hidden,
                 ..narrow::NarrowParams::default()
+            }
+            .validate()?,
+        )),
+        "ckm" => Ok(Box::new(
+            ckm::CkmParams {
+                widths: hidden.map_or_else(|| vec![3, 3], |k| vec![k, k]),
+                ..ckm::CkmParams::default()
             }
             .validate()?,
         )),

@@ -533,6 +533,13 @@ pub fn make_learner(
             p.hidden = hidden.or(p.hidden);
             Box::new(p.validate()?)
         }
+        "ckm" => {
+            let mut p: learners::ckm::CkmParams = serde_json::from_str(&text).with_context(ctx)?;
+            if let Some(k) = hidden {
+                p.widths = vec![k; p.widths.len()];
+            }
+            Box::new(p.validate()?)
+        }
         "kernel" => Box::new(
             serde_json::from_str::<learners::kernel::KernelParams>(&text)
                 .with_context(ctx)?

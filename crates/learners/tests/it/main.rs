@@ -2,6 +2,7 @@
 
 mod atv;
 mod bad_input;
+mod ckm;
 mod gd;
 mod kernels;
 mod narrow;

@@ -1,0 +1,463 @@
+//! Parameters and the runnable CKM learner (see the module docs).
+
+use faer::{Col, Mat, Par};
+use gaussian_moments::Projected;
+use rand::RngExt;
+use relu_net::{Network, SampleSource, Seed};
+use serde::{Deserialize, Serialize};
+use subspace_pca::{FilteredPcaParams, SubspaceFinder};
+
+use crate::common::{PolishParams, check_data, load_rows, polish_lm, relative, split, variance};
+use crate::error::LearnError;
+use crate::gd::GdParams;
+use crate::{Fitted, Learner, Observer, Report};
+
+const NAME: &str = "ckm";
+
+/// Which network search runs in the subspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Search {
+    /// The paper's bounded grid (sampled).
+    Grid,
+    /// Adam with restarts.
+    Train,
+    /// The grid first; Adam too when the refined grid's validation error
+    /// is above `train_above`. The validation error decides.
+    Auto,
+}
+
+/// Parameters of CKM; `validate` makes the runnable [`Ckm`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CkmParams {
+    /// Hidden widths of the architecture (the first is k). Default [3, 3].
+    pub widths: Vec<usize>,
+    /// Filtered PCA's settings (`max_dim` is set to k). Default: the
+    /// filtered-PCA defaults with `noise_mult` 2.5 instead of 4 — with the
+    /// dimension capped at k by the architecture, a spurious direction costs
+    /// one unused input of the search, while a missed weak direction costs
+    /// accuracy (seen on d = 50, depth 3, where the third direction scored 3.7).
+    pub filtered: FilteredPcaParams,
+    /// Which search runs. Default `auto`.
+    pub search: Search,
+    /// Grid networks sampled. Default 20 000.
+    pub grid_candidates: usize,
+    /// Grid spacing η. Default 0.25.
+    pub grid_resolution: f64,
+    /// Weight bound B of the grid. Default 2.
+    pub weight_bound: f64,
+    /// The best grid networks refined by Levenberg–Marquardt on the
+    /// projected training rows (0: report the best grid point as is).
+    /// Default 128.
+    pub grid_refine: usize,
+    /// In `auto`, the refined grid's relative validation error above which
+    /// Adam runs too. Default 1e-3.
+    pub train_above: f64,
+    /// Settings of the practical search (`hidden` is set from `widths`).
+    pub train: GdParams,
+    /// Fraction of the rows held out to choose between the searches.
+    /// Default 0.1.
+    pub validation_fraction: f64,
+    /// Polish the lifted network with Levenberg–Marquardt on the training
+    /// rows in the full input space (this also corrects the subspace's
+    /// error). Kept only if the validation error does not increase.
+    /// Default true.
+    pub polish: bool,
+    /// Candidates (best by validation error in the subspace) polished in
+    /// the full space; the polished validation error picks the answer.
+    /// Default 8.
+    pub polish_top: usize,
+    /// Settings of the polish.
+    pub polish_params: PolishParams,
+}
+
+impl Default for CkmParams {
+    fn default() -> Self {
+        Self {
+            widths: vec![3, 3],
+            filtered: FilteredPcaParams {
+                noise_mult: 2.5,
+                ..FilteredPcaParams::default()
+            },
+            search: Search::Auto,
+            grid_candidates: 20_000,
+            grid_resolution: 0.25,
+            weight_bound: 2.0,
+            grid_refine: 128,
+            train_above: 1e-3,
+            train: GdParams {
+                restarts: 3,
+                ..GdParams::default()
+            },
+            validation_fraction: 0.1,
+            polish: true,
+            polish_top: 8,
+            polish_params: PolishParams::default(),
+        }
+    }
+}
+
+impl CkmParams {
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] for out-of-range values.
+    pub fn validate(self) -> Result<Ckm, LearnError> {
+        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
+            learner: NAME,
+            name,
+            value,
+            expected,
+        };
+        if self.widths.is_empty() || self.widths.contains(&0) {
+            return Err(bad("widths", 0.0, "a non-empty list of positive widths"));
+        }
+        if !(self.grid_resolution > 0.0
+            && self.weight_bound >= self.grid_resolution
+            && self.weight_bound.is_finite())
+        {
+            return Err(bad(
+                "grid_resolution / weight_bound",
+                self.grid_resolution,
+                "0 < resolution <= bound < inf",
+            ));
+        }
+        if self.polish_top == 0 || self.grid_candidates == 0 {
+            return Err(bad("polish_top / grid_candidates", 0.0, "at least 1"));
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
+            return Err(bad(
+                "validation_fraction",
+                self.validation_fraction,
+                "in (0, 0.5]",
+            ));
+        }
+        let mut filtered = self.filtered.clone();
+        filtered.max_dim = self.widths[0];
+        let finder = filtered.validate().map_err(|e| LearnError::Unidentifiable {
+            learner: NAME,
+            reason: format!("filtered PCA parameters: {e}"),
+        })?;
+        let gd = GdParams {
+            hidden: Some(self.widths.clone()),
+            ..self.train.clone()
+        }
+        .validate()?;
+        Ok(Ckm {
+            params: self,
+            finder,
+            gd,
+        })
+    }
+}
+
+/// CKM with validated parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ckm {
+    params: CkmParams,
+    finder: subspace_pca::FilteredPca,
+    gd: crate::gd::Gd,
+}
+
+/// A random network of the architecture with every weight and bias on the
+/// grid `{−B, −B + η, …, B}`.
+fn grid_network(
+    m: usize,
+    widths: &[usize],
+    bound: f64,
+    eta: f64,
+    rng: &mut rand::rngs::ChaCha8Rng,
+) -> Result<Network, LearnError> {
+    let steps = (2.0 * bound / eta).round() as i64;
+    let mut draw = || -bound + eta * rng.random_range(0..=steps) as f64;
+    let mut sizes = vec![m];
+    sizes.extend_from_slice(widths);
+    sizes.push(1);
+    let parts = (1..sizes.len())
+        .map(|l| {
+            (
+                Mat::from_fn(sizes[l], sizes[l - 1], |_, _| draw()),
+                Col::from_fn(sizes[l], |_| draw()),
+            )
+        })
+        .collect();
+    Ok(Network::from_parts(parts)?)
+}
+
+/// Lifts a network on z = Vᵀ x to one on x: the first layer `W'` becomes
+/// `W' Vᵀ`.
+fn lift(net: &Network, v: faer::MatRef<'_, f64>) -> Result<Network, LearnError> {
+    let parts = net
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let w = if l == 0 {
+                layer.weight() * v.transpose()
+            } else {
+                layer.weight().to_owned()
+            };
+            (w, layer.bias().to_owned())
+        })
+        .collect();
+    Ok(Network::from_parts(parts)?)
+}
+
+fn mse(net: &Network, x: &Mat<f64>, y: &Col<f64>) -> f64 {
+    let mut out = Col::zeros(x.nrows());
+    relu_net::Predictor::predict_into(net, x.as_ref(), out.as_mut(), Par::Seq);
+    (0..y.nrows()).map(|i| (out[i] - y[i]).powi(2)).sum::<f64>() / y.nrows().max(1) as f64
+}
+
+/// Held-out rows in the full space, for the polish and the final choice.
+struct Holdout<'a> {
+    train: &'a dyn SampleSource,
+    x: &'a Mat<f64>,
+    y: &'a Col<f64>,
+    var: f64,
+}
+
+/// The chosen network and how it was found.
+struct Choice {
+    error: f64,
+    network: Network,
+    search: &'static str,
+    subspace_error: f64,
+    polish_iters: usize,
+}
+
+impl Ckm {
+    /// Lifts each candidate to ℝ^d, polishes it (if asked) and returns the
+    /// best by validation error in the full space.
+    fn finish(
+        &self,
+        pool: &[(f64, Network, &'static str)],
+        v: faer::MatRef<'_, f64>,
+        full: &Holdout<'_>,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Option<Choice>, LearnError> {
+        let p = &self.params;
+        if p.polish && !pool.is_empty() {
+            observer.stage("polish");
+        }
+        let mut best: Option<Choice> = None;
+        for (subspace_error, candidate, search) in pool {
+            let lifted = lift(candidate, v)?;
+            let (network, polish_iters) = if p.polish {
+                let (polished, pr) = polish_lm(&lifted, full.train, &p.polish_params, par)?;
+                (polished, pr.iters)
+            } else {
+                (lifted, 0)
+            };
+            let error = relative(mse(&network, full.x, full.y), full.var);
+            if error.is_finite() && best.as_ref().is_none_or(|b| error < b.error) {
+                best = Some(Choice {
+                    error,
+                    network,
+                    search,
+                    subspace_error: *subspace_error,
+                    polish_iters,
+                });
+            }
+        }
+        Ok(best)
+    }
+}
+
+impl Learner for Ckm {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let p = &self.params;
+        let d = src.dim();
+        observer.stage("checks");
+        check_data(NAME, src, 2000.max(50 * d), par)?;
+        observer.stage("filtered-pca");
+        let (subspace, sreport) = self
+            .finder
+            .find(src, seed.derive("filtered-pca"), par)
+            .map_err(|e| LearnError::Unidentifiable {
+                learner: NAME,
+                reason: format!("filtered PCA failed: {e}"),
+            })?;
+        let mut report = Report {
+            learner: NAME.to_owned(),
+            samples_used: src.len(),
+            ..Report::default()
+        };
+        let m = subspace.dim();
+        report.metrics.insert("subspace_dim".to_owned(), m as f64);
+        report.series.insert(
+            "filtered_eigenvalues".to_owned(),
+            sreport.rounds.iter().map(|r| r.eigenvalue).collect(),
+        );
+        report.series.insert(
+            "filtered_noise_floors".to_owned(),
+            sreport.rounds.iter().map(|r| r.noise_floor).collect(),
+        );
+        report.series.insert(
+            "filtered_explained_errors".to_owned(),
+            sreport.rounds.iter().map(|r| r.explained_error).collect(),
+        );
+        report
+            .notes
+            .extend(sreport.notes.iter().map(|n| format!("filtered PCA: {n}")));
+        for (i, r) in sreport.rounds.iter().enumerate() {
+            report.notes.push(format!(
+                "filtered PCA round {i}: eigenvalue {:.3e} ({}, cell {}, {} of {} samples; noise {:.3e}, null {:.3e}){}",
+                r.eigenvalue,
+                r.label_set,
+                r.cell,
+                r.n_selected,
+                r.n_cell,
+                r.noise_floor,
+                r.null_eigenvalue,
+                if r.accepted { "" } else { " rejected" }
+            ));
+        }
+        if m == 0 {
+            return Err(LearnError::Unidentifiable {
+                learner: NAME,
+                reason: "filtered PCA found no direction above its noise floor".to_owned(),
+            });
+        }
+        let v = subspace.basis().to_owned();
+        observer.stage("project");
+        let projected = Projected::new(src, v.as_ref())?;
+        let (train, val) = split(&projected, p.validation_fraction);
+        let (xv, yv) = load_rows(&val, val.len().min(20_000));
+        let var = variance(&yv);
+        // Candidates on z: (validation error on z, network, the search that made it).
+        let mut pool: Vec<(f64, Network, &'static str)> = Vec::new();
+        if matches!(p.search, Search::Grid | Search::Auto) {
+            observer.stage("grid-search");
+            let mut rng = seed.derive("ckm-grid").rng();
+            let (xs, ys) = (
+                Mat::from_fn(xv.nrows().min(2000), m, |i, j| xv[(i, j)]),
+                Col::from_fn(yv.nrows().min(2000), |i| yv[i]),
+            );
+            let mut scored: Vec<(f64, Network)> = Vec::with_capacity(p.grid_candidates);
+            for _ in 0..p.grid_candidates {
+                let net = grid_network(m, &p.widths, p.weight_bound, p.grid_resolution, &mut rng)?;
+                let e = mse(&net, &xs, &ys);
+                if e.is_finite() {
+                    scored.push((e, net));
+                }
+            }
+            // Stable sort: ties keep the order of the draws.
+            scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((_, net)) = scored.first() {
+                report.metrics.insert(
+                    "grid_validation_error".to_owned(),
+                    relative(mse(net, &xv, &yv), var),
+                );
+            }
+            if p.grid_refine == 0 {
+                pool.extend(
+                    scored
+                        .into_iter()
+                        .take(p.polish_top)
+                        .map(|(_, net)| (relative(mse(&net, &xv, &yv), var), net, "grid")),
+                );
+            } else {
+                observer.stage("grid-refine");
+                let n_fit = p.polish_params.samples.min(train.len());
+                let (xt, yt) = load_rows(&train, n_fit);
+                let fit_rows = relu_net::InMemory::new(xt, yt)?;
+                let mut refined: Vec<(f64, Network)> = Vec::with_capacity(p.grid_refine);
+                for (_, start) in scored.iter().take(p.grid_refine) {
+                    let (net, _) = polish_lm(start, &fit_rows, &p.polish_params, Par::Seq)?;
+                    refined.push((relative(mse(&net, &xv, &yv), var), net));
+                }
+                refined.sort_by(|a, b| a.0.total_cmp(&b.0));
+                if let Some((e, _)) = refined.first() {
+                    report
+                        .metrics
+                        .insert("grid_refined_validation_error".to_owned(), *e);
+                }
+                pool.extend(
+                    refined
+                        .into_iter()
+                        .take(p.polish_top)
+                        .map(|(e, net)| (e, net, "refined grid")),
+                );
+            }
+        }
+        let (train_x, val_x) = split(src, p.validation_fraction);
+        let (xv_full, yv_full) = load_rows(&val_x, val_x.len().min(20_000));
+        let full = Holdout {
+            train: &train_x,
+            x: &xv_full,
+            y: &yv_full,
+            var: variance(&yv_full),
+        };
+        let mut best = self.finish(&pool, v.as_ref(), &full, par, observer)?;
+        let run_train = match p.search {
+            Search::Grid => false,
+            Search::Train => true,
+            Search::Auto => {
+                let run = best
+                    .as_ref()
+                    .is_none_or(|b| b.error.is_nan() || b.error > p.train_above);
+                if !run {
+                    report.notes.push(format!(
+                        "auto: the grid search reached {:.3e} <= {:.1e}; Adam skipped",
+                        best.as_ref().map_or(f64::NAN, |b| b.error),
+                        p.train_above
+                    ));
+                }
+                run
+            }
+        };
+        if run_train {
+            observer.stage("train-search");
+            let fitted = self.gd.fit(&train, seed.derive("ckm-train"), par)?;
+            let net = fitted.network().cloned().ok_or(LearnError::Unidentifiable {
+                learner: NAME,
+                reason: "gd returned no network".to_owned(),
+            })?;
+            let e = relative(mse(&net, &xv, &yv), var);
+            report.metrics.insert("train_validation_error".to_owned(), e);
+            report.n_iters = fitted.report.n_iters;
+            if let Some(c) = self.finish(&[(e, net, "train")], v.as_ref(), &full, par, observer)?
+                && best.as_ref().is_none_or(|b| c.error < b.error)
+            {
+                best = Some(c);
+            }
+        }
+        let Some(Choice {
+            error,
+            network: net,
+            search,
+            subspace_error,
+            polish_iters,
+        }) = best
+        else {
+            return Err(LearnError::Unidentifiable {
+                learner: NAME,
+                reason: "every candidate network had a non-finite validation error".to_owned(),
+            });
+        };
+        report.notes.push(format!("the {search} search gave the answer: validation error {subspace_error:.3e} in the subspace of dimension {m}"));
+        if p.polish {
+            report
+                .metrics
+                .insert("polish_iters".to_owned(), polish_iters as f64);
+            report.notes.push(format!("Levenberg–Marquardt polish in ℝ^{d} of the best {} candidates: {polish_iters} iterations, validation error {error:.3e}", p.polish_top));
+        }
+        report.metrics.insert("validation_error".to_owned(), error);
+        report.converged = true;
+        Ok(Fitted::from_network(net, report))
+    }
+}

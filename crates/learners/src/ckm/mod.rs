@@ -1,0 +1,42 @@
+//! `ckm`: deep ReLU networks in time polynomial in d (Chen, Klivans & Meka,
+//! FOCS 2021; `../shared/algorithms.md` §1, `algorithms-extra.md` §1).
+//!
+//! A network `F(x) = G(W₁ x)` of any depth depends on x only through
+//! `U = rowspan W₁` (dim ≤ k, the first-layer width). Filtered PCA recovers
+//! U; the rest of the search happens in k dimensions, whatever d is.
+//!
+//! ## The algorithm
+//! 1. Filtered PCA ([`subspace_pca::FilteredPca`], at most k rounds) gives V
+//!    (d × m, m ≤ k).
+//! 2. Project `z = Vᵀ x`; split the rows into training and validation parts.
+//! 3. Search a network of the given architecture on z (input dimension m):
+//!    (a) the paper's search over a bounded grid of networks — every weight
+//!    and bias on the grid `{−B, −B + η, …, B}` — here a seeded random sample
+//!    of `grid_candidates` grid networks scored on validation rows, since the
+//!    grid itself has `(2B/η + 1)^{#params}` points; (b) a practical search:
+//!    Adam on z with seeded restarts ([`crate::gd`]).
+//!    `search` picks (a), (b) or both (`auto`), the validation error decides,
+//!    and the report says which produced the answer.
+//! 4. Lift: the first layer `W' ∈ ℝ^{k × m}` becomes `W' Vᵀ`; the other layers
+//!    are unchanged.
+//!
+//! Departures: the grid search is sampled instead of exhaustive, and the
+//! practical search (not in the paper) is allowed to win; CKM's own
+//! thresholds and cells are not known (see [`subspace_pca::filtered`]).
+//!
+//! # Errors
+//! Too few samples, constant labels, an empty architecture, a subspace of
+//! dimension 0 (nothing above the noise floor).
+//!
+//! # Complexity
+//! Filtered PCA at O(k · filters · n d²); the searches are independent of d:
+//! O(candidates · n_val · size) and O(epochs · n · size) on m-dimensional
+//! inputs.
+//!
+//! # References
+//! S. Chen, A. Klivans, R. Meka. *Learning deep ReLU networks is
+//! fixed-parameter tractable.* FOCS 2021 (arXiv 2009.13512).
+
+mod algorithm;
+
+pub use algorithm::{Ckm, CkmParams, Search};
