@@ -12,6 +12,7 @@ use relu_net::Seed;
 
 use crate::output::SuiteOutput;
 
+mod deep;
 mod init;
 mod recovery;
 
@@ -54,5 +55,9 @@ pub trait Suite: Sync {
 /// Every registered suite, in the order `reproduce` runs them.
 #[must_use]
 pub fn registry() -> Vec<Box<dyn Suite>> {
-    vec![Box::new(init::InitSuite), Box::new(recovery::RecoverySuite)]
+    vec![
+        Box::new(init::InitSuite),
+        Box::new(recovery::RecoverySuite),
+        Box::new(deep::DeepSuite),
+    ]
 }

@@ -59,3 +59,32 @@ fn recovery_suite_runs_and_atv_recovers_the_generic_family() {
     let err = field(biased, "relative_error").and_then(|v| v.as_f64()).unwrap();
     assert!(err < 1e-6, "{biased:?}");
 }
+
+#[test]
+fn deep_suite_runs_and_ckm_finds_the_first_layer_span() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "deep")
+        .expect("deep is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    assert_eq!(out.tables.len(), 2);
+    // One instance: ckm and gd; one scaling row.
+    assert_eq!(out.tables[0].rows.len(), 2);
+    assert_eq!(out.tables[1].rows.len(), 1);
+    let get = |r: &Vec<(String, serde_json::Value)>, k: &str| {
+        r.iter().find(|(key, _)| key == k).and_then(|x| x.1.as_f64())
+    };
+    let ckm = &out.tables[0].records[0];
+    assert_eq!(ckm[4].1, "ckm");
+    // 2·10⁴ samples in d = 6 with a tiny search: the span is found, and the
+    // polished network is far better than predicting the mean.
+    let err = get(ckm, "relative_error").unwrap();
+    let sin = get(ckm, "sin_theta").unwrap();
+    assert!(err < 0.1 && sin < 0.2, "{ckm:?}");
+    assert!(out.to_markdown().contains("| d | widths | bias std |"));
+}
