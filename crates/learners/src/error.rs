@@ -47,6 +47,15 @@ pub enum LearnError {
         /// What failed, in words.
         reason: String,
     },
+    /// An exact (exponential-time) computation would exceed its stated
+    /// limits.
+    #[error("{learner}: the problem is too large: {reason}")]
+    TooLarge {
+        /// The learner's name.
+        learner: &'static str,
+        /// The size, the limit and what to change, in words.
+        reason: String,
+    },
     /// A parameter is outside its range.
     #[error("{learner}: parameter `{name}` = {value} is invalid: it must be {expected}")]
     InvalidParam {

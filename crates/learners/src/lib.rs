@@ -17,6 +17,8 @@
 //! | [`glmtron`] | one ReLU `relu(⟨w, x⟩ + b)` | GLMtron (Kakade et al.) |
 //! | [`alphatron`] | `u(⟨v, ψ(x)⟩)` (improper) | kernelised GLMtron (Goel–Klivans) |
 //! | [`ckm`] | any depth (first-layer width k) | filtered PCA for the first-layer span, then a search in k dimensions |
+//! | [`exact_erm`] | `Σ c_i relu(⟨a_i, x⟩ + b_i) + c`, tiny n, D, k | Arora et al.: enumerate activation patterns, one convex QP each; certified global optimum |
+//! | [`bounded`] | `Σ a_i relu(⟨w_i, x⟩ + b_i) + c`, bounded weights | random projection to d' dimensions, net (or exact) search there, lift |
 //! | [`gd`] | any architecture | mini-batch Adam with restarts and early stopping: the baseline |
 //!
 //! # References
@@ -24,9 +26,11 @@
 
 pub mod alphatron;
 pub mod atv;
+pub mod bounded;
 pub mod ckm;
 pub mod common;
 mod error;
+pub mod exact_erm;
 pub mod gd;
 pub mod glmtron;
 pub mod kernel;
@@ -131,7 +135,17 @@ pub trait Learner {
 }
 
 /// The learner names accepted by [`learner`].
-pub const LEARNERS: &[&str] = &["atv", "narrow", "ckm", "kernel", "glmtron", "alphatron", "gd"];
+pub const LEARNERS: &[&str] = &[
+    "atv",
+    "narrow",
+    "ckm",
+    "exact-erm",
+    "bounded-weight",
+    "kernel",
+    "glmtron",
+    "alphatron",
+    "gd",
+];
 
 /// A learner by name with default parameters and, where the learner takes
 /// one, the number of hidden units (`None`: chosen from the data where the
@@ -159,6 +173,20 @@ pub fn learner(name: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, Le
             ckm::CkmParams {
                 widths: hidden.map_or_else(|| vec![3, 3], |k| vec![k, k]),
                 ..ckm::CkmParams::default()
+            }
+            .validate()?,
+        )),
+        "exact-erm" => Ok(Box::new(
+            exact_erm::ExactErmParams {
+                hidden: hidden.unwrap_or(2),
+                ..exact_erm::ExactErmParams::default()
+            }
+            .validate()?,
+        )),
+        "bounded-weight" => Ok(Box::new(
+            bounded::BoundedWeightParams {
+                hidden: hidden.unwrap_or(2),
+                ..bounded::BoundedWeightParams::default()
             }
             .validate()?,
         )),

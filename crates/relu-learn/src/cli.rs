@@ -86,7 +86,7 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("data").required(true).args(["teacher", "x"])))]
 pub struct FitArgs {
-    /// Learner: atv, narrow, ckm, kernel, glmtron, alphatron, gd (see docs/learners/).
+    /// Learner: atv, narrow, ckm, exact-erm, bounded-weight, kernel, glmtron, alphatron, gd (see docs/learners/).
     #[arg(long)]
     pub learner: String,
     /// Training inputs (n × d .npy).

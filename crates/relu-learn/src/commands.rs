@@ -540,6 +540,21 @@ pub fn make_learner(
             }
             Box::new(p.validate()?)
         }
+        "exact-erm" => {
+            let mut p: learners::exact_erm::ExactErmParams = serde_json::from_str(&text).with_context(ctx)?;
+            if let Some(k) = hidden {
+                p.hidden = k;
+            }
+            Box::new(p.validate()?)
+        }
+        "bounded-weight" => {
+            let mut p: learners::bounded::BoundedWeightParams =
+                serde_json::from_str(&text).with_context(ctx)?;
+            if let Some(k) = hidden {
+                p.hidden = k;
+            }
+            Box::new(p.validate()?)
+        }
         "kernel" => Box::new(
             serde_json::from_str::<learners::kernel::KernelParams>(&text)
                 .with_context(ctx)?

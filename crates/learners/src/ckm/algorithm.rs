@@ -9,6 +9,7 @@ use subspace_pca::{FilteredPcaParams, SubspaceFinder};
 
 use crate::common::{PolishParams, check_data, load_rows, polish_lm, relative, split, variance};
 use crate::error::LearnError;
+use crate::exact_erm::{ExactErm, ExactErmParams};
 use crate::gd::GdParams;
 use crate::{Fitted, Learner, Observer, Report};
 
@@ -22,9 +23,15 @@ pub enum Search {
     Grid,
     /// Adam with restarts.
     Train,
-    /// The grid first; Adam too when the refined grid's validation error
-    /// is above `train_above`. The validation error decides.
+    /// The grid first (plus exact ERM when the architecture has one hidden
+    /// layer of at most 2 units and the subspace at most 2 dimensions); Adam
+    /// too when the best validation error is above `train_above`. The
+    /// validation error decides.
     Auto,
+    /// Exact ERM ([`crate::exact_erm`]) on the first `exact.max_points`
+    /// projected training rows: the certified best one-hidden-layer network
+    /// on them (one hidden layer only).
+    Exact,
 }
 
 /// Parameters of CKM; `validate` makes the runnable [`Ckm`].
@@ -70,6 +77,9 @@ pub struct CkmParams {
     pub polish_top: usize,
     /// Settings of the polish.
     pub polish_params: PolishParams,
+    /// Settings of the exact-ERM search (`hidden` is set from `widths`,
+    /// `max_dim` from k). Default: 16 points.
+    pub exact: ExactErmParams,
 }
 
 impl Default for CkmParams {
@@ -94,6 +104,10 @@ impl Default for CkmParams {
             polish: true,
             polish_top: 8,
             polish_params: PolishParams::default(),
+            exact: ExactErmParams {
+                max_points: 16,
+                ..ExactErmParams::default()
+            },
         }
     }
 }
@@ -139,6 +153,25 @@ impl CkmParams {
             learner: NAME,
             reason: format!("filtered PCA parameters: {e}"),
         })?;
+        let exact = if self.widths.len() == 1 && self.widths[0] <= 8 {
+            Some(
+                ExactErmParams {
+                    hidden: self.widths[0],
+                    max_dim: self.widths[0],
+                    ..self.exact.clone()
+                }
+                .validate()?,
+            )
+        } else {
+            None
+        };
+        if self.search == Search::Exact && exact.is_none() {
+            return Err(bad(
+                "widths",
+                self.widths.len() as f64,
+                "a single hidden layer of at most 8 units for search = exact (exact ERM is for one hidden layer)",
+            ));
+        }
         let gd = GdParams {
             hidden: Some(self.widths.clone()),
             ..self.train.clone()
@@ -148,6 +181,7 @@ impl CkmParams {
             params: self,
             finder,
             gd,
+            exact,
         })
     }
 }
@@ -158,6 +192,7 @@ pub struct Ckm {
     params: CkmParams,
     finder: subspace_pca::FilteredPca,
     gd: crate::gd::Gd,
+    exact: Option<ExactErm>,
 }
 
 /// A random network of the architecture with every weight and bias on the
@@ -394,6 +429,39 @@ impl Learner for Ckm {
                 );
             }
         }
+        let run_exact = match p.search {
+            Search::Exact => true,
+            Search::Auto => p.widths.len() == 1 && p.widths[0] <= 2 && m <= 2,
+            Search::Grid | Search::Train => false,
+        };
+        if run_exact && let Some(exact) = &self.exact {
+            observer.stage("exact-search");
+            let n_pts = exact.params().max_points.min(train.len());
+            let (xe, ye) = load_rows(&train, n_pts);
+            let ye: Vec<f64> = (0..n_pts).map(|i| ye[i]).collect();
+            match exact.solve(xe.as_ref(), &ye, par) {
+                Ok(sol) => {
+                    report.metrics.insert("exact_training_loss".to_owned(), sol.loss);
+                    report.notes.push(format!(
+                        "exact ERM on {n_pts} projected rows: {} programs, loss {:.3e}{}",
+                        sol.programs,
+                        sol.loss,
+                        if sol.certified() {
+                            " (certified)"
+                        } else {
+                            " (not certified)"
+                        }
+                    ));
+                    let e = relative(mse(&sol.network, &xv, &yv), var);
+                    report.metrics.insert("exact_validation_error".to_owned(), e);
+                    pool.push((e, sol.network, "exact ERM"));
+                }
+                Err(err) if p.search == Search::Auto => {
+                    report.notes.push(format!("auto: exact ERM skipped: {err}"));
+                }
+                Err(err) => return Err(err),
+            }
+        }
         let (train_x, val_x) = split(src, p.validation_fraction);
         let (xv_full, yv_full) = load_rows(&val_x, val_x.len().min(20_000));
         let full = Holdout {
@@ -404,7 +472,7 @@ impl Learner for Ckm {
         };
         let mut best = self.finish(&pool, v.as_ref(), &full, par, observer)?;
         let run_train = match p.search {
-            Search::Grid => false,
+            Search::Grid | Search::Exact => false,
             Search::Train => true,
             Search::Auto => {
                 let run = best
@@ -412,7 +480,7 @@ impl Learner for Ckm {
                     .is_none_or(|b| b.error.is_nan() || b.error > p.train_above);
                 if !run {
                     report.notes.push(format!(
-                        "auto: the grid search reached {:.3e} <= {:.1e}; Adam skipped",
+                        "auto: the searches reached {:.3e} <= {:.1e}; Adam skipped",
                         best.as_ref().map_or(f64::NAN, |b| b.error),
                         p.train_above
                     ));

@@ -14,9 +14,13 @@
 //!    and bias on the grid `{−B, −B + η, …, B}` — here a seeded random sample
 //!    of `grid_candidates` grid networks scored on validation rows, since the
 //!    grid itself has `(2B/η + 1)^{#params}` points; (b) a practical search:
-//!    Adam on z with seeded restarts ([`crate::gd`]).
-//!    `search` picks (a), (b) or both (`auto`), the validation error decides,
-//!    and the report says which produced the answer.
+//!    Adam on z with seeded restarts ([`crate::gd`]); (c) for one hidden
+//!    layer, exact ERM ([`crate::exact_erm`]) on a few projected rows — the
+//!    certified best network on them, cheap when m and k are tiny.
+//!    `search` picks (a), (b), (c) or `auto` (the grid, exact ERM when
+//!    k ≤ 2 and m ≤ 2 with one hidden layer, Adam when those stay above
+//!    `train_above`); the validation error decides, and the report says which
+//!    produced the answer.
 //! 4. Lift: the first layer `W' ∈ ℝ^{k × m}` becomes `W' Vᵀ`; the other layers
 //!    are unchanged.
 //!

@@ -2,7 +2,9 @@
 
 mod atv;
 mod bad_input;
+mod bounded;
 mod ckm;
+mod exact_erm;
 mod gd;
 mod kernels;
 mod narrow;

@@ -141,3 +141,51 @@ fn narrow_and_glmtron_recoveries_are_stable() {
     );
     insta::assert_yaml_snapshot!("glmtron_sampled", canonical(fitted.network().unwrap()));
 }
+
+#[test]
+fn exact_erm_and_bounded_weight_answers_are_stable() {
+    use faer::{Col, Mat};
+    use learners::bounded::BoundedWeightParams;
+    use learners::exact_erm::ExactErmParams;
+    use relu_net::gaussian_matrix;
+    // exact-erm on 12 realizable points in the plane: certified zero loss.
+    let teacher = Network::depth2(
+        Mat::from_fn(2, 2, |i, j| [[1.0, -0.5], [0.3, 0.9]][i][j]).as_ref(),
+        Col::from_fn(2, |i| [0.2, -0.4][i]).as_ref(),
+        Col::from_fn(2, |i| [1.5, -0.7][i]).as_ref(),
+        0.1,
+    )
+    .unwrap();
+    let x = gaussian_matrix(12, 2, Seed(41));
+    let y = teacher.predict(x.as_ref(), Par::Seq).unwrap();
+    let y: Vec<f64> = (0..12).map(|i| y[i]).collect();
+    let sol = ExactErmParams::default()
+        .validate()
+        .unwrap()
+        .solve(x.as_ref(), &y, Par::Seq)
+        .unwrap();
+    assert!(sol.loss <= 1e-20 && sol.certified());
+    insta::assert_yaml_snapshot!("exact_erm_realizable", canonical(&sol.network));
+    // bounded-weight's net search with d' = d = 3 on one biased ReLU.
+    let single = planted(3, &[0.5], &[1.0], 42);
+    let data = Planted::new(single.clone(), 5_000, 0.0, Seed(43))
+        .unwrap()
+        .materialize();
+    let fitted = BoundedWeightParams {
+        hidden: 1,
+        proj_dim: 3,
+        ..BoundedWeightParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, Seed(2026), Par::Seq)
+    .unwrap();
+    // The net's direction resolution (η/B = 0.25) limits the answer:
+    // measured relative validation error 0.104.
+    assert!(
+        fitted.report.metrics["validation_error"] < 0.15,
+        "{:?}",
+        fitted.report.metrics
+    );
+    insta::assert_yaml_snapshot!("bounded_weight_net", canonical(fitted.network().unwrap()));
+}
