@@ -16,7 +16,7 @@
 //!    the points: the sign vector of a chamber of the arrangement
 //!    `{θ : ⟨θ, (x_j, 1)⟩ = 0}` in parameter space. All `O(D^n)` of them are
 //!    enumerated exactly, degenerate point sets included
-//!    ([`dichotomies`]).
+//!    ([`dichotomies()`]).
 //! 3. For every sign vector s and every k-tuple of dichotomies, the loss is a
 //!    convex quadratic in `(θ_1, …, θ_k, c)` under the linear constraints
 //!    `⟨θ_i, (x_j, 1)⟩ ≥ 0` on the pattern and `≤ 0` off it: one QP. The
@@ -65,7 +65,7 @@
 //! inequalities.* IEEE Trans. Electronic Computers, 1965.
 
 mod algorithm;
-pub mod dichotomies;
+mod dichotomies;
 mod qp;
 
 pub(crate) use algorithm::binom;
