@@ -15,6 +15,7 @@ use crate::output::SuiteOutput;
 mod deep;
 mod init;
 mod recovery;
+mod scaling;
 
 /// How big a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,5 +60,6 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(init::InitSuite),
         Box::new(recovery::RecoverySuite),
         Box::new(deep::DeepSuite),
+        Box::new(scaling::ScalingSuite),
     ]
 }

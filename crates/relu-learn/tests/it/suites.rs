@@ -88,3 +88,39 @@ fn deep_suite_runs_and_ckm_finds_the_first_layer_span() {
     assert!(err < 0.1 && sin < 0.2, "{ckm:?}");
     assert!(out.to_markdown().contains("| d | widths | bias std |"));
 }
+
+#[test]
+fn scaling_suite_times_every_learner() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "scaling")
+        .expect("scaling is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    assert_eq!(out.tables.len(), 3);
+    // 8 learners × 2 dimensions, 5 learners × 2 widths, 2 exact-erm rows.
+    assert_eq!(out.tables[0].rows.len(), 16);
+    assert_eq!(out.tables[1].rows.len(), 10);
+    assert_eq!(out.tables[2].rows.len(), 2);
+    let field = |r: &Vec<(String, serde_json::Value)>, k: &str| {
+        r.iter().find(|(key, _)| key == k).map(|x| x.1.clone())
+    };
+    // The exact single-ReLU learner fits its noise-free teacher.
+    let glm = out.tables[0]
+        .records
+        .iter()
+        .find(|r| field(r, "learner") == Some("glmtron".into()))
+        .unwrap();
+    let err = field(glm, "relative_error").and_then(|v| v.as_f64()).unwrap();
+    assert!(err < 1e-3, "{glm:?}");
+    // Exact ERM: D = 6 points in one dimension with one unit: 2·6 = 12
+    // dichotomies (Cover's count), 2·C(12, 1) = 24 programs.
+    let e = &out.tables[2].records[0];
+    assert_eq!(field(e, "dichotomies"), Some(12.into()));
+    assert_eq!(field(e, "programs"), Some(24.into()));
+    assert!(out.to_markdown().contains("| learner | teacher | d | k |"));
+}
