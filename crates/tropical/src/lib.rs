@@ -4,19 +4,54 @@
 //! # The maths
 //!
 //! In the max-plus semiring `(ℝ ∪ {−∞}, max, +)` a tropical polynomial is
-//! `p(x) = max_m (c_m + ⟨e_m, x⟩)`. Every ReLU network is a difference of
-//! two such polynomials, `F = G − H` (a tropical rational map; Zhang, Naitzat
-//! & Lim 2018), obtained layer by layer by splitting weights into positive
-//! and negative parts. Its linear regions are the cells on which the
-//! activation pattern is constant, and every continuous piecewise-linear
-//! function is a lattice polynomial `max_i min_{j ∈ S_i} ℓ_j(x)` of its
-//! affine pieces (Ovchinnikov 2002).
+//! `p(x) = max_m (c_m + ⟨e_m, x⟩)` ([`TropicalPolynomial`]). Every ReLU
+//! network is a difference of two such polynomials, `F = G − H` (a tropical
+//! rational map, [`TropicalRational`]; Zhang, Naitzat & Lim 2018), obtained
+//! layer by layer by splitting weights into positive and negative parts
+//! ([`to_tropical`]); conversely a balanced tree of pairwise maxima turns
+//! any `G ⊘ H` back into a network ([`to_network`]). Its activation regions
+//! are the convex cells on which the on/off pattern is constant: enumerated
+//! exactly with LPs in low dimension ([`enumerate_regions`]), counted
+//! exactly on segments ([`regions_on_line`]) and 2-D slices ([`slice()`]),
+//! and compared with the bounds of Zaslavsky / Serra et al.
+//! ([`one_layer_bound`], [`serra_bound`], [`product_bound`]). Every
+//! continuous piecewise-linear function is a lattice polynomial
+//! `max_i min_{j ∈ S_i} ℓ_j(x)` of its affine pieces ([`Lattice`];
+//! Ovchinnikov 2002). [`svg::render`] draws slices.
 //!
-//! This crate is filled by the tropical issue. It depends on `relu-net`
-//! only.
+//! This is the structural tool behind filtered PCA in CKM (superlevel sets
+//! of a network are unions of few polyhedra: `../shared/algorithms.md` §1.2)
+//! and a workbench in its own right. It depends on `relu-net` only (and on
+//! Clarabel for LPs).
 //!
 //! # References
 //! * L. Zhang, G. Naitzat, L.-H. Lim. *Tropical geometry of deep neural
 //!   networks.* ICML 2018.
 //! * S. Ovchinnikov. *Max-min representation of piecewise linear
-//!   functions.* 2002.
+//!   functions.* Contributions to Algebra and Geometry, 2002; J. M. Tarela,
+//!   M. V. Martínez, *Region configurations for realizability of lattice
+//!   piecewise-linear models*, 1999.
+//! * T. Serra, C. Tjandraatmadja, S. Ramalingam. *Bounding and counting
+//!   linear regions of deep neural networks.* ICML 2018.
+//! * G. Montúfar, R. Pascanu, K. Cho, Y. Bengio. *On the number of linear
+//!   regions of deep neural networks.* NeurIPS 2014.
+//! * T. Zaslavsky. *Facing up to arrangements.* Memoirs AMS, 1975.
+
+mod convert;
+mod error;
+mod lattice;
+mod lp;
+mod poly;
+mod regions;
+mod slice;
+pub mod svg;
+
+pub use convert::{ConvertOptions, to_network, to_tropical};
+pub use error::TropicalError;
+pub use lattice::Lattice;
+pub use poly::{MaxPlus, Monomial, TropicalPolynomial, TropicalRational};
+pub use regions::{
+    Affine, EnumerateOptions, LinePieces, Region, enumerate_regions, one_layer_bound, product_bound,
+    regions_on_line, serra_bound,
+};
+pub use slice::{Cell, Plane, Slice, SliceOptions, slice};
