@@ -37,6 +37,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Estimate Hermite moment contractions from data or a teacher stream.
     Moments(MomentsArgs),
+    /// Count and draw a network's linear (activation) regions; its tropical form.
+    Regions(RegionsArgs),
     /// Run experiment suites and write their tables.
     Reproduce(ReproduceArgs),
 }
@@ -130,6 +132,39 @@ pub struct FitArgs {
     /// Where to write the report (diagnostics and time per stage) as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+}
+
+/// Arguments of `regions`.
+#[derive(Debug, Args)]
+pub struct RegionsArgs {
+    /// The network (relu-net/v1 JSON, one output).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The 2-D slice `o + s·u + t·v` as three comma-separated vectors
+    /// separated by semicolons, `O;U;V` (default: the first two coordinate
+    /// axes through 0).
+    #[arg(long, conflicts_with = "cube")]
+    pub slice: Option<String>,
+    /// The slice's rectangle `s0,s1,t0,t1` (default -3,3,-3,3).
+    #[arg(long, allow_hyphen_values = true)]
+    pub rect: Option<String>,
+    /// Enumerate the regions exactly (LP per branch) in the cube [-R, R]^d
+    /// instead of slicing (small networks, d up to about 4).
+    #[arg(long, allow_negative_numbers = true)]
+    pub cube: Option<f64>,
+    /// Most regions or cells before giving up.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_regions: usize,
+    /// Also build the tropical form G ⊘ H and report its size.
+    #[arg(long)]
+    pub tropical: bool,
+    /// Write an SVG of the slice (cells coloured by activation pattern, the
+    /// zero level set in black).
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `eval`.
@@ -322,6 +357,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => commands::eval(&a, par),
         Command::Predict(a) => commands::predict(&a, par),
         Command::Moments(a) => commands::moments(&a, par),
+        Command::Regions(a) => crate::regions_cmd::regions(&a),
         Command::Reproduce(a) => commands::reproduce(&a, par, threads),
     }
 }

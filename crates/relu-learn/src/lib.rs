@@ -25,4 +25,5 @@ pub mod npy;
 pub mod output;
 pub mod progress;
 pub mod provenance;
+pub mod regions_cmd;
 pub mod suites;

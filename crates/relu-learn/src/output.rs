@@ -97,6 +97,9 @@ pub struct SuiteOutput {
     pub tables: Vec<Table>,
     /// Observations printed under the tables (Markdown).
     pub notes: Vec<String>,
+    /// Figures: (name, caption, SVG document), written as
+    /// `<suite>-<name>.svg` next to the Markdown report and linked from it.
+    pub figures: Vec<(String, String, String)>,
 }
 
 impl SuiteOutput {
@@ -118,7 +121,18 @@ impl SuiteOutput {
                 let _ = writeln!(s, "- {n}");
             }
         }
+        for (name, caption, _) in &self.figures {
+            let _ = write!(s, "\n![{caption}]({}-{name}.svg)\n", self.suite);
+        }
         s
+    }
+
+    fn write_figures(&self, dir: &Path) -> Result<()> {
+        for (name, _, svg) in &self.figures {
+            let p = dir.join(format!("{}-{name}.svg", self.suite));
+            std::fs::write(&p, svg).with_context(|| format!("{}: cannot write", p.display()))?;
+        }
+        Ok(())
     }
 
     /// Writes `<dir>/<suite>/{report.md, <table>.csv, results.json}` and
@@ -135,6 +149,7 @@ impl SuiteOutput {
             std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))
         };
         write("report.md", &self.to_markdown())?;
+        self.write_figures(&out)?;
         for t in &self.tables {
             write(&format!("{}.csv", t.name), &t.to_csv())?;
         }
@@ -168,6 +183,7 @@ impl SuiteOutput {
             self.to_markdown()
         );
         std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))?;
+        self.write_figures(docs)?;
         Ok(p)
     }
 }

@@ -427,6 +427,7 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row], scaling: &[Row]) -> SuiteO
         }),
         tables: vec![main, scale],
         notes,
+        figures: Vec::new(),
     }
 }
 

@@ -293,5 +293,6 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> SuiteOutput {
         }),
         tables: vec![table],
         notes,
+        figures: Vec::new(),
     }
 }

@@ -16,6 +16,7 @@ mod deep;
 mod init;
 mod recovery;
 mod scaling;
+mod tropical;
 
 /// How big a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,5 +62,6 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(recovery::RecoverySuite),
         Box::new(deep::DeepSuite),
         Box::new(scaling::ScalingSuite),
+        Box::new(tropical::TropicalSuite),
     ]
 }

@@ -420,6 +420,7 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: Vec<Row>) -> SuiteOutput {
         }),
         tables: vec![table],
         notes,
+        figures: Vec::new(),
     }
 }
 

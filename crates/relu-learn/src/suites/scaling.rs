@@ -510,6 +510,7 @@ fn output(ctx: &SuiteContext, g: &Grid, by_d: &[Row], by_k: &[Row], exact: &[Exa
         }),
         tables: vec![t_d, t_k, t_exact],
         notes,
+        figures: Vec::new(),
     }
 }
 

@@ -509,3 +509,48 @@ fn write_constant(dir: &std::path::Path) -> String {
     std::fs::write(&p, npy("<f8", "(300,)", &f64s(&[1.5; 300]))).unwrap();
     p.to_str().unwrap().to_owned()
 }
+
+#[test]
+fn regions_rejects_bad_arguments() {
+    let dir = crate::scratch("regions-bad");
+    let d = dir.to_str().unwrap();
+    crate::ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "3",
+        "--hidden",
+        "2",
+        "--samples",
+        "0",
+        "--seed",
+        "1",
+        "--out",
+        d,
+    ]);
+    let m = dir.join("teacher.json");
+    let m = m.to_str().unwrap();
+    fails(
+        &["regions", "--model", m, "--slice", "0,0,0;1,0,0"],
+        &["three vectors"],
+    );
+    fails(
+        &["regions", "--model", m, "--slice", "0,0;1,0;0,1"],
+        &["3 inputs"],
+    );
+    fails(
+        &["regions", "--model", m, "--slice", "0,0,x;1,0,0;0,1,0"],
+        &["not a comma-separated list"],
+    );
+    fails(&["regions", "--model", m, "--rect", "1,0,0,1"], &["s0 < s1"]);
+    fails(&["regions", "--model", m, "--cube", "-1"], &["positive"]);
+    fails(
+        &["regions", "--model", m, "--cube", "3", "--max-regions", "1"],
+        &["limit"],
+    );
+    fails(
+        &["regions", "--model", "/nonexistent/model.json"],
+        &["model.json"],
+    );
+}

@@ -518,3 +518,45 @@ fn kernel_models_are_fitted_evaluated_and_used_for_prediction() {
         ]);
     }
 }
+
+#[test]
+fn regions_counts_slices_enumerates_cubes_and_draws() {
+    let dir = scratch("regions");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "2",
+        "--hidden",
+        "3",
+        "--samples",
+        "0",
+        "--seed",
+        "4",
+        "--out",
+        d,
+    ]);
+    let model = dir.join("teacher.json");
+    let m = model.to_str().unwrap();
+    let svg = dir.join("slice.svg");
+    let text = ok(&[
+        "regions",
+        "--model",
+        m,
+        "--svg",
+        svg.to_str().unwrap(),
+        "--tropical",
+    ]);
+    assert!(text.contains("activation regions"), "{text}");
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let doc: Value =
+        serde_json::from_str(&ok(&["regions", "--model", m, "--json", "--rect", "-5,5,-5,5"])).unwrap();
+    let slice_count = doc["slice"]["regions"].as_u64().unwrap();
+    // Three lines in the plane: at most 7 regions.
+    assert!((1..=7).contains(&slice_count), "{doc}");
+    let cube: Value = serde_json::from_str(&ok(&["regions", "--model", m, "--json", "--cube", "5"])).unwrap();
+    assert_eq!(cube["cube"]["regions"].as_u64().unwrap(), slice_count);
+    assert!(doc["tropical"].is_null());
+}

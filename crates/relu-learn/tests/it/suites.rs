@@ -124,3 +124,29 @@ fn scaling_suite_times_every_learner() {
     assert_eq!(field(e, "programs"), Some(24.into()));
     assert!(out.to_markdown().contains("| learner | teacher | d | k |"));
 }
+
+#[test]
+fn tropical_suite_counts_regions_and_draws_a_slice() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "tropical")
+        .expect("tropical is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    assert_eq!(out.tables.len(), 2);
+    assert_eq!(out.tables[0].rows.len(), 4);
+    // Exact enumeration and slicing agree, and no count exceeds its bound.
+    for row in &out.tables[0].rows {
+        assert!(row[5].starts_with("yes"), "{row:?}");
+        let max: u128 = row[4].parse().unwrap();
+        let bound: u128 = row[6].parse().unwrap();
+        assert!(max <= bound, "{row:?}");
+    }
+    assert_eq!(out.figures.len(), 1);
+    assert!(out.figures[0].2.starts_with("<svg"));
+    assert!(out.to_markdown().contains("![A biased teacher"));
+}

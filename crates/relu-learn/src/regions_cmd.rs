@@ -1,0 +1,144 @@
+//! `relu-learn regions`: activation regions of a network on a 2-D slice
+//! (or exactly in a cube), the known bounds, the tropical form, an SVG.
+
+use std::io::Write as _;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use tropical::{
+    ConvertOptions, EnumerateOptions, SliceOptions, enumerate_regions, product_bound, serra_bound, slice,
+    to_tropical,
+};
+
+use crate::cli::RegionsArgs;
+use crate::model_io::read_model;
+
+fn parse_vec(s: &str, d: usize, what: &str) -> Result<Vec<f64>> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|t| t.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{what}: `{s}` is not a comma-separated list of numbers"))?;
+    if v.len() != d {
+        bail!("{what} has {} entries but the network has {d} inputs", v.len());
+    }
+    if !v.iter().all(|x| x.is_finite()) {
+        bail!("{what} contains a non-finite number");
+    }
+    Ok(v)
+}
+
+/// `relu-learn regions`.
+///
+/// # Errors
+/// Unreadable model, malformed slice or rectangle, limits exceeded.
+pub fn regions(a: &RegionsArgs) -> Result<()> {
+    let net = read_model(&a.model)?;
+    let d = net.input_dim();
+    let widths = net.hidden_widths();
+    let mut doc = json!({
+        "model": a.model.display().to_string(),
+        "input_dim": d,
+        "hidden_widths": widths,
+        "serra_bound": serra_bound(d, &widths).to_string(),
+        "product_bound": product_bound(d, &widths).to_string(),
+    });
+    let mut lines = vec![format!(
+        "network: d = {d}, hidden widths {widths:?}; region bounds in ℝ^{d}: Serra et al. {}, product {}",
+        serra_bound(d, &widths),
+        product_bound(d, &widths)
+    )];
+    if let Some(r) = a.cube {
+        if !(r.is_finite() && r > 0.0) {
+            bail!("--cube needs a positive half-width, got {r}");
+        }
+        let mut opts = EnumerateOptions::cube(d, r);
+        opts.max_regions = a.max_regions;
+        let regions = enumerate_regions(&net, &opts)?;
+        lines.push(format!(
+            "exact enumeration in [-{r}, {r}]^{d}: {} activation regions",
+            regions.len()
+        ));
+        doc["cube"] = json!({ "half_width": r, "regions": regions.len(), "list": regions });
+    } else {
+        let (o, u, v) = match &a.slice {
+            Some(s) => {
+                let parts: Vec<&str> = s.split(';').collect();
+                if parts.len() != 3 {
+                    bail!(
+                        "--slice takes three vectors O;U;V separated by semicolons, got {}",
+                        parts.len()
+                    );
+                }
+                (
+                    parse_vec(parts[0], d, "the slice origin")?,
+                    parse_vec(parts[1], d, "the slice direction U")?,
+                    parse_vec(parts[2], d, "the slice direction V")?,
+                )
+            }
+            None => {
+                if d < 2 {
+                    bail!("the default slice needs d >= 2; give --slice or --cube for d = 1");
+                }
+                let e = |i: usize| (0..d).map(|j| f64::from(u8::from(i == j))).collect::<Vec<f64>>();
+                (vec![0.0; d], e(0), e(1))
+            }
+        };
+        let rect: [f64; 4] = match &a.rect {
+            Some(s) => {
+                let v = parse_vec(s, 4, "--rect")?;
+                [v[0], v[1], v[2], v[3]]
+            }
+            None => [-3.0, 3.0, -3.0, 3.0],
+        };
+        let opts = SliceOptions {
+            max_cells: a.max_regions,
+            ..SliceOptions::default()
+        };
+        let sl = slice(&net, &o, &u, &v, rect, &opts)?;
+        let area: f64 = sl.cells.iter().map(tropical::Cell::area).sum();
+        lines.push(format!(
+            "slice [{}, {}] x [{}, {}]: {} activation regions (Serra et al. bound for a plane: {}); mean cell area {:.4}",
+            rect[0],
+            rect[1],
+            rect[2],
+            rect[3],
+            sl.count(),
+            serra_bound(2, &widths),
+            area / sl.count().max(1) as f64
+        ));
+        if let Some(path) = &a.svg {
+            let title = a
+                .model
+                .file_name()
+                .map_or_else(|| "model".into(), |f| f.to_string_lossy().into_owned());
+            std::fs::write(path, tropical::svg::render(&[(&title, &sl)], 480.0))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            lines.push(format!("wrote {}", path.display()));
+        }
+        doc["slice"] = json!({
+            "origin": o, "u": u, "v": v, "rect": rect,
+            "regions": sl.count(),
+            "plane_bound": serra_bound(2, &widths).to_string(),
+            "cells": sl.cells,
+        });
+    }
+    if a.tropical {
+        let f = to_tropical(&net, &ConvertOptions::default())?;
+        lines.push(format!(
+            "tropical form G ⊘ H: {} + {} monomials (after LP simplification)",
+            f.num.len(),
+            f.den.len()
+        ));
+        doc["tropical"] = json!({ "numerator": f.num, "denominator": f.den });
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        writeln!(out, "{doc}")?;
+    } else {
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(())
+}
