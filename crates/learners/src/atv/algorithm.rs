@@ -527,6 +527,21 @@ fn simplify_affine(net: &Network, k: usize) -> Option<Network> {
     .ok()
 }
 
+/// The first k units of a depth-2 network (same output bias).
+fn first_units(net: &Network, k: usize) -> Option<Network> {
+    let p = net.as_depth2().ok()?;
+    if p.w.nrows() < k {
+        return None;
+    }
+    Network::depth2(
+        p.w.subrows(0, k),
+        p.b.subrows(0, k),
+        p.a.subcols(0, k).transpose(),
+        p.c,
+    )
+    .ok()
+}
+
 /// The network of the units (direction `s v` lifted by U, bias `s τ`,
 /// output weight a) with the output bias from `T_0`; with `affine =
 /// Some(T_1)`, plus the two units of the affine correction
@@ -721,10 +736,23 @@ impl Learner for Atv {
                 } else {
                     report.notes.push(format!("absorbing the affine pair raised the validation error to {simple_error:.3e}; kept k + 2 units"));
                 }
-            } else {
-                report.notes.push(
-                    "the affine pair could not be absorbed by flipping units; kept k + 2 units".to_owned(),
-                );
+            } else if let Some(first_k) = first_units(&network, k) {
+                // The polish may have driven the pair to negligible output
+                // weights instead of a mirror image: drop it if the error
+                // allows (otherwise its units cut spurious region boundaries).
+                let (first_k, _) = polish_lm(&first_k, &train, &self.params.polish_params, par)?;
+                let first_error = relative_error(&first_k, &val, par)?;
+                if first_error <= (2.0 * final_error).max(1e-12) {
+                    report.notes.push(format!(
+                        "the affine pair had become negligible and was dropped: {k} units, validation error {first_error:.3e}"
+                    ));
+                    network = first_k;
+                    final_error = first_error;
+                } else {
+                    report.notes.push(
+                        "the affine pair could not be absorbed or dropped; kept k + 2 units".to_owned(),
+                    );
+                }
             }
         }
         report.metrics.insert("validation_error".to_owned(), final_error);

@@ -94,3 +94,39 @@ fn recovers_a_planted_network_from_samples_after_polish() {
     assert!(params < 1e-3, "parameter error {params:e}");
     assert!(fitted.report.metrics["moment_validation_error"] < 0.2);
 }
+
+/// A `biased` instance (d = 4, k = 4) where the best moment candidate is
+/// the affine one (k + 2 units) and the polish drives the pair to
+/// negligible output weights rather than to a mirror image (found through
+/// the `tropical` suite's picture, where the pair cut spurious region
+/// boundaries). The answer must have exactly k units (the pair is
+/// dropped), with the error at rounding (measured 5.9e-31).
+#[test]
+fn a_negligible_affine_pair_is_dropped() {
+    let teacher = relu_net::Family::Biased {
+        dim: 4,
+        hidden: 4,
+        bias_range: 1.0,
+    }
+    .plant(Seed(5))
+    .unwrap();
+    let data = Planted::new(teacher.clone(), 100_000, 0.0, Seed(6))
+        .unwrap()
+        .materialize();
+    let fitted = AtvParams {
+        hidden: Some(4),
+        ..AtvParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, Seed(7), Par::rayon(2))
+    .unwrap();
+    let net = fitted.network().unwrap();
+    let notes = &fitted.report.notes;
+    assert_eq!(net.hidden_widths(), vec![4], "{notes:?}");
+    let err = relative_l2_error(net, &teacher, 20_000, Seed(8), Par::rayon(2))
+        .unwrap()
+        .relative_error;
+    assert!(err < 1e-12, "{err:e} {notes:?}");
+    assert!(notes.iter().any(|n| n.contains("was dropped")), "{notes:?}");
+}
