@@ -527,16 +527,26 @@ fn simplify_affine(net: &Network, k: usize) -> Option<Network> {
     .ok()
 }
 
-/// The first k units of a depth-2 network (same output bias).
-fn first_units(net: &Network, k: usize) -> Option<Network> {
+/// The k units of a depth-2 network with the largest output scale
+/// `|a_i| · ‖(w_i, b_i)‖`, in their original order (same output bias).
+fn largest_units(net: &Network, k: usize) -> Option<Network> {
     let p = net.as_depth2().ok()?;
-    if p.w.nrows() < k {
+    let n = p.w.nrows();
+    if n < k {
         return None;
     }
+    let scale = |i: usize| {
+        let norm = ((0..p.w.ncols()).map(|j| p.w[(i, j)].powi(2)).sum::<f64>() + p.b[i].powi(2)).sqrt();
+        p.a[i].abs() * norm
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&i, &j| scale(j).total_cmp(&scale(i)).then(i.cmp(&j)));
+    let mut keep: Vec<usize> = order[..k].to_vec();
+    keep.sort_unstable();
     Network::depth2(
-        p.w.subrows(0, k),
-        p.b.subrows(0, k),
-        p.a.subcols(0, k).transpose(),
+        Mat::from_fn(k, p.w.ncols(), |r, c| p.w[(keep[r], c)]).as_ref(),
+        Col::from_fn(k, |r| p.b[keep[r]]).as_ref(),
+        Col::from_fn(k, |r| p.a[keep[r]]).as_ref(),
         p.c,
     )
     .ok()
@@ -724,35 +734,34 @@ impl Learner for Atv {
         }
         if network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0) == k + 2 {
             observer.stage("simplify");
-            if let Some(simple) = simplify_affine(&network, k) {
-                let (simple, _) = polish_lm(&simple, &train, &self.params.polish_params, par)?;
-                let simple_error = relative_error(&simple, &val, par)?;
-                if simple_error <= (2.0 * final_error).max(1e-12) {
+            // Two ways back to k units: absorb a mirrored pair by flipping
+            // units, or drop a pair the polish drove to negligible output
+            // weights (its units would still cut spurious region
+            // boundaries). The first whose polished error stays within 2× wins.
+            let candidates = [
+                (simplify_affine(&network, k), "absorbed by flipping units"),
+                (largest_units(&network, k), "dropped (negligible)"),
+            ];
+            let mut done = false;
+            for (candidate, how) in candidates {
+                let Some(candidate) = candidate else { continue };
+                let (candidate, _) = polish_lm(&candidate, &train, &self.params.polish_params, par)?;
+                let e = relative_error(&candidate, &val, par)?;
+                if e <= (2.0 * final_error).max(1e-12) {
                     report.notes.push(format!(
-                        "the affine pair was absorbed by flipping units: {k} units, validation error {simple_error:.3e}"
+                        "the affine pair was {how}: {k} units, validation error {e:.3e}"
                     ));
-                    network = simple;
-                    final_error = simple_error;
-                } else {
-                    report.notes.push(format!("absorbing the affine pair raised the validation error to {simple_error:.3e}; kept k + 2 units"));
+                    network = candidate;
+                    final_error = e;
+                    done = true;
+                    break;
                 }
-            } else if let Some(first_k) = first_units(&network, k) {
-                // The polish may have driven the pair to negligible output
-                // weights instead of a mirror image: drop it if the error
-                // allows (otherwise its units cut spurious region boundaries).
-                let (first_k, _) = polish_lm(&first_k, &train, &self.params.polish_params, par)?;
-                let first_error = relative_error(&first_k, &val, par)?;
-                if first_error <= (2.0 * final_error).max(1e-12) {
-                    report.notes.push(format!(
-                        "the affine pair had become negligible and was dropped: {k} units, validation error {first_error:.3e}"
-                    ));
-                    network = first_k;
-                    final_error = first_error;
-                } else {
-                    report.notes.push(
-                        "the affine pair could not be absorbed or dropped; kept k + 2 units".to_owned(),
-                    );
-                }
+                report.notes.push(format!(
+                    "the affine pair not {how}: the validation error would rise to {e:.3e}"
+                ));
+            }
+            if !done {
+                report.notes.push("kept k + 2 units".to_owned());
             }
         }
         report.metrics.insert("validation_error".to_owned(), final_error);
