@@ -150,7 +150,7 @@ pub struct RegionsArgs {
     pub rect: Option<String>,
     /// Enumerate the regions exactly (LP per branch) in the cube [-R, R]^d
     /// instead of slicing (small networks, d up to about 4).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, alias = "box", allow_negative_numbers = true)]
     pub cube: Option<f64>,
     /// Most regions or cells before giving up.
     #[arg(long, default_value_t = 200_000)]

@@ -120,7 +120,9 @@ pub fn regions(a: &RegionsArgs) -> Result<()> {
             "origin": o, "u": u, "v": v, "rect": rect,
             "regions": sl.count(),
             "plane_bound": serra_bound(2, &widths).to_string(),
-            "cells": sl.cells,
+            "cells": sl.cells.iter().map(|c| json!({
+                "vertices": c.vertices, "pattern": c.pattern, "map": c.map, "area": c.area(),
+            })).collect::<Vec<_>>(),
         });
     }
     if a.tropical {
