@@ -262,6 +262,15 @@ fn networks(
         rows.push(Col::from_fn(d, |i| -wl[i] / nw));
         a.extend([nw, -nw]);
     }
+    if rows.is_empty() {
+        return Err(LearnError::Unidentifiable {
+            learner: NAME,
+            reason: "no direction carries signal: the moment matrices of the orders used show nothing above their noise, \
+                     so the labels look constant to them (moments of low degree can vanish, as for the planar and parity \
+                     families: raise max_order above the first non-zero degree)"
+                .to_owned(),
+        });
+    }
     let build = |rows: &[Col<f64>], a: &[f64]| -> Result<Network, LearnError> {
         let k = rows.len();
         let w = Mat::from_fn(k, d, |i, j| rows[i][j]);

@@ -63,3 +63,25 @@ fn narrow_learns_the_planar_instance_where_the_second_moment_vanishes() {
     let teacher = Network::depth2(w.as_ref(), Col::<f64>::zeros(8).as_ref(), a.as_ref(), 0.0).unwrap();
     check(&teacher, 4, 200_000);
 }
+
+/// Labels independent of x: no moment matrix shows a direction, and narrow
+/// says so with a typed error instead of building an empty network.
+#[test]
+fn narrow_reports_labels_without_signal() {
+    let x = relu_net::gaussian_matrix(20_000, 5, relu_net::Seed(1));
+    let noise = relu_net::gaussian_matrix(20_000, 1, relu_net::Seed(2));
+    let data = relu_net::InMemory::new(x, faer::Col::from_fn(20_000, |i| noise[(i, 0)])).unwrap();
+    let err = learners::narrow::NarrowParams {
+        hidden: Some(2),
+        ..learners::narrow::NarrowParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, relu_net::Seed(3), faer::Par::Seq)
+    .unwrap_err();
+    assert!(
+        matches!(err, learners::LearnError::Unidentifiable { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("no direction carries signal"), "{err}");
+}
