@@ -39,6 +39,8 @@ pub enum Command {
     Moments(MomentsArgs),
     /// Count and draw a network's linear (activation) regions; its tropical form.
     Regions(RegionsArgs),
+    /// Generate a verified hard instance (vanishing moments, NP-hardness reductions).
+    Hard(HardArgs),
     /// Run experiment suites and write their tables.
     Reproduce(ReproduceArgs),
 }
@@ -132,6 +134,42 @@ pub struct FitArgs {
     /// Where to write the report (diagnostics and time per stage) as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+}
+
+/// Arguments of `hard`.
+#[derive(Debug, Args)]
+pub struct HardArgs {
+    /// Family: planar, parity, lipschitz, hypergraph-2-colouring, graph-colouring.
+    #[arg(long)]
+    pub family: String,
+    /// Input dimension d (planar, parity, lipschitz).
+    #[arg(long, default_value_t = 20)]
+    pub dim: usize,
+    /// Degree k (planar, parity: even) or colours (graph-colouring).
+    #[arg(long, default_value_t = 4)]
+    pub k: usize,
+    /// Slope Λ of the lipschitz bump.
+    #[arg(long, default_value_t = 10.0)]
+    pub lambda: f64,
+    /// Offset c of the lipschitz bump's slab.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub offset: f64,
+    /// Vertices of the (hyper)graph (colouring reductions).
+    #[arg(long, default_value_t = 7)]
+    pub vertices: usize,
+    /// Edges of the (hyper)graph (colouring reductions).
+    #[arg(long, default_value_t = 8)]
+    pub edges: usize,
+    /// Samples x ~ N(0, I), y = f(x) to write for the moment families (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub samples: usize,
+    /// Seed of the instance (and of the samples).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output directory: instance.json, teacher.json when there is a
+    /// network, x.npy / y.npy for training sets and samples.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// Arguments of `regions`.
@@ -358,6 +396,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(a) => commands::predict(&a, par),
         Command::Moments(a) => commands::moments(&a, par),
         Command::Regions(a) => crate::regions_cmd::regions(&a),
+        Command::Hard(a) => crate::regions_cmd::hard(&a, par),
         Command::Reproduce(a) => commands::reproduce(&a, par, threads),
     }
 }

@@ -13,6 +13,8 @@ use relu_net::Seed;
 use crate::output::SuiteOutput;
 
 mod deep;
+mod gd_fails;
+mod hardness;
 mod init;
 mod recovery;
 mod scaling;
@@ -63,5 +65,7 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(deep::DeepSuite),
         Box::new(scaling::ScalingSuite),
         Box::new(tropical::TropicalSuite),
+        Box::new(gd_fails::GdFailsSuite),
+        Box::new(hardness::HardnessSuite),
     ]
 }

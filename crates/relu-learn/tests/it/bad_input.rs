@@ -554,3 +554,36 @@ fn regions_rejects_bad_arguments() {
         &["model.json"],
     );
 }
+
+#[test]
+fn hard_rejects_bad_parameters_with_reasons() {
+    let dir = crate::scratch("hard-bad");
+    let d = dir.to_str().unwrap();
+    fails(
+        &["hard", "--family", "planar", "--k", "3", "--out", d],
+        &["even", "f ≡ 0"],
+    );
+    fails(
+        &["hard", "--family", "parity", "--k", "4", "--dim", "2", "--out", d],
+        &["at least k"],
+    );
+    fails(&["hard", "--family", "nope", "--out", d], &["known: planar"]);
+    fails(
+        &["hard", "--family", "lipschitz", "--lambda", "0.1", "--out", d],
+        &["lambda"],
+    );
+    fails(
+        &[
+            "hard",
+            "--family",
+            "graph-colouring",
+            "--vertices",
+            "4",
+            "--edges",
+            "9",
+            "--out",
+            d,
+        ],
+        &["edges"],
+    );
+}

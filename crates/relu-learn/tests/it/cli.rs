@@ -560,3 +560,52 @@ fn regions_counts_slices_enumerates_cubes_and_draws() {
     assert_eq!(cube["cube"]["regions"].as_u64().unwrap(), slice_count);
     assert!(doc["tropical"].is_null());
 }
+
+#[test]
+fn hard_writes_verified_instances() {
+    let dir = scratch("hard");
+    let d = dir.to_str().unwrap();
+    let text = ok(&[
+        "hard",
+        "--family",
+        "planar",
+        "--k",
+        "4",
+        "--dim",
+        "8",
+        "--samples",
+        "50",
+        "--seed",
+        "3",
+        "--out",
+        d,
+    ]);
+    assert!(text.contains("verified: true"), "{text}");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("instance.json")).unwrap()).unwrap();
+    assert_eq!(doc["verified"], true);
+    let norms = doc["degree_norms"].as_array().unwrap();
+    assert!(
+        norms[..4].iter().all(|v| v.as_f64().unwrap() < 1e-12),
+        "{norms:?}"
+    );
+    assert!(norms[4].as_f64().unwrap() > 1e-3);
+    assert_eq!(read_matrix(&dir.join("x.npy")).unwrap().nrows(), 50);
+    let dir2 = scratch("hard-graph");
+    let text = ok(&[
+        "hard",
+        "--family",
+        "graph-colouring",
+        "--vertices",
+        "5",
+        "--edges",
+        "10",
+        "--k",
+        "3",
+        "--out",
+        dir2.to_str().unwrap(),
+    ]);
+    assert!(text.contains("it is not"), "{text}");
+    assert!(!dir2.join("teacher.json").exists());
+    assert_eq!(read_vector(&dir2.join("y.npy")).unwrap().nrows(), 16);
+}

@@ -150,3 +150,30 @@ fn tropical_suite_counts_regions_and_draws_a_slice() {
     assert!(out.figures[0].2.starts_with("<svg"));
     assert!(out.to_markdown().contains("![A biased teacher"));
 }
+
+#[test]
+fn hardness_and_gd_fails_suites_run() {
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let find = |name: &str| registry().into_iter().find(|s| s.name() == name).unwrap();
+    let hard = find("hardness").run(&ctx).unwrap();
+    assert_eq!(hard.tables.len(), 3);
+    // Every vanishing-moment claim verified, every ERM optimum agrees.
+    assert!(
+        hard.tables[0].rows.iter().all(|r| r.last().unwrap() == "yes"),
+        "{:?}",
+        hard.tables[0].rows
+    );
+    assert!(
+        hard.tables[1].rows.iter().all(|r| r[5] == "yes"),
+        "{:?}",
+        hard.tables[1].rows
+    );
+    let gd = find("gd-fails").run(&ctx).unwrap();
+    // Two families × three learners.
+    assert_eq!(gd.tables[0].rows.len(), 6);
+    assert!(gd.to_markdown().contains("| family | first non-zero degree |"));
+}
