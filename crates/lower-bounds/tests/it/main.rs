@@ -131,36 +131,51 @@ fn erm_zero_loss(x: &Mat<f64>, y: &Col<f64>, k: usize) -> f64 {
     sol.loss
 }
 
-/// Every graph on 3 vertices (8 of them) and a few on 4: exact ERM over
-/// sums of 2 positive bias-free ReLUs reaches zero loss iff the graph is
-/// 2-colourable; the colouring network is an exact certificate.
+/// All graphs on 3 vertices (8) and all 11 graphs on 4 vertices up to
+/// isomorphism: exact ERM over sums of 2 positive bias-free ReLUs reaches
+/// zero loss iff the graph is 2-colourable.
 #[test]
-fn zero_loss_iff_colourable_on_small_graphs() {
-    let all3: Vec<Vec<usize>> = vec![vec![0, 1], vec![0, 2], vec![1, 2]];
-    let mut cases: Vec<Hypergraph> = (0..8u32)
-        .map(|mask| Hypergraph {
-            n: 3,
-            edges: all3
+fn zero_loss_iff_colourable_on_all_small_graphs() {
+    let mut cases: Vec<Hypergraph> = Vec::new();
+    for n in [3usize, 4] {
+        let pairs: Vec<Vec<usize>> = (0..n).flat_map(|i| (i + 1..n).map(move |j| vec![i, j])).collect();
+        let perms: Vec<Vec<usize>> = permutations(n);
+        let mut seen: Vec<Vec<Vec<usize>>> = Vec::new();
+        for mask in 0..1u32 << pairs.len() {
+            let edges: Vec<Vec<usize>> = pairs
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| mask >> i & 1 == 1)
                 .map(|(_, e)| e.clone())
-                .collect(),
-        })
-        .collect();
-    cases.push(Hypergraph {
-        n: 4,
-        edges: vec![vec![0, 1], vec![1, 2], vec![2, 3], vec![0, 3]],
-    });
-    cases.push(Hypergraph {
-        n: 4,
-        edges: vec![vec![0, 1], vec![1, 2], vec![0, 2], vec![2, 3]],
-    });
+                .collect();
+            // Canonical form: the smallest relabelled edge list.
+            let canon = perms
+                .iter()
+                .map(|p| {
+                    let mut es: Vec<Vec<usize>> = edges
+                        .iter()
+                        .map(|e| {
+                            let mut f = vec![p[e[0]], p[e[1]]];
+                            f.sort_unstable();
+                            f
+                        })
+                        .collect();
+                    es.sort();
+                    es
+                })
+                .min()
+                .unwrap_or_default();
+            if n == 3 || !seen.contains(&canon) {
+                seen.push(canon);
+                cases.push(Hypergraph { n, edges });
+            }
+        }
+    }
+    assert_eq!(cases.len(), 8 + 11);
     for g in &cases {
         let (x, y) = Colouring::training_set(g);
         let loss = erm_zero_loss(&x, &y, 2);
-        let col = colourable(g, 2);
-        if col.is_some() {
+        if colourable(g, 2).is_some() {
             assert!(loss <= 1e-20, "{g:?}: colourable but loss {loss:e}");
         } else {
             assert!(loss > 1e-4, "{g:?}: not colourable but loss {loss:e}");
@@ -173,6 +188,21 @@ fn zero_loss_iff_colourable_on_small_graphs() {
     };
     let (x, y) = Colouring::training_set(&g);
     assert!(erm_zero_loss(&x, &y, 2) <= 1e-20);
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for p in permutations(n - 1) {
+        for pos in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(pos, n - 1);
+            out.push(q);
+        }
+    }
+    out
 }
 
 /// Generated instances verify: colourable ones carry an exact certificate,
