@@ -75,8 +75,16 @@ pub struct CkmParams {
     /// the full space; the polished validation error picks the answer.
     /// Default 8.
     pub polish_top: usize,
-    /// Settings of the polish.
+    /// Settings of the polish of each candidate (and of the grid
+    /// refinement in the subspace). Default: 5000 samples (`flop_budget`
+    /// 0), so that screening `polish_top` candidates stays cheap.
     pub polish_params: PolishParams,
+    /// Settings of one last polish of the chosen network on as many
+    /// training rows as its budget affords (kept if the validation error
+    /// does not increase): on noisy labels the excess error falls like
+    /// `σ² p / n` with the rows it sees. Default: [`PolishParams`]'s
+    /// defaults.
+    pub final_polish: PolishParams,
     /// Settings of the exact-ERM search (`hidden` is set from `widths`,
     /// `max_dim` from k). Default: 16 points.
     pub exact: ExactErmParams,
@@ -103,7 +111,11 @@ impl Default for CkmParams {
             validation_fraction: 0.1,
             polish: true,
             polish_top: 8,
-            polish_params: PolishParams::default(),
+            polish_params: PolishParams {
+                flop_budget: 0.0,
+                ..PolishParams::default()
+            },
+            final_polish: PolishParams::default(),
             exact: ExactErmParams {
                 max_points: 16,
                 ..ExactErmParams::default()
@@ -518,6 +530,23 @@ impl Learner for Ckm {
             });
         };
         report.notes.push(format!("the {search} search gave the answer: validation error {subspace_error:.3e} in the subspace of dimension {m}"));
+        let (net, error) = if p.polish {
+            observer.stage("final-polish");
+            let (polished, pr) = polish_lm(&net, &train_x, &p.final_polish, par)?;
+            let e = relative(mse(&polished, &xv_full, &yv_full), variance(&yv_full));
+            if e.is_finite() && e <= error {
+                report.notes.push(format!(
+                    "final polish on up to {} rows: {} iterations, validation error {error:.3e} -> {e:.3e}",
+                    train_x.len(),
+                    pr.iters
+                ));
+                (polished, e)
+            } else {
+                (net, error)
+            }
+        } else {
+            (net, error)
+        };
         if p.polish {
             report
                 .metrics
