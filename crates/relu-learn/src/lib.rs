@@ -23,6 +23,7 @@ pub mod commands;
 pub mod model_io;
 pub mod npy;
 pub mod output;
+pub mod plots;
 pub mod progress;
 pub mod provenance;
 pub mod regions_cmd;

@@ -17,6 +17,7 @@ mod gd_fails;
 mod hardness;
 mod init;
 mod recovery;
+mod samples;
 mod scaling;
 mod tropical;
 
@@ -62,6 +63,7 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
     vec![
         Box::new(init::InitSuite),
         Box::new(recovery::RecoverySuite),
+        Box::new(samples::SamplesSuite),
         Box::new(deep::DeepSuite),
         Box::new(scaling::ScalingSuite),
         Box::new(tropical::TropicalSuite),

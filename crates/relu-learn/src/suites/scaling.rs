@@ -510,8 +510,46 @@ fn output(ctx: &SuiteContext, g: &Grid, by_d: &[Row], by_k: &[Row], exact: &[Exa
         }),
         tables: vec![t_d, t_k, t_exact],
         notes,
-        figures: Vec::new(),
+        figures: figures(by_d, by_k),
     }
+}
+
+/// Log–log plots of time against d and against k, one line per learner.
+fn figures(by_d: &[Row], by_k: &[Row]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (rows, axis, learners, name, caption) in [
+        (
+            by_d,
+            "d",
+            LEARNERS_D,
+            "time-d",
+            "Wall-clock time against the input dimension d (log–log)",
+        ),
+        (
+            by_k,
+            "k",
+            LEARNERS_K,
+            "time-k",
+            "Wall-clock time against the number of hidden units k (log–log)",
+        ),
+    ] {
+        let series: Vec<crate::plots::Series> = learners
+            .iter()
+            .map(|(l, _)| {
+                (
+                    (*l).to_owned(),
+                    rows.iter()
+                        .filter(|r| r.learner == *l && r.relative.is_finite())
+                        .map(|r| ((if axis == "d" { r.d } else { r.k }) as f64, r.seconds))
+                        .collect(),
+                )
+            })
+            .collect();
+        if let Ok(svg) = crate::plots::log_log(&format!("time vs {axis}"), axis, "seconds", &series) {
+            out.push((name.to_owned(), caption.to_owned(), svg));
+        }
+    }
+    out
 }
 
 const DESCRIPTION: &str = "\

@@ -177,3 +177,18 @@ fn hardness_and_gd_fails_suites_run() {
     assert_eq!(gd.tables[0].rows.len(), 6);
     assert!(gd.to_markdown().contains("| family | first non-zero degree |"));
 }
+
+#[test]
+fn samples_suite_fits_slopes_and_draws_them() {
+    let suite = registry().into_iter().find(|s| s.name() == "samples").unwrap();
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    assert_eq!(out.tables[0].rows.len(), 5);
+    assert!(!out.figures.is_empty());
+    assert!(out.figures.iter().all(|f| f.2.contains("<svg")));
+    assert!(out.to_markdown().contains("samples-error.svg"));
+}
