@@ -53,6 +53,8 @@ pub fn log_log(title: &str, x_desc: &str, y_desc: &str, series: &[Series]) -> Re
             .map_err(|e| anyhow!("{e}"))?;
         chart
             .configure_mesh()
+            .x_labels(6)
+            .y_labels(8)
             .x_desc(x_desc)
             .y_desc(y_desc)
             .y_label_formatter(&|v| format!("{v:.0e}"))
