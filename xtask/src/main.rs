@@ -6,6 +6,7 @@
 //! ```text
 //! cargo xtask reproduce [SUITE ...] [--full] [ARGS ...]   run experiment suites (release build)
 //! cargo xtask bench [FILTER ...]                         run the benches, write a performance report
+//! cargo xtask snap [--review]                             run (or accept) the insta snapshot tests
 //! cargo xtask ci                                         run what CI runs (.ci/run)
 //! ```
 
@@ -47,6 +48,9 @@ tasks:
   bench [FILTER ...]                         run the criterion benches and write a report with GFLOP/s
                                              and % of the GEMM rate (target/bench/report.md; a full run
                                              also refreshes docs/performance.md)
+  snap [--review]                            run the insta snapshot tests of canonicalised recovered
+                                             parameters (relu-net, tensor-decomp, learners), each next to
+                                             its error bound; --review accepts the new snapshots
   ci                                         run what CI runs (bash .ci/run)";
 
 fn main() -> ExitCode {
@@ -85,6 +89,25 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        "snap" => {
+            let mut cmd = cargo();
+            cmd.args([
+                "test",
+                "-p",
+                "relu-net",
+                "-p",
+                "tensor-decomp",
+                "-p",
+                "learners",
+                "--test",
+                "it",
+                "snapshots",
+            ]);
+            if rest.iter().any(|a| a == "--review") {
+                cmd.env("INSTA_UPDATE", "always");
+            }
+            run(&mut cmd)
+        }
         "ci" => run(Command::new("bash").arg(".ci/run")),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -212,6 +212,10 @@ impl Suite for DeepSuite {
         "deep networks: CKM (filtered PCA + subspace search) vs gradient descent"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("deep-suite");

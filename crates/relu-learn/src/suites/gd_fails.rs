@@ -181,6 +181,10 @@ impl Suite for GdFailsSuite {
         "gradient descent against the moment learners on families with vanishing low-degree moments"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("gd-fails-suite");

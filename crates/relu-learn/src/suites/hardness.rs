@@ -95,6 +95,10 @@ impl Suite for HardnessSuite {
         "hard families: vanishing moments, reductions certified by exact ERM, exponential exact training"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("hardness-suite");

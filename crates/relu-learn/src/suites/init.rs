@@ -115,6 +115,10 @@ impl Suite for InitSuite {
         "exact output distribution of random ReLU networks vs Monte Carlo"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("init-suite");

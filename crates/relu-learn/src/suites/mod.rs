@@ -50,6 +50,9 @@ pub trait Suite: Sync {
     fn name(&self) -> &'static str;
     /// A one-line title.
     fn title(&self) -> &'static str;
+    /// What the suite measures and how to read it (the Markdown under the
+    /// title; also used to check that `docs/results/` is not stale).
+    fn description(&self) -> &'static str;
     /// Runs the suite.
     ///
     /// # Errors

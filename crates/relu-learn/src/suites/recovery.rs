@@ -264,6 +264,10 @@ impl Suite for RecoverySuite {
         "recovering planted depth-2 networks: moment learners vs gradient descent"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("recovery-suite");

@@ -133,6 +133,10 @@ impl Suite for SamplesSuite {
         "test and parameter error against the number of samples, with fitted slopes"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("samples-suite");

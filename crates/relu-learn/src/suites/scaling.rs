@@ -303,6 +303,10 @@ impl Suite for ScalingSuite {
         "time against d and k for every learner; exact ERM against the number of points"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("scaling-suite");

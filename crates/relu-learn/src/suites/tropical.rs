@@ -137,6 +137,10 @@ impl Suite for TropicalSuite {
         "linear regions against the bounds, tropical form sizes, a planted and learned network on a slice"
     }
 
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("tropical-suite");
