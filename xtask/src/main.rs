@@ -45,6 +45,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   reproduce [SUITE ...] [--full] [ARGS ...]  run experiment suites; tables under target/reproduce/,
                                              quick runs also refresh docs/results/
+  reproduce [SUITE ...] --check              re-run the quick suites and fail if an accuracy figure
+                                             moved beyond its tolerance against docs/results/*.json
   bench [FILTER ...]                         run the criterion benches and write a report with GFLOP/s
                                              and % of the GEMM rate (target/bench/report.md; a full run
                                              also refreshes docs/performance.md)
@@ -72,9 +74,12 @@ fn main() -> ExitCode {
                 "--",
                 "reproduce",
             ]);
-            cmd.args(rest);
+            let check = rest.iter().any(|a| a == "--check");
+            cmd.args(rest.iter().filter(|a| *a != "--check"));
             cmd.args(["--out", "target/reproduce"]);
-            if !full {
+            if check {
+                cmd.args(["--check", "docs/results"]);
+            } else if !full {
                 cmd.args(["--docs", "docs/results"]);
             }
             run(&mut cmd)

@@ -307,6 +307,11 @@ pub struct ReproduceArgs {
     /// Also refresh the generated docs pages `<DIR>/<suite>.md`.
     #[arg(long, value_name = "DIR")]
     pub docs: Option<PathBuf>,
+    /// Compare the accuracy figures with the baselines `<DIR>/<suite>.json`
+    /// (written with the docs pages) and fail if any moved beyond its
+    /// tolerance; timings are ignored.
+    #[arg(long, value_name = "DIR", conflicts_with = "docs")]
+    pub check: Option<PathBuf>,
     /// Base seed of every suite.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

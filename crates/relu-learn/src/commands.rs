@@ -312,6 +312,7 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
     let provenance = Provenance::collect(threads);
     let start_all = Instant::now();
     let mut rows = 0;
+    let mut failures = 0;
     for suite in &chosen {
         let start = Instant::now();
         let ctx = SuiteContext {
@@ -336,6 +337,33 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
         if let Some(docs) = a.docs.as_ref().filter(|_| size == Size::Quick) {
             result.write_docs(docs)?;
         }
+        if let Some(dir) = &a.check {
+            let path = dir.join(format!("{}.json", suite.name()));
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "{}: no baseline; run `cargo xtask reproduce` first",
+                    path.display()
+                )
+            })?;
+            let baseline: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?;
+            let diffs = result.check_against(&baseline);
+            if diffs.is_empty() {
+                writeln!(
+                    out,
+                    "check {}: every accuracy figure within tolerance",
+                    suite.name()
+                )?;
+            } else {
+                for d in &diffs {
+                    writeln!(out, "check FAILED: {d}")?;
+                }
+                failures += diffs.len();
+            }
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} accuracy figure(s) moved beyond their tolerance (listed above)");
     }
     writeln!(
         out,

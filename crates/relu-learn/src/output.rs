@@ -184,7 +184,100 @@ impl SuiteOutput {
         );
         std::fs::write(&p, text).with_context(|| format!("{}: cannot write", p.display()))?;
         self.write_figures(docs)?;
+        let baseline = docs.join(format!("{}.json", self.suite));
+        std::fs::write(&baseline, serde_json::to_string_pretty(&self.baseline_json())?)
+            .with_context(|| format!("{}: cannot write", baseline.display()))?;
         Ok(p)
+    }
+
+    /// The records of every table: the baseline `reproduce --check`
+    /// compares against (`docs/results/<suite>.json`).
+    #[must_use]
+    pub fn baseline_json(&self) -> Value {
+        json!({
+            "suite": self.suite,
+            "tables": self.tables.iter().map(|t| json!({"name": t.name, "records": t.records_json()})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Differences between this run and a baseline of
+    /// [`SuiteOutput::baseline_json`], accuracy figures only: keys naming a
+    /// time (`seconds`, `time`) are skipped; keys naming an error, a loss,
+    /// an angle or a count of successes allow a factor 10 (both below 1e-8
+    /// count as equal: rounding); every other value must be equal (to 1e-9
+    /// relative for numbers).
+    #[must_use]
+    pub fn check_against(&self, baseline: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        let new = self.baseline_json();
+        let (Some(old_tables), Some(new_tables)) = (baseline["tables"].as_array(), new["tables"].as_array())
+        else {
+            return vec![format!("{}: the baseline has no tables", self.suite)];
+        };
+        for nt in new_tables {
+            let name = nt["name"].as_str().unwrap_or("");
+            let Some(ot) = old_tables.iter().find(|t| t["name"] == nt["name"]) else {
+                out.push(format!("{}/{name}: table missing from the baseline", self.suite));
+                continue;
+            };
+            let (o, n) = (ot["records"].as_array(), nt["records"].as_array());
+            let (Some(o), Some(n)) = (o, n) else { continue };
+            if o.len() != n.len() {
+                out.push(format!(
+                    "{}/{name}: {} rows, baseline {}",
+                    self.suite,
+                    n.len(),
+                    o.len()
+                ));
+                continue;
+            }
+            for (i, (ro, rn)) in o.iter().zip(n).enumerate() {
+                let Some(fields) = rn.as_object() else { continue };
+                for (k, vn) in fields {
+                    let vo = &ro[k];
+                    if let Some(why) = compare_value(k, vo, vn) {
+                        out.push(format!("{}/{name} row {i} `{k}`: {why}", self.suite));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn compare_value(key: &str, old: &Value, new: &Value) -> Option<String> {
+    let k = key.to_lowercase();
+    if k.contains("second") || k.contains("time") {
+        return None;
+    }
+    let loose = [
+        "error", "loss", "sin", "theta", "success", "slope", "norm", "ks_", "count",
+    ]
+    .iter()
+    .any(|w| k.contains(w));
+    match (old, new) {
+        (Value::Array(a), Value::Array(b)) => {
+            if a.len() != b.len() {
+                return Some(format!("length {} vs baseline {}", b.len(), a.len()));
+            }
+            a.iter().zip(b).find_map(|(x, y)| compare_value(key, x, y))
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64()?, b.as_f64()?);
+            let same = if loose {
+                (a.abs() <= 1e-8 && b.abs() <= 1e-8)
+                    || (a != 0.0
+                        && b != 0.0
+                        && a.signum() == b.signum()
+                        && (b / a).abs().log10().abs() <= 1.0)
+                    || (a - b).abs() <= 1e-8
+            } else {
+                (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+            };
+            (!same).then(|| format!("{b} vs baseline {a}"))
+        }
+        (a, b) if a == b => None,
+        (a, b) => Some(format!("{b} vs baseline {a}")),
     }
 }
 
@@ -215,6 +308,35 @@ pub fn fmt_sig(x: f64, sig: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn suite(err: f64, secs: f64, learner: &str) -> SuiteOutput {
+        SuiteOutput {
+            suite: "s".into(),
+            tables: vec![Table {
+                name: "t".into(),
+                records: vec![vec![
+                    ("learner".into(), json!(learner)),
+                    ("relative_error".into(), json!(err)),
+                    ("seconds".into(), json!(secs)),
+                    ("n".into(), json!(1000)),
+                ]],
+                ..Table::default()
+            }],
+            ..SuiteOutput::default()
+        }
+    }
+
+    #[test]
+    fn the_check_ignores_time_and_allows_a_factor_ten_on_errors() {
+        let base = suite(1e-3, 2.0, "atv").baseline_json();
+        assert!(suite(1e-3, 9.0, "atv").check_against(&base).is_empty());
+        assert!(suite(3e-3, 2.0, "atv").check_against(&base).is_empty());
+        assert_eq!(suite(2e-2, 2.0, "atv").check_against(&base).len(), 1);
+        assert_eq!(suite(1e-3, 2.0, "gd").check_against(&base).len(), 1);
+        // Both at rounding: equal.
+        let tiny = suite(1e-25, 1.0, "atv").baseline_json();
+        assert!(suite(3e-20, 1.0, "atv").check_against(&tiny).is_empty());
+    }
 
     #[test]
     fn formats_significant_digits() {
