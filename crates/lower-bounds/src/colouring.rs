@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use faer::{Col, Mat};
 use rand::RngExt;
+use relu_net::stats::binomial;
 use relu_net::{Network, Seed};
 
 use crate::{HardError, HardFamily, HardInstance, Verification};
@@ -40,7 +41,7 @@ impl Hypergraph {
     /// # Errors
     /// [`HardError::InvalidParam`] if there are fewer than m possible edges.
     pub fn random(n: usize, m: usize, r: usize, seed: Seed) -> Result<Self, HardError> {
-        let possible = binom(n, r);
+        let possible = binomial(n as u64, r as u64);
         if r < 2 || r > n || (m as u128) > possible {
             return Err(HardError::InvalidParam {
                 family: "colouring",
@@ -67,13 +68,6 @@ impl Hypergraph {
         edges.sort();
         Ok(Self { n, edges })
     }
-}
-
-fn binom(n: usize, k: usize) -> u128 {
-    if k > n {
-        return 0;
-    }
-    (0..k).fold(1u128, |acc, i| acc * (n - i) as u128 / (i as u128 + 1))
 }
 
 /// A proper k-colouring (no monochromatic edge) by exhaustive search over
@@ -163,7 +157,7 @@ impl Colouring {
         if r < 2 || r > n {
             return Err(bad("edge size", r, "between 2 and the number of vertices"));
         }
-        if (m as u128) > binom(n, r) {
+        if (m as u128) > binomial(n as u64, r as u64) {
             return Err(bad("edges", m, "at most C(vertices, edge size)"));
         }
         Ok(Self { n, m, r, k })
@@ -234,8 +228,28 @@ impl HardFamily for Colouring {
             value: f64::NAN,
             expected: "present",
         })?;
-        let colourable_flag = instance.params.get("colourable").copied() == Some(1.0);
-        let (holds, details) = match (&instance.network, colourable_flag) {
+        // Read the hypergraph back from the points (vertex rows e_i with
+        // label 1, edge rows with label 0 and at least two ones) and decide
+        // colourability again, independently of what `instance` recorded.
+        let n = x.ncols();
+        let edges: Vec<Vec<usize>> = (0..x.nrows())
+            .filter(|&r| y[r] == 0.0)
+            .map(|r| (0..n).filter(|&j| x[(r, j)] != 0.0).collect::<Vec<usize>>())
+            .filter(|e| e.len() >= 2)
+            .collect();
+        let k = instance.params.get("colours").copied().unwrap_or(2.0) as usize;
+        let found = colourable(&Hypergraph { n, edges }, k).is_some();
+        let recorded = instance.params.get("colourable").copied() == Some(1.0);
+        if found != recorded {
+            return Ok(Verification {
+                holds: false,
+                details: format!(
+                    "the instance records colourable = {recorded}, exhaustive search says {found}"
+                ),
+                degree_norms: Vec::new(),
+            });
+        }
+        let (holds, details) = match (&instance.network, found) {
             (Some(net), true) => {
                 // Integer weights and points: the forward pass is exact.
                 let p = net.predict(x.as_ref(), faer::Par::Seq)?;

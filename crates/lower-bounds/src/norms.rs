@@ -12,11 +12,11 @@
 //! ```
 //!
 //! (`../shared/algorithms.md` §8.3.) For bias-free units the total norm has
-//! the arc-cosine closed form `E[relu(⟨u,x⟩) relu(⟨v,x⟩)] =
-//! (sin θ + (π − θ) cos θ) / (2π)`.
+//! the arc-cosine closed form ([`relu_net::metrics::arc_cosine`]).
 
 use gaussian_moments::hermite::relu_coefficient;
 use relu_net::Network;
+use relu_net::metrics::arc_cosine;
 
 use crate::HardError;
 
@@ -114,15 +114,7 @@ pub fn l2_norm_sq_bias_free(net: &Network) -> Result<f64, HardError> {
     let mut s = 0.0;
     for (li, ui, _) in &units {
         for (lj, uj, _) in &units {
-            let cos = ui
-                .iter()
-                .zip(uj)
-                .map(|(a, b)| a * b)
-                .sum::<f64>()
-                .clamp(-1.0, 1.0);
-            let theta = cos.acos();
-            s +=
-                li * lj * (theta.sin() + (std::f64::consts::PI - theta) * cos) / (2.0 * std::f64::consts::PI);
+            s += li * lj * arc_cosine(ui, uj);
         }
     }
     Ok(s)

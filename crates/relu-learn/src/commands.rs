@@ -1,6 +1,7 @@
 //! The subcommands: `generate`, `eval`, `predict`, `reproduce`.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -375,6 +376,35 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
     Ok(())
 }
 
+/// Samples from `--teacher` (streamed, `samples` of them with label noise
+/// `noise`, drawn with `seed`) or from the `--x` / `--y` files (checked to
+/// have equal numbers of rows).
+fn data_source(
+    teacher: Option<&Path>,
+    samples: usize,
+    noise: f64,
+    seed: Seed,
+    x: Option<&Path>,
+    y: Option<&Path>,
+) -> Result<Box<dyn SampleSource>> {
+    if let Some(tp) = teacher {
+        return Ok(Box::new(Planted::new(read_model(tp)?, samples, noise, seed)?));
+    }
+    let (xp, yp) = (x.context("--x is required")?, y.context("--y is required")?);
+    let x = read_matrix(xp)?;
+    let y = read_vector(yp)?;
+    if x.nrows() != y.nrows() {
+        bail!(
+            "{} has {} rows but {} has {} entries",
+            xp.display(),
+            x.nrows(),
+            yp.display(),
+            y.nrows()
+        );
+    }
+    Ok(Box::new(InMemory::new(x, y)?))
+}
+
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
 #[must_use]
 pub fn peak_rss_bytes() -> Option<u64> {
@@ -401,26 +431,14 @@ pub fn moments(a: &MomentsArgs, par: Par) -> Result<()> {
         bail!("--vectors must be at least 1 for order {}", a.order);
     }
     let start = Instant::now();
-    let data: Box<dyn SampleSource> = if let Some(tp) = &a.teacher {
-        Box::new(Planted::new(read_model(tp)?, a.samples, a.noise, Seed(a.seed))?)
-    } else {
-        let (xp, yp) = (
-            a.x.as_ref().context("--x is required")?,
-            a.y.as_ref().context("--y is required")?,
-        );
-        let x = read_matrix(xp)?;
-        let y = read_vector(yp)?;
-        if x.nrows() != y.nrows() {
-            bail!(
-                "{} has {} rows but {} has {} entries",
-                xp.display(),
-                x.nrows(),
-                yp.display(),
-                y.nrows()
-            );
-        }
-        Box::new(InMemory::new(x, y)?)
-    };
+    let data = data_source(
+        a.teacher.as_deref(),
+        a.samples,
+        a.noise,
+        Seed(a.seed),
+        a.x.as_deref(),
+        a.y.as_deref(),
+    )?;
     let d = data.dim();
     let entries = a.vectors.max(1) as u128 * (d as u128 * (d as u128 + 1) / 2);
     if entries > gaussian_moments::statistics::MAX_STATISTIC_LEN {
@@ -610,21 +628,6 @@ pub fn make_learner(
     })
 }
 
-/// Rows `[0, n)` of a source.
-struct Capped<'a>(&'a dyn SampleSource, usize);
-
-impl SampleSource for Capped<'_> {
-    fn dim(&self) -> usize {
-        self.0.dim()
-    }
-    fn len(&self) -> usize {
-        self.1
-    }
-    fn chunk(&self, start: usize, x: faer::MatMut<'_, f64>, y: faer::ColMut<'_, f64>) {
-        self.0.chunk(start, x, y);
-    }
-}
-
 /// `relu-learn fit`.
 ///
 /// # Errors
@@ -632,33 +635,16 @@ impl SampleSource for Capped<'_> {
 pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     let learner = make_learner(&a.learner, a.hidden, a.params.as_deref())?;
     let start = Instant::now();
-    let data: Box<dyn SampleSource> = if let Some(tp) = &a.teacher {
-        Box::new(Planted::new(
-            read_model(tp)?,
-            a.samples,
-            a.noise,
-            Seed(a.data_seed),
-        )?)
-    } else {
-        let (xp, yp) = (
-            a.x.as_ref().context("--x is required")?,
-            a.y.as_ref().context("--y is required")?,
-        );
-        let x = read_matrix(xp)?;
-        let y = read_vector(yp)?;
-        if x.nrows() != y.nrows() {
-            bail!(
-                "{} has {} rows but {} has {} entries",
-                xp.display(),
-                x.nrows(),
-                yp.display(),
-                y.nrows()
-            );
-        }
-        Box::new(InMemory::new(x, y)?)
-    };
+    let data = data_source(
+        a.teacher.as_deref(),
+        a.samples,
+        a.noise,
+        Seed(a.data_seed),
+        a.x.as_deref(),
+        a.y.as_deref(),
+    )?;
     let n = a.samples_cap.map_or(data.len(), |c| c.min(data.len()));
-    let capped = Capped(data.as_ref(), n);
+    let capped = learners::common::Rows::new(data.as_ref(), 0, n);
     let mut timer = StageTimer::new(learner.name());
     let fitted = learner.fit_observed(&capped, Seed(a.seed), par, &mut timer)?;
     let stages = timer.finish();

@@ -281,6 +281,23 @@ fn compare_value(key: &str, old: &Value, new: &Value) -> Option<String> {
     }
 }
 
+/// A table cell: `x` to two significant digits, or "–" when it is not
+/// finite (a failed fit).
+#[must_use]
+pub fn dash(x: f64) -> String {
+    if x.is_finite() {
+        fmt_sig(x, 2)
+    } else {
+        "–".to_owned()
+    }
+}
+
+/// A JSON number, or `null` when `x` is not finite.
+#[must_use]
+pub fn num(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
 /// Formats `x` with `sig` significant digits, in plain or scientific
 /// notation as fits, normalising `-0` to `0`.
 #[must_use]

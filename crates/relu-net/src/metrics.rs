@@ -262,8 +262,10 @@ fn norm(u: &[f64]) -> f64 {
     u.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
-/// `E[relu(⟨u, x⟩) relu(⟨v, x⟩)]`, the first-order arc-cosine kernel.
-fn arc_cosine(u: &[f64], v: &[f64]) -> f64 {
+/// `E[relu(⟨u, x⟩) relu(⟨v, x⟩)]` for x ~ N(0, I), the first-order
+/// arc-cosine kernel: `‖u‖‖v‖ (sin θ + (π − θ) cos θ) / (2π)`.
+#[must_use]
+pub fn arc_cosine(u: &[f64], v: &[f64]) -> f64 {
     let (nu, nv) = (norm(u), norm(v));
     if nu == 0.0 || nv == 0.0 {
         return 0.0;

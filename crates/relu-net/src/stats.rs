@@ -1,5 +1,6 @@
-//! Small statistics used to check distributions: moments, quantiles and the
-//! two-sample Kolmogorov–Smirnov test.
+//! Small statistics used to check distributions: moments, quantiles, the
+//! two-sample Kolmogorov–Smirnov test, and the binomial coefficient that the
+//! counting bounds of the other crates share.
 
 use serde::{Deserialize, Serialize};
 
@@ -124,6 +125,25 @@ pub fn kolmogorov_q(lambda: f64) -> f64 {
         sign = -sign;
     }
     (2.0 * sum).clamp(0.0, 1.0)
+}
+
+/// The binomial coefficient `C(n, k)` (0 for k > n), saturating at
+/// `u128::MAX` (exact below it: each partial product `C(n, i)` is an
+/// integer).
+#[must_use]
+pub fn binomial(n: u64, k: u64) -> u128 {
+    if k > n {
+        return 0;
+    }
+    let k = k.min(n - k);
+    let mut r: u128 = 1;
+    for i in 0..k {
+        let Some(m) = r.checked_mul(u128::from(n - i)) else {
+            return u128::MAX;
+        };
+        r = m / u128::from(i + 1);
+    }
+    r
 }
 
 #[cfg(test)]

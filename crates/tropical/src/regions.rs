@@ -9,6 +9,7 @@
 //! in Serra, Tjandraatmadja & Ramalingam 2018 and Hanin & Rolnick 2019.)
 
 use relu_net::Network;
+use relu_net::stats::binomial;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TropicalError;
@@ -191,6 +192,15 @@ pub fn enumerate_regions(net: &Network, opts: &EnumerateOptions) -> Result<Vec<R
     };
     let hidden = net.layers().len() - 1;
     let pre = layer_maps(net, 0, &identity_maps(d));
+    if hidden == 0 {
+        // An affine network: one region, the whole box.
+        return Ok(vec![Region {
+            pattern: Vec::new(),
+            point: p0,
+            inradius: r0,
+            map: pre[0].clone(),
+        }]);
+    }
     state.dfs(
         0,
         0,
@@ -437,23 +447,12 @@ pub(crate) fn check_vec(v: &[f64], d: usize, what: &'static str) -> Result<(), T
     Ok(())
 }
 
-fn binom(n: usize, k: usize) -> u128 {
-    if k > n {
-        return 0;
-    }
-    let mut r: u128 = 1;
-    for i in 0..k {
-        r = r.saturating_mul((n - i) as u128) / (i as u128 + 1);
-    }
-    r
-}
-
 /// Zaslavsky's count for one hidden layer of `n1` units on `n0` inputs in
 /// general position: `Σ_{j ≤ n0} C(n1, j)` (the maximum for one layer).
 #[must_use]
 pub fn one_layer_bound(n0: usize, n1: usize) -> u128 {
     (0..=n0.min(n1))
-        .map(|j| binom(n1, j))
+        .map(|j| binomial(n1 as u64, j as u64))
         .fold(0u128, u128::saturating_add)
 }
 
@@ -472,7 +471,11 @@ pub fn serra_bound(n0: usize, widths: &[usize]) -> u128 {
         let mut total: u128 = 0;
         for j in 0..=cap.min(n) {
             let next_cap = cap.min(n - j);
-            total = total.saturating_add(binom(n, j).saturating_mul(rec(l + 1, next_cap, widths)));
+            total = total.saturating_add(binomial(n as u64, j as u64).saturating_mul(rec(
+                l + 1,
+                next_cap,
+                widths,
+            )));
         }
         total
     }

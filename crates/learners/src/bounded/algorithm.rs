@@ -3,13 +3,13 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, Par};
 use rayon::prelude::*;
+use relu_net::stats::binomial;
 use relu_net::{Network, SampleSource, Seed, gaussian_matrix};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{PolishParams, Rows, check_data, load_rows, polish_lm, relative_error};
 use crate::error::LearnError;
 use crate::exact_erm::ExactErmParams;
-use crate::exact_erm::binom;
 use crate::{Fitted, Learner, Observer, Report};
 
 const NAME: &str = "bounded-weight";
@@ -219,8 +219,8 @@ impl BoundedWeight {
         let (m, dp, k) = (z.nrows(), z.ncols(), p.hidden);
         let pts = net_points(dp + 1, p.weight_bound, p.resolution);
         let n = pts.len();
-        let total = binom(n as u64, k as u64);
-        if total > p.max_candidates {
+        let total = binomial(n as u64, k as u64);
+        if total > u128::from(p.max_candidates) {
             return Err(LearnError::TooLarge {
                 learner: NAME,
                 reason: format!(
@@ -298,7 +298,7 @@ impl BoundedWeight {
         let b = Col::from_fn(k, |i| pts[cols[i]][dp]);
         let a = Col::from_fn(k, |i| theta[i]);
         let net = Network::depth2(w.as_ref(), b.as_ref(), a.as_ref(), theta[k])?;
-        Ok((net, rss / m as f64, total))
+        Ok((net, rss / m as f64, u64::try_from(total).unwrap_or(u64::MAX)))
     }
 }
 

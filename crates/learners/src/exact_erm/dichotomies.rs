@@ -26,6 +26,10 @@
 
 use std::collections::BTreeSet;
 
+use relu_net::stats::binomial;
+
+use super::algorithm::for_each_combination;
+
 /// Relative tolerance for "this vector lies on that hyperplane" (vectors are
 /// normalised first, so it is an angle in radians).
 pub(crate) const ON_TOL: f64 = 1e-10;
@@ -38,14 +42,10 @@ pub fn chamber_bound(d_vectors: usize, rank: usize) -> u128 {
     if d_vectors == 0 {
         return 1;
     }
-    let mut total: u128 = 0;
-    let mut binom: u128 = 1; // C(D-1, 0)
-    for i in 0..rank {
-        total = total.saturating_add(binom);
-        let num = (d_vectors as u128 - 1).saturating_sub(i as u128);
-        binom = binom.saturating_mul(num) / (i as u128 + 1);
-    }
-    total.saturating_mul(2)
+    (0..rank as u64)
+        .map(|i| binomial(d_vectors as u64 - 1, i))
+        .fold(0u128, u128::saturating_add)
+        .saturating_mul(2)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -111,34 +111,6 @@ fn normal_of(s: &[&[f64]], r: usize) -> Option<Vec<f64>> {
     Some(v)
 }
 
-/// Calls `f` on every (r−1)-subset of `0..n` (lexicographic order).
-fn for_each_subset(n: usize, size: usize, f: &mut dyn FnMut(&[usize])) {
-    let mut idx: Vec<usize> = (0..size).collect();
-    if size > n {
-        return;
-    }
-    loop {
-        f(&idx);
-        let mut i = size;
-        loop {
-            if i == 0 {
-                return;
-            }
-            i -= 1;
-            if idx[i] < n - size + i {
-                idx[i] += 1;
-                for j in i + 1..size {
-                    idx[j] = idx[j - 1] + 1;
-                }
-                break;
-            }
-            if i == 0 {
-                return;
-            }
-        }
-    }
-}
-
 /// Chambers of the arrangement of unit vectors `vs` (all of the same length).
 fn chambers_rec(vs: &[Vec<f64>]) -> BTreeSet<Vec<bool>> {
     let mut out = BTreeSet::new();
@@ -161,7 +133,7 @@ fn chambers_rec(vs: &[Vec<f64>]) -> BTreeSet<Vec<bool>> {
         return out;
     }
     let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
-    for_each_subset(c.len(), r - 1, &mut |subset| {
+    for_each_combination(c.len(), r - 1, &mut |subset| {
         let s: Vec<&[f64]> = subset.iter().map(|&i| c[i].as_slice()).collect();
         let Some(rho) = normal_of(&s, r) else {
             return;
@@ -290,17 +262,5 @@ mod tests {
         // x ↦ a x₁: active on {1}, on {2}, or on neither (a₁ = 0 is a face,
         // covered by the closures).
         assert_eq!(ds.len(), 2);
-    }
-
-    #[test]
-    fn subsets_are_enumerated_once() {
-        let mut got = Vec::new();
-        for_each_subset(4, 2, &mut |s| got.push(s.to_vec()));
-        assert_eq!(got.len(), 6);
-        assert_eq!(got[0], vec![0, 1]);
-        assert_eq!(got[5], vec![2, 3]);
-        let mut none = 0;
-        for_each_subset(2, 3, &mut |_| none += 1);
-        assert_eq!(none, 0);
     }
 }

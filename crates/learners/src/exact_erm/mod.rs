@@ -68,6 +68,5 @@ mod algorithm;
 mod dichotomies;
 mod qp;
 
-pub(crate) use algorithm::binom;
 pub use algorithm::{ErmSolution, ExactErm, ExactErmParams};
 pub use dichotomies::{chamber_bound, dichotomies};

@@ -62,6 +62,8 @@ pub(super) struct Data {
     pub y: Col<f64>,
     pub k: usize,
     pub output_bias: bool,
+    /// `1 + mean y²`, the scale of the feasibility tolerances.
+    pub scale: f64,
 }
 
 impl Data {
@@ -125,8 +127,7 @@ impl Data {
     /// cannot improve on a loss of `bound`).
     pub(super) fn solve(&self, units: &[Unit<'_>], bound: f64) -> Solved {
         let a = self.design(units);
-        let g = self.constraints(units);
-        let scale = 1.0 + self.y.norm_l2().powi(2) / self.y.nrows() as f64;
+        let scale = self.scale;
         let slack = 1e-12 * scale.sqrt();
         let Some(ls) = min_norm_ls(a.as_ref(), &self.y) else {
             return self.fallback(a.as_ref());
@@ -139,6 +140,8 @@ impl Data {
                 theta: ls,
             };
         }
+        // Built only for programs that survive the pruning (most do not).
+        let g = self.constraints(units);
         if max_violation(g.as_ref(), &ls) <= slack * norm(&ls).max(1.0) {
             return Solved {
                 outcome: Outcome::LeastSquares,

@@ -10,11 +10,11 @@ use learners::ckm::{CkmParams, Search};
 use learners::gd::GdParams;
 use relu_net::metrics::relative_l2_error;
 use relu_net::{Family, Network, Planted, Seed};
-use serde_json::{Value, json};
+use serde_json::json;
 use subspace_pca::{orthonormalize, sin_theta};
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{SuiteOutput, Table, dash, num};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -275,18 +275,6 @@ impl Suite for DeepSuite {
         bar.finish();
         Ok(output(ctx, &g, &rows, &scaling))
     }
-}
-
-fn dash(x: f64) -> String {
-    if x.is_finite() {
-        fmt_sig(x, 2)
-    } else {
-        "–".to_owned()
-    }
-}
-
-fn num(x: f64) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
 }
 
 fn widths_label(w: &[usize]) -> String {

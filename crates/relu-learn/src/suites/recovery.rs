@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Size, Suite, SuiteContext};
 use crate::commands::make_learner;
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{SuiteOutput, Table, dash, fmt_sig};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -357,13 +357,6 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: Vec<Row>) -> SuiteOutput {
             .filter(|r| !r.outcome.note.is_empty() && r.learner != "gd")
             .map(|r| format!("{} on {}: {}", r.learner, r.family, r.outcome.note)),
     );
-    let dash = |x: f64| {
-        if x.is_finite() {
-            fmt_sig(x, 2)
-        } else {
-            "–".to_owned()
-        }
-    };
     let table = Table {
         name: "recovery".into(),
         title: format!(

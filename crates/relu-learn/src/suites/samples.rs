@@ -11,7 +11,7 @@ use relu_net::{Family, Network, Planted, Seed};
 use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{SuiteOutput, Table, dash};
 use crate::plots::{log_log, log_slope};
 use crate::progress::Progress;
 
@@ -198,13 +198,6 @@ impl Suite for SamplesSuite {
 }
 
 fn output(ctx: &SuiteContext, g: &Grid, curves: &[Curve]) -> Result<SuiteOutput> {
-    let dash = |x: f64| {
-        if x.is_finite() {
-            fmt_sig(x, 2)
-        } else {
-            "–".to_owned()
-        }
-    };
     let mut headers = vec!["learner".to_owned(), "teacher".to_owned()];
     headers.extend(g.ns.iter().map(|n| format!("n = {n}")));
     headers.extend(["slope (error)".to_owned(), "slope (parameters)".to_owned()]);

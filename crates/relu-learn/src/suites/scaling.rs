@@ -13,10 +13,10 @@ use learners::exact_erm::ExactErmParams;
 use learners::gd::GdParams;
 use relu_net::metrics::relative_l2_error;
 use relu_net::{Family, Network, Planted, Seed, gaussian_matrix};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{SuiteOutput, Table, dash, num};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -344,18 +344,6 @@ impl Suite for ScalingSuite {
         bar.finish();
         Ok(output(ctx, &g, &by_d, &by_k, &exact))
     }
-}
-
-fn dash(x: f64) -> String {
-    if x.is_finite() {
-        fmt_sig(x, 2)
-    } else {
-        "–".to_owned()
-    }
-}
-
-fn num(x: f64) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
 }
 
 /// Log–log slope of time against `x` between the first and last rows that

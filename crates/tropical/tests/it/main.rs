@@ -172,3 +172,26 @@ fn bad_input_gives_typed_errors() {
     assert!(matches!(err, TropicalError::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("limit"));
 }
+
+/// A network without hidden layers is affine: one region, no panic.
+#[test]
+fn an_affine_network_has_one_region() {
+    let net = Network::from_parts(vec![(
+        Mat::from_fn(1, 2, |_, j| [1.0, -2.0][j]),
+        Col::from_fn(1, |_| 0.5),
+    )])
+    .unwrap();
+    let regions = enumerate_regions(&net, &EnumerateOptions::cube(2, 1.0)).unwrap();
+    assert_eq!(regions.len(), 1);
+    assert!((regions[0].map.eval(&[0.3, 0.1]) - (0.3 - 0.2 + 0.5)).abs() < 1e-15);
+    let s = slice(
+        &net,
+        &[0.0, 0.0],
+        &[1.0, 0.0],
+        &[0.0, 1.0],
+        [-1.0, 1.0, -1.0, 1.0],
+        &SliceOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(s.count(), 1);
+}
