@@ -314,7 +314,9 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
     let start_all = Instant::now();
     let mut rows = 0;
     let mut failures = 0;
+    let overall = Progress::rows(chosen.len() as u64, "reproduce");
     for suite in &chosen {
+        overall.message(suite.name().to_owned());
         let start = Instant::now();
         let ctx = SuiteContext {
             size,
@@ -362,7 +364,9 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
                 failures += diffs.len();
             }
         }
+        overall.inc(1);
     }
+    overall.finish();
     if failures > 0 {
         bail!("{failures} accuracy figure(s) moved beyond their tolerance (listed above)");
     }

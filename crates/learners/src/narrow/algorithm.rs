@@ -383,6 +383,10 @@ impl Learner for Narrow {
         let (zv, yv) = load_projected(&Rows::new(&val, 0, n_val), n_val, v.as_ref());
         observer.stage("discovery");
         let mut candidates: Vec<Col<f64>> = Vec::new();
+        // The moment and pencil candidates come first; `n_moment` counts
+        // them (the net's size depends on m: one point for m = 1, at most
+        // 720 for m = 2).
+        let mut n_moment = 0;
         if m > 0 {
             let restricted: Vec<Mat<f64>> = mats.iter().map(|(_, mat, _)| v.transpose() * mat * &v).collect();
             for r in &restricted {
@@ -393,6 +397,7 @@ impl Learner for Narrow {
             for pair in restricted.windows(2) {
                 candidates.extend(pencil(pair[1].as_ref(), pair[0].as_ref()));
             }
+            n_moment = candidates.len();
             // A net is a real search only in few dimensions; above 3 the
             // pencils give the directions and random points only supplement.
             let points = if m <= 3 {
@@ -501,14 +506,15 @@ impl Learner for Narrow {
                 2 => net(2, 16, &mut rng),
                 _ => net(3, 24, &mut rng),
             };
-            let n_moment = candidates.len() - p.net_points.min(candidates.len());
-            debug_assert!(m <= 3, "the full net is used for m <= 3");
             let mut pool: Vec<Col<f64>> = coarse;
             for c in candidates.iter().take(n_moment) {
                 if !pool.iter().any(|q| (q.transpose() * c).abs() >= cos_limit) {
                     pool.push(c.clone());
                 }
             }
+            report
+                .metrics
+                .insert("subset_search_pool".to_owned(), pool.len() as f64);
             if let Some((sdirs, sbeta, serr)) = subset_search(z.as_ref(), &y, zv.as_ref(), &yv, &pool, k) {
                 report
                     .metrics

@@ -38,6 +38,25 @@ fn narrow_learns_signed_bias_free_networks() {
     check(&teacher, 4, 100_000);
 }
 
+/// In a two-dimensional subspace the exhaustive subset search pools the
+/// coarse 16-point net with the moment and pencil directions (a regression
+/// test: the pool once held the coarse net only).
+#[test]
+fn narrow_pools_moment_directions_into_the_subset_search() {
+    let teacher = Family::Signed { dim: 6, hidden: 2 }.plant(Seed(4)).unwrap();
+    let data = Planted::new(teacher, 40_000, 0.0, Seed(5)).unwrap().materialize();
+    let fitted = NarrowParams {
+        hidden: Some(2),
+        ..NarrowParams::default()
+    }
+    .validate()
+    .unwrap()
+    .fit(&data, Seed(6), Par::rayon(2))
+    .unwrap();
+    let pool = fitted.report.metrics["subset_search_pool"];
+    assert!(pool > 16.0, "pool {pool}; {:?}", fitted.report.notes);
+}
+
 #[test]
 fn narrow_learns_two_units_005_rad_apart() {
     let teacher = Family::Close {

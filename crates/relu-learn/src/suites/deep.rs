@@ -219,7 +219,7 @@ impl Suite for DeepSuite {
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("deep-suite");
-        let bar = Progress::new((g.cases.len() + g.scaling_dims.len()) as u64, "deep");
+        let bar = Progress::rows((g.cases.len() + g.scaling_dims.len()) as u64, "deep");
         let plant = |c: &Case, s: Seed| -> Result<(Network, relu_net::InMemory)> {
             let teacher = Family::Deep {
                 dim: c.d,

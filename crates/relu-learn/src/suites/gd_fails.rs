@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
 use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::plots::{Series1, grouped_bars};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -188,7 +189,7 @@ impl Suite for GdFailsSuite {
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("gd-fails-suite");
-        let bar = Progress::new((g.families.len() * g.dims.len()) as u64, "gd-fails");
+        let bar = Progress::rows((g.families.len() * g.dims.len()) as u64, "gd-fails");
         let mut rows = Vec::new();
         for (fi, &fam) in g.families.iter().enumerate() {
             for &d in g.dims {
@@ -343,6 +344,19 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> SuiteOutput {
         ));
     }
     notes.extend(rows.iter().flat_map(|r| r.notes.iter().cloned()));
+    let figures = success_figure(rows, successes).map_or_else(
+        |e| {
+            notes.push(format!("no success-rate figure: {e}"));
+            Vec::new()
+        },
+        |svg| {
+            vec![(
+                "success".to_owned(),
+                format!("Success rate (relative test error ≤ {SUCCESS}) per family and learner"),
+                svg,
+            )]
+        },
+    );
     SuiteOutput {
         suite: "gd-fails".into(),
         title: "gradient descent against the moment learners on families with vanishing low-degree moments"
@@ -359,8 +373,39 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> SuiteOutput {
         }),
         tables: vec![table],
         notes,
-        figures: Vec::new(),
+        figures,
     }
+}
+
+/// Grouped bars: one group per (family, d), one bar per learner.
+fn success_figure(rows: &[Row], successes: impl Fn(&Row) -> usize) -> anyhow::Result<String> {
+    let mut cats: Vec<(String, usize)> = Vec::new();
+    let mut learners: Vec<&str> = Vec::new();
+    for r in rows {
+        if !cats.iter().any(|(f, d)| *f == r.fam.label() && *d == r.d) {
+            cats.push((r.fam.label(), r.d));
+        }
+        if !learners.contains(&r.learner) {
+            learners.push(r.learner);
+        }
+    }
+    let series: Vec<Series1> = learners
+        .iter()
+        .map(|l| {
+            (
+                (*l).to_owned(),
+                cats.iter()
+                    .map(|(f, d)| {
+                        rows.iter()
+                            .find(|r| r.learner == *l && r.fam.label() == *f && r.d == *d)
+                            .map_or(f64::NAN, |r| successes(r) as f64 / r.errors.len().max(1) as f64)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let labels: Vec<String> = cats.iter().map(|(f, d)| format!("{f}, d = {d}")).collect();
+    grouped_bars("success rate", "fraction of seeds", &labels, &series)
 }
 
 const DESCRIPTION: &str = "\

@@ -103,7 +103,7 @@ impl Suite for HardnessSuite {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("hardness-suite");
         let total = g.planar_ks.len() + g.parity_ks.len() + g.erm.len() + g.brute.len();
-        let bar = Progress::new(total as u64, "hardness");
+        let bar = Progress::rows(total as u64, "hardness");
         let mut moments = Vec::new();
         let fams: Vec<(Box<dyn HardFamily>, usize)> = g
             .planar_ks

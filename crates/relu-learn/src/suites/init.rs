@@ -123,7 +123,7 @@ impl Suite for InitSuite {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("init-suite");
         let total = schemes().len() * g.depths.len() * g.widths.len();
-        let bar = Progress::new(total as u64, "init");
+        let bar = Progress::rows(total as u64, "init");
         let mut rows = Vec::with_capacity(total);
         for init in schemes() {
             for &width in g.widths {

@@ -16,6 +16,7 @@ mod deep;
 mod gd_fails;
 mod hardness;
 mod init;
+mod kernel;
 mod recovery;
 mod samples;
 mod scaling;
@@ -72,5 +73,6 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(tropical::TropicalSuite),
         Box::new(gd_fails::GdFailsSuite),
         Box::new(hardness::HardnessSuite),
+        Box::new(kernel::KernelSuite),
     ]
 }

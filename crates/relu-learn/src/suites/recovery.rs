@@ -277,7 +277,7 @@ impl Suite for RecoverySuite {
             .iter()
             .map(|&(d, k, _)| instances(d, k, seed).map_or(0, |v| v.len()))
             .sum();
-        let bar = Progress::new(total as u64, "recovery");
+        let bar = Progress::rows(total as u64, "recovery");
         for &(d, k, n) in g.sizes {
             for inst in instances(d, k, seed)? {
                 bar.message(format!("{} d={d} k={k} n={n}", inst.family));

@@ -140,7 +140,7 @@ impl Suite for SamplesSuite {
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("samples-suite");
-        let bar = Progress::new((LEARNERS.len() * g.ns.len()) as u64, "samples");
+        let bar = Progress::rows((LEARNERS.len() * g.ns.len()) as u64, "samples");
         let mut curves = Vec::new();
         for &(name, family) in LEARNERS {
             let mut curve = Curve {

@@ -311,7 +311,7 @@ impl Suite for ScalingSuite {
         let g = grid(ctx.size);
         let seed = ctx.seed.derive("scaling-suite");
         let total = LEARNERS_D.len() * g.dims.len() + LEARNERS_K.len() * g.ks.len() + g.exact.len();
-        let bar = Progress::new(total as u64, "scaling");
+        let bar = Progress::rows(total as u64, "scaling");
         let mut by_d = Vec::new();
         for &(name, teacher) in LEARNERS_D {
             for &d in g.dims {

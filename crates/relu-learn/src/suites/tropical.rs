@@ -147,7 +147,7 @@ impl Suite for TropicalSuite {
         let r = g.half_width;
         let rect = [-r, r, -r, r];
         let (o, u, v) = ([0.0, 0.0], [1.0, 0.0], [0.0, 1.0]);
-        let bar = Progress::new(
+        let bar = Progress::rows(
             (g.depths.len() * g.widths.len() + g.sizes.len() + 1) as u64,
             "tropical",
         );

@@ -176,6 +176,9 @@ fn hardness_and_gd_fails_suites_run() {
     // Two families × three learners.
     assert_eq!(gd.tables[0].rows.len(), 6);
     assert!(gd.to_markdown().contains("| family | first non-zero degree |"));
+    // The success-rate bars.
+    assert_eq!(gd.figures.len(), 1);
+    assert!(gd.figures[0].2.contains("<svg"));
 }
 
 #[test]
@@ -232,4 +235,38 @@ fn docs_results_are_fresh() {
             }
         }
     }
+}
+
+#[test]
+fn kernel_suite_reports_spectra_and_compression_curves() {
+    let suite = registry().into_iter().find(|s| s.name() == "kernel").unwrap();
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    assert_eq!(out.tables.len(), 2);
+    // Two kernels; one teacher × two kernels.
+    assert_eq!(out.tables[0].rows.len(), 2);
+    assert_eq!(out.tables[1].rows.len(), 2);
+    let get =
+        |r: &Vec<(String, serde_json::Value)>, k: &str| r.iter().find(|(key, _)| key == k).unwrap().1.clone();
+    for rec in &out.tables[0].records {
+        // Eigenvalues of a PSD Gram matrix: non-negative, sorted, decaying.
+        let mu: Vec<f64> = serde_json::from_value(get(rec, "spectrum_top")).unwrap();
+        assert!(mu.windows(2).all(|w| w[0] >= w[1] && w[1] >= 0.0), "{mu:?}");
+        assert!(
+            get(rec, "decay_polynomial_exponent").as_f64().unwrap() > 0.5,
+            "{rec:?}"
+        );
+    }
+    for rec in &out.tables[1].records {
+        // A single ReLU in d = 4 from 4 000 samples: more landmarks help,
+        // and 40 landmarks explain two thirds of the variance.
+        let err: Vec<f64> = serde_json::from_value(get(rec, "relative_error")).unwrap();
+        assert!(err[1] < 0.35 && err[1] < err[0], "{rec:?}");
+    }
+    assert_eq!(out.figures.len(), 2);
+    assert!(out.to_markdown().contains("kernel-spectrum.svg"));
 }

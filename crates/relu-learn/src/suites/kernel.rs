@@ -1,0 +1,408 @@
+//! The `kernel` suite: the Gram spectrum's decay for each kernel and the
+//! kernel learner's test error against its compression size (the number of
+//! Nyström landmarks), after Goel & Klivans (NeurIPS 2017).
+
+use anyhow::Result;
+use learners::kernel::KernelParams;
+use learners::{Kernel, Learner};
+use relu_net::metrics::relative_l2_error;
+use relu_net::{Family, Network, Planted, Seed};
+use serde_json::json;
+
+use super::{Size, Suite, SuiteContext};
+use crate::output::{SuiteOutput, Table, dash};
+use crate::plots::{Series, log_log, log_slope};
+use crate::progress::Progress;
+
+/// See the module docs.
+pub(super) struct KernelSuite;
+
+struct Grid {
+    dim: usize,
+    samples: usize,
+    gram_samples: usize,
+    landmarks: &'static [usize],
+    kernels: &'static [Kernel],
+    teachers: &'static [&'static str],
+    test_samples: usize,
+}
+
+const QUICK_KERNELS: &[Kernel] = &[
+    Kernel::Multinomial { degree: 2 },
+    Kernel::Multinomial { degree: 4 },
+    Kernel::Multinomial { degree: 6 },
+    Kernel::ArcCosine,
+];
+
+fn grid(size: Size) -> Grid {
+    match size {
+        Size::Smoke => Grid {
+            dim: 4,
+            samples: 4_000,
+            gram_samples: 300,
+            landmarks: &[10, 40],
+            kernels: &[Kernel::Multinomial { degree: 4 }, Kernel::ArcCosine],
+            teachers: &["single"],
+            test_samples: 10_000,
+        },
+        Size::Quick => Grid {
+            dim: 10,
+            samples: 50_000,
+            gram_samples: 1_500,
+            landmarks: &[10, 30, 100, 300, 1_000],
+            kernels: QUICK_KERNELS,
+            teachers: &["single", "depth-2"],
+            test_samples: 50_000,
+        },
+        Size::Full => Grid {
+            dim: 10,
+            samples: 200_000,
+            gram_samples: 3_000,
+            landmarks: &[10, 30, 100, 300, 1_000, 3_000],
+            kernels: QUICK_KERNELS,
+            teachers: &["single", "depth-2"],
+            test_samples: 200_000,
+        },
+    }
+}
+
+fn kernel_name(k: &Kernel) -> String {
+    match k {
+        Kernel::Multinomial { degree } => format!("multinomial q = {degree}"),
+        Kernel::ArcCosine => "arc-cosine".to_owned(),
+    }
+}
+
+fn teacher(name: &str, d: usize, seed: Seed) -> Result<Network> {
+    Ok(Family::Biased {
+        dim: d,
+        hidden: if name == "single" { 1 } else { 3 },
+        bias_range: 1.0,
+    }
+    .plant(seed)?)
+}
+
+/// The spectrum of one kernel (it depends on the inputs only, so it is
+/// read from the first fit of each kernel).
+struct Spectrum {
+    kernel: String,
+    mu: Vec<f64>,
+    d_eff: f64,
+    poly: f64,
+    expo: f64,
+    default_landmarks: usize,
+}
+
+struct Curve {
+    teacher: &'static str,
+    kernel: String,
+    /// (landmarks actually used, relative test error, seconds).
+    points: Vec<(usize, f64, f64)>,
+}
+
+impl Suite for KernelSuite {
+    fn name(&self) -> &'static str {
+        "kernel"
+    }
+
+    fn title(&self) -> &'static str {
+        TITLE
+    }
+
+    fn description(&self) -> &'static str {
+        DESCRIPTION
+    }
+
+    fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
+        let g = grid(ctx.size);
+        let seed = ctx.seed.derive("kernel-suite");
+        let total = g.teachers.len() * g.kernels.len() * g.landmarks.len();
+        let bar = Progress::rows(total as u64, "kernel");
+        let mut spectra: Vec<Spectrum> = Vec::new();
+        let mut curves = Vec::new();
+        let mut notes = Vec::new();
+        for &tname in g.teachers {
+            let ts = seed.derive(tname);
+            let t = teacher(tname, g.dim, ts)?;
+            // One data set per teacher, shared by every kernel and size:
+            // the inputs (hence the spectra) are the same for both teachers.
+            let data = Planted::new(t.clone(), g.samples, 0.0, seed.derive("data"))?.materialize();
+            for kernel in g.kernels {
+                let mut curve = Curve {
+                    teacher: tname,
+                    kernel: kernel_name(kernel),
+                    points: Vec::new(),
+                };
+                for &s in g.landmarks {
+                    bar.message(format!("{tname} {} s={s}", kernel_name(kernel)));
+                    let learner = KernelParams {
+                        kernel: *kernel,
+                        gram_samples: g.gram_samples,
+                        landmarks: Some(s),
+                        ..KernelParams::default()
+                    }
+                    .validate()?;
+                    let start = std::time::Instant::now();
+                    let fitted = learner.fit(&data, seed.derive("fit"), ctx.par);
+                    let secs = start.elapsed().as_secs_f64();
+                    match fitted {
+                        Ok(f) => {
+                            let err =
+                                relative_l2_error(&f.model, &t, g.test_samples, ts.derive("test"), ctx.par)?
+                                    .relative_error;
+                            let metric = |k: &str| f.report.metrics.get(k).copied().unwrap_or(f64::NAN);
+                            let used = metric("landmarks") as usize;
+                            curve.points.push((used, err, secs));
+                            if !spectra.iter().any(|sp| sp.kernel == curve.kernel) {
+                                let d_eff = metric("effective_dimension");
+                                spectra.push(Spectrum {
+                                    kernel: curve.kernel.clone(),
+                                    mu: f.report.series.get("gram_spectrum").cloned().unwrap_or_default(),
+                                    d_eff,
+                                    poly: metric("decay_polynomial_exponent"),
+                                    expo: metric("decay_exponential_rate"),
+                                    default_landmarks: ((2.0 * d_eff * (g.gram_samples as f64).ln()).ceil()
+                                        as usize)
+                                        .min(g.gram_samples),
+                                });
+                            }
+                        }
+                        Err(e) => {
+                            curve.points.push((s, f64::NAN, secs));
+                            notes.push(format!("{tname}, {}, s = {s}: {e}", curve.kernel));
+                        }
+                    }
+                    bar.inc(1);
+                }
+                curves.push(curve);
+            }
+        }
+        bar.finish();
+        output(ctx, &g, &spectra, &curves, notes)
+    }
+}
+
+fn mu_at(mu: &[f64], i: usize) -> f64 {
+    mu.get(i - 1).copied().unwrap_or(f64::NAN)
+}
+
+#[allow(clippy::too_many_lines)]
+fn output(
+    ctx: &SuiteContext,
+    g: &Grid,
+    spectra: &[Spectrum],
+    curves: &[Curve],
+    mut notes: Vec<String>,
+) -> Result<SuiteOutput> {
+    let ridge = KernelParams::default().ridge;
+    let spectrum_table = Table {
+        name: "spectrum".into(),
+        title: format!(
+            "Eigenvalues μ_i of K/m (m = {} inputs x ~ N(0, I_{}) scaled into the unit ball), their fitted decay over \
+             i ≤ 50, and the effective dimension at the default ridge λ = {ridge:e}",
+            g.gram_samples, g.dim
+        ),
+        headers: [
+            "kernel",
+            "μ₁",
+            "μ₁₀",
+            "μ₅₀",
+            "μ₁₀₀",
+            "decay μ_i ∝ i^−a: a",
+            "decay μ_i ∝ e^−bi: b",
+            "d_eff(λ)",
+            "default landmarks ⌈2 d_eff log m⌉",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows: spectra
+            .iter()
+            .map(|s| {
+                vec![
+                    s.kernel.clone(),
+                    dash(mu_at(&s.mu, 1)),
+                    dash(mu_at(&s.mu, 10)),
+                    dash(mu_at(&s.mu, 50)),
+                    dash(mu_at(&s.mu, 100)),
+                    format!("{:.2}", s.poly),
+                    format!("{:.3}", s.expo),
+                    format!("{:.1}", s.d_eff),
+                    s.default_landmarks.to_string(),
+                ]
+            })
+            .collect(),
+        records: spectra
+            .iter()
+            .map(|s| {
+                vec![
+                    ("kernel".to_owned(), json!(s.kernel)),
+                    (
+                        "spectrum_top".to_owned(),
+                        json!(s.mu.iter().take(10).collect::<Vec<_>>()),
+                    ),
+                    ("decay_polynomial_exponent".to_owned(), json!(s.poly)),
+                    ("decay_exponential_rate".to_owned(), json!(s.expo)),
+                    ("effective_dimension".to_owned(), json!(s.d_eff)),
+                    ("default_landmarks".to_owned(), json!(s.default_landmarks)),
+                ]
+            })
+            .collect(),
+    };
+    let slopes: Vec<Option<f64>> = curves
+        .iter()
+        .map(|c| {
+            log_slope(
+                &c.points
+                    .iter()
+                    .map(|&(s, e, _)| (s as f64, e))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let mut headers = vec!["teacher".to_owned(), "kernel".to_owned()];
+    headers.extend(g.landmarks.iter().map(|s| format!("s = {s}")));
+    headers.extend(["slope".to_owned(), "seconds (largest s)".to_owned()]);
+    let compression = Table {
+        name: "compression".into(),
+        title: format!(
+            "Relative test error E(h − f*)²/Var f* of the kernel learner against the number of landmarks s (the \
+             compression size: s stored inputs and s + 1 coefficients); d = {}, n = {} noise-free samples, \
+             {} Gram rows, ridge λ = {ridge:e}; slope of log error against log s",
+            g.dim, g.samples, g.gram_samples
+        ),
+        headers,
+        rows: curves
+            .iter()
+            .zip(&slopes)
+            .map(|(c, sl)| {
+                let mut row = vec![c.teacher.to_owned(), c.kernel.clone()];
+                row.extend(c.points.iter().map(|p| dash(p.1)));
+                row.push(sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
+                row.push(
+                    c.points
+                        .last()
+                        .map_or_else(|| "–".to_owned(), |p| format!("{:.1}", p.2)),
+                );
+                row
+            })
+            .collect(),
+        records: curves
+            .iter()
+            .zip(&slopes)
+            .map(|(c, sl)| {
+                vec![
+                    ("teacher".to_owned(), json!(c.teacher)),
+                    ("kernel".to_owned(), json!(c.kernel)),
+                    (
+                        "landmarks".to_owned(),
+                        json!(c.points.iter().map(|p| p.0).collect::<Vec<_>>()),
+                    ),
+                    (
+                        "relative_error".to_owned(),
+                        json!(
+                            c.points
+                                .iter()
+                                .map(|p| p.1.is_finite().then_some(p.1))
+                                .collect::<Vec<_>>()
+                        ),
+                    ),
+                    ("slope_error".to_owned(), json!(sl)),
+                    (
+                        "seconds".to_owned(),
+                        json!(c.points.iter().map(|p| p.2).collect::<Vec<_>>()),
+                    ),
+                ]
+            })
+            .collect(),
+    };
+    let spectrum_series: Vec<Series> = spectra
+        .iter()
+        .map(|s| {
+            (
+                format!("{} (a = {:.2})", s.kernel, s.poly),
+                // Eigenvalues below 1e-12 μ₁ are rounding (a multinomial
+                // kernel of degree q has finite rank C(d + q, q)).
+                s.mu.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 1e-12 * s.mu[0])
+                    .map(|(i, &v)| ((i + 1) as f64, v))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut figures = vec![(
+        "spectrum".to_owned(),
+        "Eigenvalues of the normalised Gram matrix K/m against their index (log–log)".to_owned(),
+        log_log("Gram spectrum", "index i", "μ_i", &spectrum_series)?,
+    )];
+    for &t in g.teachers {
+        let series: Vec<Series> = curves
+            .iter()
+            .zip(&slopes)
+            .filter(|(c, _)| c.teacher == t)
+            .map(|(c, sl)| {
+                (
+                    format!(
+                        "{} (slope {})",
+                        c.kernel,
+                        sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}"))
+                    ),
+                    c.points.iter().map(|&(s, e, _)| (s as f64, e)).collect(),
+                )
+            })
+            .collect();
+        if series
+            .iter()
+            .any(|(_, p)| p.iter().any(|(_, e)| e.is_finite() && *e > 0.0))
+        {
+            figures.push((
+                format!("compression-{t}"),
+                format!("Test error against the number of landmarks, {t} teacher (log–log)"),
+                log_log(
+                    &format!("error vs compression size ({t})"),
+                    "landmarks s",
+                    "E(h − f*)² / Var f*",
+                    &series,
+                )?,
+            ));
+        }
+    }
+    notes.insert(
+        0,
+        "Goel–Klivans: when μ_i decays polynomially (or exponentially), the ridge solution is compressed into \
+         s ≈ d_eff(λ) log m landmarks at no loss, and the error of the compressed hypothesis is governed by \
+         s rather than by the RKHS norm; beyond d_eff more landmarks stop helping and the error is set by the \
+         kernel's approximation of the ReLU (degree q) and the ridge."
+            .to_owned(),
+    );
+    Ok(SuiteOutput {
+        suite: "kernel".into(),
+        title: TITLE.into(),
+        description: DESCRIPTION.into(),
+        params: json!({
+            "size": format!("{:?}", ctx.size).to_lowercase(),
+            "seed": ctx.seed.0,
+            "dim": g.dim,
+            "samples": g.samples,
+            "gram_samples": g.gram_samples,
+            "landmarks": g.landmarks,
+            "kernels": g.kernels.iter().map(kernel_name).collect::<Vec<_>>(),
+            "teachers": g.teachers,
+            "test_samples": g.test_samples,
+            "ridge": ridge,
+        }),
+        tables: vec![spectrum_table, compression],
+        notes,
+        figures,
+    })
+}
+
+const TITLE: &str = "Gram spectrum decay and test error against compression size (kernel learner)";
+
+const DESCRIPTION: &str = "\
+The kernel learner (Goel & Klivans, *Eigenvalue decay implies polynomial-time learnability for neural
+networks*) on Gaussian inputs scaled into the unit ball: for each kernel (multinomial of degree q,
+arc-cosine), the eigenvalues of the normalised Gram matrix with their fitted polynomial and exponential decay
+and the effective dimension; then, for a single biased ReLU and a biased depth-2 network with three units,
+the relative test error of the Nyström-compressed kernel ridge regression against the number of landmarks
+chosen by ridge leverage. The figures plot the spectra and the error curves.";
