@@ -15,6 +15,23 @@
 //! | [`Lipschitz`] | slab bump: 3 biased ReLUs of slope Λ | the function lives on a slab of mass ≈ 2φ(c)/Λ |
 //! | [`Colouring`] | hypergraph 2-colouring / graph k-colouring → training set for a sum of k ReLUs | zero loss is achievable iff the (hyper)graph is k-colourable |
 //!
+//! # Example
+//! DKKZ's planar instance with k = 4 in d = 6: every Hermite component of
+//! degree below 4 vanishes (so correlational methods see nothing there),
+//! checked exactly by the family's verifier:
+//! ```
+//! use lower_bounds::{FamilyParams, family};
+//! use relu_net::Seed;
+//!
+//! let planar = family("planar", &FamilyParams { dim: 6, k: 4, ..FamilyParams::default() })?;
+//! let instance = planar.instance(Seed(7))?;
+//! let check = planar.verify(&instance)?;
+//! assert!(check.holds, "{}", check.details);
+//! let norms = &check.degree_norms; // ‖f^[m]‖² for m = 0, 1, …
+//! assert!(norms[1..4].iter().all(|v| *v < 1e-12) && norms[4] > 1e-3, "{norms:?}");
+//! # Ok::<(), lower_bounds::HardError>(())
+//! ```
+//!
 //! What is **not** implemented, and why: the papers' own reductions. For a
 //! single ReLU (Goel–Klivans–Manurangsi–Reichman, from Set Cover /
 //! Densest-κ-Subgraph) and for dimension 2 (Froese–Hertrich, from a variant

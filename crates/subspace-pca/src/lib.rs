@@ -16,6 +16,24 @@
 //! * [`SubspaceFinder`]: anything that finds a subspace from samples;
 //!   [`FilteredPca`] is the CKM / Chen–Meka finder.
 //!
+//! # Example
+//! Filtered PCA finds the two-dimensional span of a depth-3 network's first
+//! layer in ℝ⁸ from samples:
+//! ```
+//! use faer::Par;
+//! use relu_net::{Family, Planted, Seed};
+//! use subspace_pca::{FilteredPcaParams, SubspaceFinder, orthonormalize, sin_theta};
+//!
+//! let teacher = Family::Deep { dim: 8, widths: vec![2, 2], bias_std: 0.0 }.plant(Seed(1))?;
+//! let data = Planted::new(teacher.clone(), 60_000, 0.0, Seed(2))?;
+//! let finder = FilteredPcaParams { max_dim: 3, ..FilteredPcaParams::default() }.validate()?;
+//! let (found, _report) = finder.find(&data, Seed(3), Par::Seq)?;
+//! let truth = orthonormalize(teacher.layers()[0].weight().transpose(), 1e-10);
+//! assert_eq!(found.dim(), 2);
+//! assert!(sin_theta(found.basis(), truth.as_ref())? < 0.1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # References
 //! * S. Chen, A. Klivans, R. Meka. *Learning deep ReLU networks is
 //!   fixed-parameter tractable.* FOCS 2021.

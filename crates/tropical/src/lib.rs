@@ -24,6 +24,29 @@
 //! and a workbench in its own right. It depends on `relu-net` only (and on
 //! Clarabel for LPs).
 //!
+//! # Example
+//! A network with three hidden units in the plane: its tropical form
+//! `G ⊘ H` computes the same function, and its activation regions (at most
+//! 1 + 3 + 3 = 7 for three lines in general position) are enumerated
+//! exactly:
+//! ```
+//! use faer::{Col, Mat};
+//! use relu_net::Network;
+//! use tropical::{ConvertOptions, EnumerateOptions, enumerate_regions, one_layer_bound, to_tropical};
+//!
+//! let w = Mat::from_fn(3, 2, |i, j| [[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]][i][j]);
+//! let b = Col::from_fn(3, |i| [0.5, -0.25, 0.0][i]);
+//! let a = Col::from_fn(3, |i| [1.0, -2.0, 0.5][i]);
+//! let net = Network::depth2(w.as_ref(), b.as_ref(), a.as_ref(), 0.1)?;
+//! let f = to_tropical(&net, &ConvertOptions::default())?;
+//! let x = [0.3, -0.7];
+//! let direct = net.predict(Mat::from_fn(1, 2, |_, j| x[j]).as_ref(), faer::Par::Seq)?[0];
+//! assert!((f.eval(&x) - direct).abs() < 1e-12);
+//! let regions = enumerate_regions(&net, &EnumerateOptions::cube(2, 10.0))?;
+//! assert_eq!(regions.len() as u128, one_layer_bound(2, 3));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # References
 //! * L. Zhang, G. Naitzat, L.-H. Lim. *Tropical geometry of deep neural
 //!   networks.* ICML 2018.
