@@ -1,0 +1,95 @@
+//! Determinism: for a fixed seed, every learner, moment estimator,
+//! decomposition backend and subspace finder gives bit-identical results on
+//! one and on two threads, and on repeated runs.
+//!
+//! "Bit-identical" is checked on the `Debug` form of the results: Rust
+//! prints an `f64` with the shortest digits that round-trip, so two equal
+//! strings mean equal bits (and `-0.0` differs from `0.0`).
+
+use faer::{Col, Par};
+use gaussian_moments::{
+    Estimator, dense_moment, low_order_moments, matrix_contractions, vector_contractions,
+};
+use learners::LEARNERS;
+use relu_net::{Family, InMemory, Planted, Seed};
+use subspace_pca::{FilteredPcaParams, SubspaceFinder};
+use tensor_decomp::{BACKENDS, Hints, backend};
+
+fn data(d: usize, k: usize, n: usize, noise: f64) -> InMemory {
+    let teacher = Family::Biased {
+        dim: d,
+        hidden: k,
+        bias_range: 0.5,
+    }
+    .plant(Seed(11))
+    .unwrap();
+    Planted::new(teacher, n, noise, Seed(12)).unwrap().materialize()
+}
+
+/// Runs `f` on 1 thread, on 2 threads, and again on 2 threads; all three
+/// `Debug` forms must be equal.
+fn same_everywhere<T: std::fmt::Debug>(what: &str, f: impl Fn(Par) -> T) {
+    let one = format!("{:?}", f(Par::Seq));
+    let two = format!("{:?}", f(Par::rayon(2)));
+    let again = format!("{:?}", f(Par::rayon(2)));
+    assert!(one == two, "{what}: 1 thread and 2 threads differ");
+    assert!(two == again, "{what}: two runs on 2 threads differ");
+}
+
+#[test]
+fn every_learner_is_bit_identical_on_one_and_two_threads() {
+    // Noisy labels, so nothing converges to an exact fixed point that would
+    // hide a difference in the path.
+    let src = data(4, 2, 6000, 0.05);
+    // Exact ERM is for tiny problems: 8 points in the plane.
+    let tiny = data(2, 2, 8, 0.05);
+    for &name in LEARNERS {
+        let src = if name == "exact-erm" { &tiny } else { &src };
+        same_everywhere(name, |par| {
+            let l = learners::learner(name, Some(2)).unwrap();
+            let f = l.fit(src, Seed(5), par).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (f.model, f.report)
+        });
+    }
+}
+
+#[test]
+fn moment_estimators_are_bit_identical_on_one_and_two_threads() {
+    // More than one chunk (4096 rows), so the parallel reduction is used.
+    let src = data(5, 2, 10_000, 0.1);
+    let est = Estimator::default();
+    let gs: Vec<Col<f64>> = (0..2)
+        .map(|i| Col::from_fn(5, |j| ((i + 2 * j) as f64).sin()))
+        .collect();
+    same_everywhere("low_order_moments", |par| {
+        low_order_moments(&src, &est, par).unwrap()
+    });
+    same_everywhere("vector_contractions", |par| {
+        vector_contractions(&src, 3, &gs, &est, par).unwrap()
+    });
+    same_everywhere("matrix_contractions", |par| {
+        matrix_contractions(&src, 4, &gs, &est, par).unwrap()
+    });
+    same_everywhere("dense_moment", |par| dense_moment(&src, 3, &est, par).unwrap());
+}
+
+#[test]
+fn decomposers_and_filtered_pca_are_bit_identical_on_one_and_two_threads() {
+    let src = data(5, 2, 10_000, 0.0);
+    let (t, _) = dense_moment(&src, 3, &Estimator::default(), Par::Seq).unwrap();
+    for &id in BACKENDS {
+        same_everywhere(id, |par| {
+            backend(id)
+                .unwrap()
+                .decompose(&t, 2, &Hints::default(), 3, par)
+                .unwrap()
+        });
+    }
+    let pca = FilteredPcaParams {
+        max_dim: 3,
+        ..FilteredPcaParams::default()
+    }
+    .validate()
+    .unwrap();
+    same_everywhere("filtered-pca", |par| pca.find(&src, Seed(4), par).unwrap());
+}
