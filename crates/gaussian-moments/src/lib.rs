@@ -85,7 +85,7 @@ pub use filtered::{Cell, FilteredMoment, LabelSet, filtered_second_moment};
 pub use moments::{
     DenseEstimate, EmpiricalTensor, LowOrderMoments, MAX_POLARIZED, MatrixEstimate, ScalarEstimate,
     VectorEstimate, dense_moment, dense_moments, first_moment, label_mean, low_order_moments,
-    matrix_contractions, second_moment, vector_contractions,
+    matrix_contractions, matrix_estimates, second_moment, vector_contractions,
 };
 pub use population::PopulationMoments;
 pub use projected::Projected;

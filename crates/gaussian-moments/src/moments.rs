@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tensor_decomp::{DenseSymTensor, SymTensor};
 
 use crate::error::MomentError;
-use crate::estimator::Estimator;
+use crate::estimator::{Estimate, Estimator};
 use crate::statistics::{
     DenseMoments, LabelMean, MatrixContractions, VectorContractions, packed_len, unpack_sym,
 };
@@ -177,13 +177,31 @@ pub fn matrix_contractions(
     let d = src.dim();
     let stat = MatrixContractions::new(d, order, gs)?;
     let e = est.estimate(&stat, src, par)?;
+    Ok(matrix_estimates(&e, d, order, gs))
+}
+
+/// The contractions of an [`Estimate`] of [`MatrixContractions`]`::new(d,
+/// order, gs)`: what [`matrix_contractions`] returns, for estimates
+/// assembled from shards ([`Estimator::accumulate_range`],
+/// [`crate::Accumulator::merge`], [`crate::Accumulator::finish`]).
+///
+/// # Panics
+/// If `e` does not have the statistic's length (`d(d+1)/2` per vector, one
+/// block when `gs` is empty).
+#[must_use]
+pub fn matrix_estimates(e: &Estimate, d: usize, order: usize, gs: &[Col<f64>]) -> Vec<MatrixEstimate> {
     let p = packed_len(d);
+    assert_eq!(
+        e.mean.len(),
+        p * gs.len().max(1),
+        "matrix_estimates: the estimate is not of this statistic"
+    );
     let scales: Vec<f64> = if gs.is_empty() {
         vec![1.0]
     } else {
         gs.iter().map(|g| g.norm_l2().powi(order as i32 - 2)).collect()
     };
-    Ok(scales
+    scales
         .iter()
         .enumerate()
         .map(|(j, s)| {
@@ -197,7 +215,7 @@ pub fn matrix_contractions(
                 n_samples: e.n_samples,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// `E[y (x xᵀ − I)]/√2 = E[y S_2(x)]`.

@@ -248,7 +248,7 @@ pub struct PredictArgs {
 
 /// Arguments of `moments`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["teacher", "x"])))]
+#[command(group(clap::ArgGroup::new("source").args(["teacher", "x", "merge"])))]
 pub struct MomentsArgs {
     /// Stream samples of this teacher (relu-net/v1 JSON): memory stays flat in n.
     #[arg(long, conflicts_with_all = ["x", "y"])]
@@ -288,6 +288,18 @@ pub struct MomentsArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Accumulate only shard I of N (contiguous chunks of the sample
+    /// stream) and write the accumulator to `--accumulator`; run the N
+    /// shards anywhere, then `--merge` them.
+    #[arg(long, value_name = "I/N", requires = "accumulator")]
+    pub shard: Option<String>,
+    /// Where `--shard` writes its accumulator (JSON).
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub accumulator: Option<PathBuf>,
+    /// Merge shard accumulators (any order) into the estimate one pass over
+    /// all samples gives, bit for bit.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["shard", "samples", "noise", "seed", "order", "vectors", "vector_seed"])]
+    pub merge: Vec<PathBuf>,
 }
 
 /// Arguments of `reproduce`.
@@ -374,10 +386,7 @@ where
                     ExitCode::SUCCESS
                 };
             }
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("relu-learn: error: {first} (see relu-learn --help)");
+            eprintln!("relu-learn: error: {} (see relu-learn --help)", one_line_clap(&e));
             return ExitCode::from(2);
         }
     };
@@ -385,11 +394,48 @@ where
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("relu-learn: error: {}", format!("{e:#}").replace('\n', " "));
+            eprintln!("relu-learn: error: {}", one_line(&e));
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(101),
     }
+}
+
+/// A clap error on one line: the message and its details (the missing
+/// arguments, the suggestion), without the usage block.
+fn one_line_clap(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text = parts.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text).to_owned();
+    if text.is_empty() {
+        "invalid arguments".to_owned()
+    } else {
+        text
+    }
+}
+
+/// An error and its causes on one line, `outer: inner: …`, skipping a cause
+/// whose text its outer message already contains (errors that embed their
+/// source would otherwise be printed twice).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out.replace('\n', " ")
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
