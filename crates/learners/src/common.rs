@@ -90,10 +90,101 @@ pub fn relative(mse: f64, var: f64) -> f64 {
     if var > 0.0 { mse / var } else { mse }
 }
 
-/// Checks what every learner needs: enough samples and non-constant labels.
+/// The samples of a source with labels standardised, `y' = (y − μ)/σ`:
+/// learners whose steps have absolute scales (step sizes, tolerances,
+/// ridges) fit `y'` and map the result back with [`scale_output`], so that
+/// labels of any magnitude give the same fit.
+pub struct Standardized<'a> {
+    src: &'a dyn SampleSource,
+    mean: f64,
+    std: f64,
+}
+
+impl<'a> Standardized<'a> {
+    /// Standardises with the labels' mean and standard deviation (one pass);
+    /// σ = 1 for constant labels.
+    #[must_use]
+    pub fn new(src: &'a dyn SampleSource, par: Par) -> Self {
+        let n = src.len().max(1) as f64;
+        let sum_about = |center: f64, square: bool| {
+            fold_chunks(
+                src,
+                CHUNK_ROWS,
+                || 0.0,
+                |acc: &mut f64, _x, y| {
+                    for i in 0..y.nrows() {
+                        let v = y[i] - center;
+                        *acc += if square { v * v } else { v };
+                    }
+                },
+                |a, b| *a += b,
+                par,
+            )
+        };
+        let mean = sum_about(0.0, false) / n;
+        // A second pass about the mean: no cancellation at any magnitude.
+        let std = (sum_about(mean, true) / n).sqrt();
+        Self {
+            src,
+            mean,
+            std: if std > 0.0 && std.is_finite() { std } else { 1.0 },
+        }
+    }
+
+    /// (μ, σ).
+    #[must_use]
+    pub fn scale(&self) -> (f64, f64) {
+        (self.mean, self.std)
+    }
+}
+
+impl SampleSource for Standardized<'_> {
+    fn dim(&self) -> usize {
+        self.src.dim()
+    }
+    fn len(&self) -> usize {
+        self.src.len()
+    }
+    fn chunk(&self, start: usize, x: MatMut<'_, f64>, mut y: ColMut<'_, f64>) {
+        self.src.chunk(start, x, y.as_mut());
+        for i in 0..y.nrows() {
+            y[i] = (y[i] - self.mean) / self.std;
+        }
+    }
+}
+
+/// `σ F + μ`: the network with its (linear) output layer scaled by σ and
+/// shifted by μ; undoes [`Standardized`].
 ///
 /// # Errors
-/// [`LearnError::TooFewSamples`], [`LearnError::ConstantLabels`].
+/// [`LearnError::Net`] if the scaled parameters are not finite.
+pub fn scale_output(net: &Network, std: f64, mean: f64) -> Result<Network, LearnError> {
+    let layers = net.layers();
+    let last = layers.len() - 1;
+    let parts = layers
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let (w, b) = (layer.weight().to_owned(), layer.bias().to_owned());
+            if l == last {
+                (
+                    faer::Scale(std) * &w,
+                    Col::from_fn(b.nrows(), |i| std * b[i] + mean),
+                )
+            } else {
+                (w, b)
+            }
+        })
+        .collect();
+    Ok(Network::from_parts(parts)?)
+}
+
+/// Checks what every learner needs: enough samples, finite values (one
+/// pass over the data) and non-constant labels.
+///
+/// # Errors
+/// [`LearnError::TooFewSamples`], [`LearnError::Net`] with
+/// [`relu_net::NetError::NonFinite`], [`LearnError::ConstantLabels`].
 pub fn check_data(
     learner: &'static str,
     src: &dyn SampleSource,
@@ -107,22 +198,38 @@ pub fn check_data(
             got: src.len(),
         });
     }
-    let (lo, hi) = fold_chunks(
+    // (min y, max y, non-finite entries of x, of y): a user's own source
+    // is not validated like `InMemory`, and NaN would pass min/max.
+    let (lo, hi, bad_x, bad_y) = fold_chunks(
         src,
         CHUNK_ROWS,
-        || (f64::INFINITY, f64::NEG_INFINITY),
-        |acc, _x, y| {
+        || (f64::INFINITY, f64::NEG_INFINITY, 0usize, 0usize),
+        |acc, x, y| {
             for i in 0..y.nrows() {
                 acc.0 = acc.0.min(y[i]);
                 acc.1 = acc.1.max(y[i]);
+                acc.3 += usize::from(!y[i].is_finite());
+            }
+            for j in 0..x.ncols() {
+                acc.2 += x.col(j).iter().filter(|v| !v.is_finite()).count();
             }
         },
         |a, b| {
             a.0 = a.0.min(b.0);
             a.1 = a.1.max(b.1);
+            a.2 += b.2;
+            a.3 += b.3;
         },
         par,
     );
+    for (what, bad) in [("x", bad_x), ("y", bad_y)] {
+        if bad > 0 {
+            return Err(LearnError::Net(relu_net::NetError::NonFinite {
+                what,
+                location: format!("{bad} entr{} of the samples", if bad == 1 { "y" } else { "ies" }),
+            }));
+        }
+    }
     if lo == hi {
         return Err(LearnError::ConstantLabels { value: lo });
     }

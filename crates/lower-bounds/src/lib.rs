@@ -73,6 +73,14 @@ pub use families::{Lipschitz, Parity, Planar, random_orthonormal};
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum HardError {
+    /// [`family`] was given a name not in [`FAMILIES`].
+    #[error("unknown family {name:?}: choose one of {known}")]
+    UnknownFamily {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
     /// A parameter is outside its range.
     #[error("{family}: parameter `{name}` = {value} is invalid: it must be {expected}")]
     InvalidParam {
@@ -178,7 +186,8 @@ impl Default for FamilyParams {
 /// A family by name.
 ///
 /// # Errors
-/// [`HardError::InvalidParam`] for an unknown name or invalid parameters.
+/// [`HardError::UnknownFamily`] for an unknown name, [`HardError::InvalidParam`] for
+/// invalid parameters.
 pub fn family(name: &str, p: &FamilyParams) -> Result<Box<dyn HardFamily>, HardError> {
     Ok(match name {
         "planar" => Box::new(Planar::new(p.dim, p.k)?),
@@ -187,11 +196,9 @@ pub fn family(name: &str, p: &FamilyParams) -> Result<Box<dyn HardFamily>, HardE
         "hypergraph-2-colouring" => Box::new(Colouring::new(p.vertices, p.edges, 3, 2)?),
         "graph-colouring" => Box::new(Colouring::new(p.vertices, p.edges, 2, p.k)?),
         _ => {
-            return Err(HardError::InvalidParam {
-                family: "family",
-                name: "name",
-                value: f64::NAN,
-                expected: "one of lower_bounds::FAMILIES",
+            return Err(HardError::UnknownFamily {
+                name: name.to_owned(),
+                known: FAMILIES.join(", "),
             });
         }
     })

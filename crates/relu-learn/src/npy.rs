@@ -8,7 +8,7 @@
 //! out-of-memory abort.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -51,8 +51,7 @@ const MAX_ELEMENTS: u64 = 1 << 34;
 /// `npyz` multiplies the dimensions without overflow checks, so a header
 /// with absurd dimensions must be refused here. Returns `None` when the
 /// header cannot be parsed this way, `npyz` reports the problem later.
-fn precheck_shape(file: &mut File) -> Result<()> {
-    use std::io::{Seek, SeekFrom};
+fn precheck_shape<R: Read + Seek>(file: &mut R) -> Result<()> {
     let mut prefix = [0u8; 12];
     let n = file.read(&mut prefix).unwrap_or(0);
     file.seek(SeekFrom::Start(0)).context("cannot rewind the file")?;
@@ -95,11 +94,16 @@ fn precheck_shape(file: &mut File) -> Result<()> {
 }
 
 fn read_array(path: &Path) -> Result<Array> {
-    let mut file = File::open(path).context("cannot open the file")?;
+    let file = File::open(path).context("cannot open the file")?;
     let file_len = file.metadata().context("cannot read the file's size")?.len();
+    read_array_from(BufReader::new(file), file_len)
+}
+
+/// Parses an `.npy` stream of `file_len` bytes.
+fn read_array_from<R: Read + Seek>(mut file: R, file_len: u64) -> Result<Array> {
     precheck_shape(&mut file)?;
     let mut reader = Counting {
-        inner: BufReader::new(file),
+        inner: file,
         count: 0,
     };
     let header =
@@ -164,32 +168,60 @@ fn check_finite(values: &[f64], describe: impl Fn(usize) -> String) -> Result<()
 /// a shape that is not 2-D, truncated or trailing data, NaN or infinite
 /// values. Messages name the file.
 pub fn read_matrix(path: &Path) -> Result<Mat<f64>> {
-    (|| {
-        let a = read_array(path)?;
-        if a.shape.len() != 2 {
-            bail!(
-                "expected a 2-D array of shape (n, d) but found shape {:?}",
-                a.shape
-            );
-        }
-        let (n, d) = (a.shape[0] as usize, a.shape[1] as usize);
-        if d == 0 {
-            bail!("the array has 0 columns: x needs at least one feature");
-        }
-        let index = |i: usize, j: usize| match a.order {
-            Order::C => i * d + j,
-            Order::Fortran => j * n + i,
+    read_array(path)
+        .and_then(to_matrix)
+        .with_context(|| path.display().to_string())
+}
+
+/// [`read_matrix`] on the bytes of an `.npy` file (for data that is not in
+/// a file; the fuzz target's entry point).
+///
+/// # Errors
+/// As [`read_matrix`], without the file name.
+pub fn parse_matrix(bytes: &[u8]) -> Result<Mat<f64>> {
+    read_array_from(Cursor::new(bytes), bytes.len() as u64).and_then(to_matrix)
+}
+
+/// [`read_vector`] on the bytes of an `.npy` file.
+///
+/// # Errors
+/// As [`read_vector`], without the file name.
+pub fn parse_vector(bytes: &[u8]) -> Result<Col<f64>> {
+    read_array_from(Cursor::new(bytes), bytes.len() as u64).and_then(to_vector)
+}
+
+fn to_matrix(a: Array) -> Result<Mat<f64>> {
+    if a.shape.len() != 2 {
+        bail!(
+            "expected a 2-D array of shape (n, d) but found shape {:?}",
+            a.shape
+        );
+    }
+    let (n, d) = (a.shape[0] as usize, a.shape[1] as usize);
+    if d == 0 {
+        bail!("the array has 0 columns: x needs at least one feature");
+    }
+    let index = |i: usize, j: usize| match a.order {
+        Order::C => i * d + j,
+        Order::Fortran => j * n + i,
+    };
+    check_finite(&a.values, |k| {
+        let (i, j) = match a.order {
+            Order::C => (k / d, k % d),
+            Order::Fortran => (k % n, k / n),
         };
-        check_finite(&a.values, |k| {
-            let (i, j) = match a.order {
-                Order::C => (k / d, k % d),
-                Order::Fortran => (k % n, k / n),
-            };
-            format!("row {i}, column {j}")
-        })?;
-        Ok(Mat::from_fn(n, d, |i, j| a.values[index(i, j)]))
-    })()
-    .with_context(|| path.display().to_string())
+        format!("row {i}, column {j}")
+    })?;
+    Ok(Mat::from_fn(n, d, |i, j| a.values[index(i, j)]))
+}
+
+fn to_vector(a: Array) -> Result<Col<f64>> {
+    let ok = matches!(a.shape.as_slice(), [_] | [_, 1]);
+    if !ok {
+        bail!("expected shape (n,) or (n, 1) but found shape {:?}", a.shape);
+    }
+    check_finite(&a.values, |k| format!("entry {k}"))?;
+    Ok(Col::from_fn(a.values.len(), |i| a.values[i]))
 }
 
 /// Reads a float array of shape (n,) or (n, 1) as a vector.
@@ -197,20 +229,14 @@ pub fn read_matrix(path: &Path) -> Result<Mat<f64>> {
 /// # Errors
 /// As [`read_matrix`], with the shape rule above.
 pub fn read_vector(path: &Path) -> Result<Col<f64>> {
-    (|| {
-        let a = read_array(path)?;
-        let ok = matches!(a.shape.as_slice(), [_] | [_, 1]);
-        if !ok {
-            bail!("expected shape (n,) or (n, 1) but found shape {:?}", a.shape);
-        }
-        check_finite(&a.values, |k| format!("entry {k}"))?;
-        Ok(Col::from_fn(a.values.len(), |i| a.values[i]))
-    })()
-    .with_context(|| path.display().to_string())
+    read_array(path)
+        .and_then(to_vector)
+        .with_context(|| path.display().to_string())
 }
 
 fn writer(path: &Path) -> Result<BufWriter<File>> {
-    let file = File::create(path).with_context(|| format!("{}: cannot create the file", path.display()))?;
+    // The callers add the path: "<path>: cannot write: cannot create the file: …".
+    let file = File::create(path).context("cannot create the file")?;
     Ok(BufWriter::new(file))
 }
 

@@ -160,13 +160,7 @@ pub fn hard(a: &HardArgs, par: faer::Par) -> Result<()> {
         vertices: a.vertices,
         edges: a.edges,
     };
-    let fam = lower_bounds::family(&a.family, &params).with_context(|| {
-        format!(
-            "family `{}` (known: {})",
-            a.family,
-            lower_bounds::FAMILIES.join(", ")
-        )
-    })?;
+    let fam = lower_bounds::family(&a.family, &params)?;
     let seed = relu_net::Seed(a.seed);
     let inst = fam.instance(seed)?;
     let check = fam.verify(&inst)?;

@@ -7,11 +7,13 @@ use relu_net::{Network, SampleSource, Seed};
 use serde::{Deserialize, Serialize};
 use subspace_pca::{FilteredPcaParams, SubspaceFinder};
 
-use crate::common::{PolishParams, check_data, load_rows, polish_lm, relative, split, variance};
+use crate::common::{
+    PolishParams, Standardized, check_data, load_rows, polish_lm, relative, scale_output, split, variance,
+};
 use crate::error::LearnError;
 use crate::exact_erm::{ExactErm, ExactErmParams};
 use crate::gd::GdParams;
-use crate::{Fitted, Learner, Observer, Report};
+use crate::{Fitted, Learner, Model, Observer, Report};
 
 const NAME: &str = "ckm";
 
@@ -326,10 +328,35 @@ impl Learner for Ckm {
         par: Par,
         observer: &mut dyn Observer,
     ) -> Result<Fitted, LearnError> {
-        let p = &self.params;
         let d = src.dim();
         observer.stage("checks");
         check_data(NAME, src, 2000.max(50 * d), par)?;
+        // The search and the polish have absolute scales (ridges,
+        // tolerances): fit standardised labels and map the network back.
+        let scaled = Standardized::new(src, par);
+        let (mean, std) = scaled.scale();
+        let Fitted { model, mut report } = self.fit_standardized(&scaled, seed, par, observer)?;
+        report.notes.push(format!(
+            "labels standardised for the fit (mean {mean:.4e}, std {std:.4e}) and the output layer mapped back"
+        ));
+        match model {
+            Model::Network(net) => Ok(Fitted::from_network(scale_output(&net, std, mean)?, report)),
+            other => Ok(Fitted { model: other, report }),
+        }
+    }
+}
+
+impl Ckm {
+    /// [`Learner::fit_observed`] on standardised labels.
+    fn fit_standardized(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let p = &self.params;
+        let d = src.dim();
         observer.stage("filtered-pca");
         let (subspace, sreport) = self
             .finder

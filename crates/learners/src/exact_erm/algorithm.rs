@@ -409,6 +409,14 @@ impl Learner for ExactErm {
         observer: &mut dyn Observer,
     ) -> Result<Fitted, LearnError> {
         let n = src.len().min(self.params.max_points);
+        if n < 2 {
+            // One point is fitted by any network: nothing to learn.
+            return Err(LearnError::TooFewSamples {
+                learner: NAME,
+                needed: 2,
+                got: n,
+            });
+        }
         observer.stage("load");
         let (x, y) = load_rows(src, n);
         if n >= 2 && variance(&y) == 0.0 {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use relu_net::{Init, Network, SampleSource, Seed};
 
 use super::GdParams;
-use crate::common::{check_data, load_rows as load, split, variance};
+use crate::common::{check_data, load_rows as load, scale_output, split, variance};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
@@ -285,6 +285,15 @@ impl Learner for Gd {
         observer.stage("load");
         let (x, y) = load(&train, train.len().min(self.params.max_train));
         let (xv, yv) = load(&val, val.len());
+        // Adam's step sizes are absolute: train on standardised labels (the
+        // training rows' mean and standard deviation) and map the output
+        // layer back at the end, so that labels of any magnitude train alike.
+        let n = y.nrows().max(1) as f64;
+        let mean = y.iter().sum::<f64>() / n;
+        let std = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let std = if std > 0.0 && std.is_finite() { std } else { 1.0 };
+        let y = Col::from_fn(y.nrows(), |i| (y[i] - mean) / std);
+        let yv = Col::from_fn(yv.nrows(), |i| (yv[i] - mean) / std);
         observer.stage("training");
         let run = |r: usize| self.run(&widths, &x, &y, &xv, &yv, seed.derive_index(r as u64));
         let runs: Vec<Run> = match par {
@@ -329,6 +338,9 @@ impl Learner for Gd {
                 " (epoch cap reached)"
             }
         ));
-        Ok(Fitted::from_network(best.model.network()?, report))
+        Ok(Fitted::from_network(
+            scale_output(&best.model.network()?, std, mean)?,
+            report,
+        ))
     }
 }

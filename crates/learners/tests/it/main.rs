@@ -4,9 +4,12 @@ mod atv;
 mod bad_input;
 mod bounded;
 mod ckm;
+mod determinism;
+mod docs;
 mod exact_erm;
 mod gd;
 mod kernels;
+mod matrix;
 mod narrow;
 mod snapshots;
 

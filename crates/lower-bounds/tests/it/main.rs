@@ -99,7 +99,7 @@ fn invalid_parameters_explain_themselves() {
     assert!(Colouring::new(4, 7, 2, 2).is_err());
     assert!(matches!(
         family("nope", &FamilyParams::default()),
-        Err(HardError::InvalidParam { .. })
+        Err(HardError::UnknownFamily { .. })
     ));
 }
 

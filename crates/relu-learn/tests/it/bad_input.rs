@@ -368,7 +368,7 @@ fn moments_rejects_bad_orders_and_vector_counts() {
     );
     fails(
         &["moments", "--teacher", t, "--samples", "0"],
-        &["at least 1 samples"],
+        &["at least 2 samples"],
     );
     fails(&["moments", "--teacher", t, "--noise", "-2"], &["noise"]);
     fails(
@@ -383,7 +383,7 @@ fn moments_rejects_bad_orders_and_vector_counts() {
         ],
         &["too large", "fewer --vectors"],
     );
-    fails(&["moments", "--order", "2"], &["required"]);
+    fails(&["moments", "--order", "2"], &["give the samples", "--teacher", "--merge"]);
 }
 
 #[test]
@@ -567,7 +567,7 @@ fn hard_rejects_bad_parameters_with_reasons() {
         &["hard", "--family", "parity", "--k", "4", "--dim", "2", "--out", d],
         &["at least k"],
     );
-    fails(&["hard", "--family", "nope", "--out", d], &["known: planar"]);
+    fails(&["hard", "--family", "nope", "--out", d], &["choose one of planar"]);
     fails(
         &["hard", "--family", "lipschitz", "--lambda", "0.1", "--out", d],
         &["lambda"],

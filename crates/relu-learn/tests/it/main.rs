@@ -2,6 +2,8 @@
 
 mod bad_input;
 mod cli;
+mod matrix;
+mod shards;
 mod suites;
 
 use std::path::PathBuf;
