@@ -68,12 +68,19 @@ fn precheck_shape<R: Read + Seek>(file: &mut R) -> Result<()> {
     } else {
         return Ok(());
     };
-    let mut header = vec![0u8; len.min(1 << 20) as usize];
+    if len > MAX_HEADER {
+        bail!(
+            "not a supported .npy file: its header has {len} bytes, more than any plain float array needs ({MAX_HEADER})"
+        );
+    }
+    let mut header = vec![0u8; len as usize];
     file.seek(SeekFrom::Start(start))
         .context("cannot read the header")?;
-    let got = file.read(&mut header).unwrap_or(0);
+    file.read_exact(&mut header)
+        .context("not a valid .npy file (the header is cut short)")?;
     file.seek(SeekFrom::Start(0)).context("cannot rewind the file")?;
-    let text = String::from_utf8_lossy(&header[..got]);
+    let text = String::from_utf8_lossy(&header);
+    check_header_grammar(&text)?;
     let Some(tuple) = text
         .split_once("'shape'")
         .and_then(|(_, rest)| rest.split_once('('))
@@ -89,6 +96,103 @@ fn precheck_shape<R: Read + Seek>(file: &mut R) -> Result<()> {
         .is_none_or(|n| n > MAX_ELEMENTS)
     {
         bail!("shape {dims:?} is too large (more than {MAX_ELEMENTS} elements)");
+    }
+    Ok(())
+}
+
+/// Longest header accepted. numpy writes plain-dtype headers of 118 bytes
+/// or so (padded to a multiple of 64); structured dtypes, which we do not
+/// read, are the only reason for more.
+const MAX_HEADER: u64 = 4096;
+
+/// Checks that the header is the dictionary numpy writes for a plain
+/// array, `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }`
+/// (keys in any order, spaces and a trailing comma free), before `npyz`'s
+/// general Python-literal parser sees it: fuzzing found headers on which
+/// that parser runs for minutes (docs/fuzzing.md).
+fn check_header_grammar(text: &str) -> Result<()> {
+    let bad = |what: &str| anyhow::anyhow!("not a valid .npy file (header: {what})");
+    let mut rest = text.trim_end_matches(['\n', ' ', '\0']).trim_start();
+    let mut eat = |rest: &mut &str, token: &str| -> bool {
+        *rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix(token) {
+            *rest = r;
+            true
+        } else {
+            false
+        }
+    };
+    if !eat(&mut rest, "{") {
+        return Err(bad("expected a dictionary"));
+    }
+    let mut seen = [false; 3];
+    loop {
+        if eat(&mut rest, "}") {
+            break;
+        }
+        let key = ["'descr'", "'fortran_order'", "'shape'"]
+            .iter()
+            .position(|k| eat(&mut rest, k))
+            .ok_or_else(|| bad("unknown key"))?;
+        if std::mem::replace(&mut seen[key], true) {
+            return Err(bad("repeated key"));
+        }
+        if !eat(&mut rest, ":") {
+            return Err(bad("expected ':'"));
+        }
+        rest = rest.trim_start();
+        match key {
+            0 => {
+                // A short dtype string such as '<f8'; lists (structured
+                // dtypes) are not supported.
+                let r = rest
+                    .strip_prefix('\'')
+                    .ok_or_else(|| bad("descr must be a plain dtype string"))?;
+                let end = r.find('\'').filter(|e| *e <= 16).ok_or_else(|| bad("descr"))?;
+                if !r[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "<>|=".contains(c))
+                {
+                    return Err(bad("descr"));
+                }
+                rest = &r[end + 1..];
+            }
+            1 => {
+                if !(eat(&mut rest, "True") || eat(&mut rest, "False")) {
+                    return Err(bad("fortran_order must be True or False"));
+                }
+            }
+            _ => {
+                let r = rest
+                    .strip_prefix('(')
+                    .ok_or_else(|| bad("shape must be a tuple"))?;
+                let end = r.find(')').ok_or_else(|| bad("shape"))?;
+                let inner = &r[..end];
+                let dims: Vec<&str> = inner.split(',').map(str::trim).collect();
+                let (last, init) = dims.split_last().expect("split gives one piece");
+                if dims.len() > 33
+                    || init
+                        .iter()
+                        .any(|t| t.is_empty() || t.len() > 20 || !t.bytes().all(|b| b.is_ascii_digit()))
+                    || !(last.is_empty() || (last.len() <= 20 && last.bytes().all(|b| b.is_ascii_digit())))
+                {
+                    return Err(bad("shape must be a tuple of non-negative integers"));
+                }
+                rest = &r[end + 1..];
+            }
+        }
+        if !eat(&mut rest, ",") {
+            if eat(&mut rest, "}") {
+                break;
+            }
+            return Err(bad("expected ',' or '}'"));
+        }
+    }
+    if !rest.trim().is_empty() {
+        return Err(bad("text after the dictionary"));
+    }
+    if seen != [true; 3] {
+        return Err(bad("descr, fortran_order and shape are all required"));
     }
     Ok(())
 }
@@ -398,6 +502,41 @@ mod tests {
         assert_eq!(read_matrix(&p).unwrap(), x);
         write_vector(&p, faer::col![1.0, 2.0].as_ref()).unwrap();
         assert_eq!(read_vector(&p).unwrap(), faer::col![1.0, 2.0]);
+    }
+
+    #[test]
+    fn refuses_headers_outside_numpys_plain_form() {
+        let raw = |header: &str| {
+            let mut h = header.to_owned();
+            h.push('\n');
+            let mut b = b"\x93NUMPY\x01\x00".to_vec();
+            b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+            b.extend_from_slice(h.as_bytes());
+            b.extend_from_slice(&f64s(&[1.0, 2.0]));
+            b
+        };
+        let good = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }";
+        assert_eq!(parse_matrix(&raw(good)).unwrap().ncols(), 2);
+        // Keys in another order, no trailing comma.
+        let reordered = "{'shape': (2,), 'fortran_order': True, 'descr': '<f8'}";
+        assert_eq!(parse_vector(&raw(reordered)).unwrap().nrows(), 2);
+        let digits = format!(
+            "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 2), }}",
+            "9".repeat(3000)
+        );
+        for header in [
+            "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }",
+            "{'descr': '<f8', 'fortran_order': False, 'shape': ((((((1,),),),),), 2), }",
+            digits.as_str(),
+            "{'descr': '<f8', 'shape': (1, 2), }",
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), 'extra': 1}",
+            "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1, 2)}",
+            "{'descr': '<f8', 'fortran_order': 0, 'shape': (1, 2)}",
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 2)} trailing",
+        ] {
+            let e = format!("{:#}", parse_matrix(&raw(header)).unwrap_err());
+            assert!(e.contains("header"), "{header}: {e}");
+        }
     }
 
     #[test]

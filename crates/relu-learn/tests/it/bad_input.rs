@@ -383,7 +383,10 @@ fn moments_rejects_bad_orders_and_vector_counts() {
         ],
         &["too large", "fewer --vectors"],
     );
-    fails(&["moments", "--order", "2"], &["give the samples", "--teacher", "--merge"]);
+    fails(
+        &["moments", "--order", "2"],
+        &["give the samples", "--teacher", "--merge"],
+    );
 }
 
 #[test]
@@ -567,7 +570,10 @@ fn hard_rejects_bad_parameters_with_reasons() {
         &["hard", "--family", "parity", "--k", "4", "--dim", "2", "--out", d],
         &["at least k"],
     );
-    fails(&["hard", "--family", "nope", "--out", d], &["choose one of planar"]);
+    fails(
+        &["hard", "--family", "nope", "--out", d],
+        &["choose one of planar"],
+    );
     fails(
         &["hard", "--family", "lipschitz", "--lambda", "0.1", "--out", d],
         &["lambda"],
