@@ -106,6 +106,67 @@ fn rss_runs(root: &Path) -> Vec<(usize, Value)> {
         .collect()
 }
 
+/// One learner run on a planted stream: (learner, n, the fit report, the
+/// relative test error from `eval`).
+type LearnerRun = (String, usize, Value, Option<f64>);
+
+/// `atv` and `narrow` fitted from a planted stream in d = 100 (k = 10
+/// biased for atv, k = 4 signed for narrow, label noise 0.1), nothing
+/// materialised: time, peak RSS (flat in n) and the slowest stage.
+fn learner_runs(root: &Path, ns: &[usize]) -> Vec<LearnerRun> {
+    let exe = root.join("target/release/relu-learn");
+    let dir = root.join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let mut out = Vec::new();
+    for (learner, family, k) in [("atv", "biased", "10"), ("narrow", "signed", "4")] {
+        let tdir = dir.join(format!("teacher-{learner}"));
+        let ok = Command::new(&exe)
+            .args(["generate", "--family", family, "--dim", "100", "--hidden", k, "--samples", "0"])
+            .args(["--seed", "7", "--out"])
+            .arg(&tdir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            continue;
+        }
+        let teacher = tdir.join("teacher.json");
+        for &n in ns {
+            eprintln!("xtask: {learner} on {n} streamed samples (d = 100)");
+            let model = dir.join(format!("{learner}-{n}.json"));
+            let rep = dir.join(format!("{learner}-{n}-report.json"));
+            let fit = Command::new(&exe)
+                .args(["fit", "--learner", learner, "--hidden", k, "--samples", &n.to_string()])
+                .args(["--noise", "0.1", "--data-seed", "8", "--teacher"])
+                .arg(&teacher)
+                .arg("--out")
+                .arg(&model)
+                .arg("--report")
+                .arg(&rep)
+                .output();
+            let Ok(fit) = fit else { continue };
+            if !fit.status.success() {
+                eprintln!("xtask: {learner} failed: {}", String::from_utf8_lossy(&fit.stderr));
+                continue;
+            }
+            let Some(report) = std::fs::read(&rep).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            else {
+                continue;
+            };
+            let err = Command::new(&exe)
+                .args(["eval", "--json", "--samples", "200000", "--model"])
+                .arg(&model)
+                .arg("--teacher")
+                .arg(&teacher)
+                .output()
+                .ok()
+                .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
+                .and_then(|v| v["relative_error"].as_f64());
+            out.push((learner.to_owned(), n, report, err));
+        }
+    }
+    out
+}
+
 /// The numbers in a parameter string such as `d100_n100000_t2`, for sorting.
 fn numbers(param: &str) -> Vec<u64> {
     param
@@ -119,7 +180,7 @@ fn numbers(param: &str) -> Vec<u64> {
 }
 
 /// Builds the report from the benches found and the memory runs.
-fn report(benches: &[Bench], rss: &[(usize, Value)], machine: &str) -> String {
+fn report(benches: &[Bench], rss: &[(usize, Value)], learners: &[LearnerRun], machine: &str) -> String {
     let gemm = |label: &str| {
         benches
             .iter()
@@ -223,6 +284,39 @@ fn report(benches: &[Bench], rss: &[(usize, Value)], machine: &str) -> String {
             );
         }
     }
+    if !learners.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Learners from a planted stream (d = 100, 2 threads)\n\n`relu-learn fit --teacher T --samples n --noise 0.1`:              `atv` on a biased network with k = 10, `narrow` on a signed bias-free one with k = 4; samples are generated              chunk by chunk and never stored, so the peak memory does not grow with n. The relative error is              `relu-learn eval` against the noise-free teacher on 2·10⁵ fresh samples.\n\n\
+             | learner | n | seconds | peak RSS (MiB) | rel. error | slowest stage |\n|---|---|---|---|---|---|"
+        );
+        for (learner, n, r, err) in learners {
+            let slowest = r["stages"]
+                .as_array()
+                .and_then(|st| {
+                    st.iter().max_by(|a, b| {
+                        a["seconds"]
+                            .as_f64()
+                            .unwrap_or(0.0)
+                            .total_cmp(&b["seconds"].as_f64().unwrap_or(0.0))
+                    })
+                })
+                .map_or("–".to_owned(), |st| {
+                    format!(
+                        "{} ({:.1} s)",
+                        st["stage"].as_str().unwrap_or("?"),
+                        st["seconds"].as_f64().unwrap_or(f64::NAN)
+                    )
+                });
+            let _ = writeln!(
+                s,
+                "| {learner} | {n} | {:.1} | {:.1} | {} | {slowest} |",
+                r["total_seconds"].as_f64().unwrap_or(f64::NAN),
+                r["peak_rss_bytes"].as_f64().unwrap_or(f64::NAN) / 1048576.0,
+                err.map_or("–".to_owned(), |e| format!("{e:.2e}"))
+            );
+        }
+    }
     s
 }
 
@@ -241,36 +335,58 @@ fn machine() -> String {
 }
 
 /// Runs the benches (extra arguments go to criterion) and writes the report.
+///
+/// `--scale` (not passed to criterion) adds the 10⁸-sample learner runs
+/// (about half an hour); without it the learners run at 10⁶ and 10⁷.
+/// `--learners-only` skips criterion and refreshes only the learner table
+/// in `target/bench/report.md`.
 pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<PathBuf, String> {
+    let scale = args.iter().any(|a| a == "--scale");
+    let learners_only = args.iter().any(|a| a == "--learners-only");
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--scale" && *a != "--learners-only")
+        .cloned()
+        .collect();
+    let ns: &[usize] = if scale {
+        &[1_000_000, 10_000_000, 100_000_000]
+    } else {
+        &[1_000_000, 10_000_000]
+    };
     let since = SystemTime::now();
-    let status = cargo
-        .args(["bench", "--workspace", "--bench", "*", "--"])
-        .arg("--noplot")
-        .args(args)
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
-    if !status.success() {
-        return Err("cargo bench failed".to_owned());
+    if !learners_only {
+        let status = cargo
+            .args(["bench", "--workspace", "--bench", "*", "--"])
+            .arg("--noplot")
+            .args(&args)
+            .current_dir(root)
+            .status()
+            .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+        if !status.success() {
+            return Err("cargo bench failed".to_owned());
+        }
     }
     let build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
         .args(["build", "--release", "--quiet", "-p", "relu-learn"])
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot build relu-learn: {e}"))?;
-    let rss = if build.success() {
-        rss_runs(root)
+    let (rss, learners) = if build.success() {
+        (
+            if learners_only { Vec::new() } else { rss_runs(root) },
+            learner_runs(root, ns),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let mut benches = Vec::new();
     collect(&root.join("target/criterion"), since, &mut benches);
-    let text = report(&benches, &rss, &machine());
+    let text = report(&benches, &rss, &learners, &machine());
     let out = root.join("target/bench/report.md");
     let _ = std::fs::create_dir_all(root.join("target/bench"));
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
     // The committed copy is refreshed only from a complete run.
-    if args.is_empty() {
+    if args.is_empty() && !learners_only {
         std::fs::write(root.join("docs/performance.md"), &text)
             .map_err(|e| format!("docs/performance.md: {e}"))?;
     }

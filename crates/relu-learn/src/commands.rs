@@ -811,6 +811,7 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
             "report": fitted.report,
             "stages": stages.iter().map(|(s, t)| json!({"stage": s, "seconds": t})).collect::<Vec<_>>(),
             "total_seconds": total,
+            "peak_rss_bytes": peak_rss_bytes(),
         });
         std::fs::write(rp, serde_json::to_string_pretty(&doc)?)
             .with_context(|| format!("{}: cannot write the report", rp.display()))?;

@@ -113,7 +113,7 @@ const MAX_HEADER: u64 = 4096;
 fn check_header_grammar(text: &str) -> Result<()> {
     let bad = |what: &str| anyhow::anyhow!("not a valid .npy file (header: {what})");
     let mut rest = text.trim_end_matches(['\n', ' ', '\0']).trim_start();
-    let mut eat = |rest: &mut &str, token: &str| -> bool {
+    let eat = |rest: &mut &str, token: &str| -> bool {
         *rest = rest.trim_start();
         if let Some(r) = rest.strip_prefix(token) {
             *rest = r;
