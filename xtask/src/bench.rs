@@ -121,7 +121,17 @@ fn learner_runs(root: &Path, ns: &[usize]) -> Vec<LearnerRun> {
     for (learner, family, k) in [("atv", "biased", "10"), ("narrow", "signed", "4")] {
         let tdir = dir.join(format!("teacher-{learner}"));
         let ok = Command::new(&exe)
-            .args(["generate", "--family", family, "--dim", "100", "--hidden", k, "--samples", "0"])
+            .args([
+                "generate",
+                "--family",
+                family,
+                "--dim",
+                "100",
+                "--hidden",
+                k,
+                "--samples",
+                "0",
+            ])
             .args(["--seed", "7", "--out"])
             .arg(&tdir)
             .output()
@@ -135,7 +145,15 @@ fn learner_runs(root: &Path, ns: &[usize]) -> Vec<LearnerRun> {
             let model = dir.join(format!("{learner}-{n}.json"));
             let rep = dir.join(format!("{learner}-{n}-report.json"));
             let fit = Command::new(&exe)
-                .args(["fit", "--learner", learner, "--hidden", k, "--samples", &n.to_string()])
+                .args([
+                    "fit",
+                    "--learner",
+                    learner,
+                    "--hidden",
+                    k,
+                    "--samples",
+                    &n.to_string(),
+                ])
                 .args(["--noise", "0.1", "--data-seed", "8", "--teacher"])
                 .arg(&teacher)
                 .arg("--out")
@@ -145,10 +163,15 @@ fn learner_runs(root: &Path, ns: &[usize]) -> Vec<LearnerRun> {
                 .output();
             let Ok(fit) = fit else { continue };
             if !fit.status.success() {
-                eprintln!("xtask: {learner} failed: {}", String::from_utf8_lossy(&fit.stderr));
+                eprintln!(
+                    "xtask: {learner} failed: {}",
+                    String::from_utf8_lossy(&fit.stderr)
+                );
                 continue;
             }
-            let Some(report) = std::fs::read(&rep).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            let Some(report) = std::fs::read(&rep)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
             else {
                 continue;
             };
@@ -287,8 +310,8 @@ fn report(benches: &[Bench], rss: &[(usize, Value)], learners: &[LearnerRun], ma
     if !learners.is_empty() {
         let _ = writeln!(
             s,
-            "\n## Learners from a planted stream (d = 100, 2 threads)\n\n`relu-learn fit --teacher T --samples n --noise 0.1`:              `atv` on a biased network with k = 10, `narrow` on a signed bias-free one with k = 4; samples are generated              chunk by chunk and never stored, so the peak memory does not grow with n. The relative error is              `relu-learn eval` against the noise-free teacher on 2·10⁵ fresh samples.\n\n\
-             | learner | n | seconds | peak RSS (MiB) | rel. error | slowest stage |\n|---|---|---|---|---|---|"
+            "\n## Learners from a planted stream (d = 100, 2 threads)\n\n`relu-learn fit --teacher T --samples n --noise 0.1`: `atv` on a biased network with k = 10, `narrow` on a signed bias-free one with k = 4; samples are generated chunk by chunk and never stored, so the peak memory does not grow with n. The relative error is `relu-learn eval` against the noise-free teacher on 2·10⁵ fresh samples.\n\n\
+ | learner | n | seconds | peak RSS (MiB) | rel. error | slowest stage |\n|---|---|---|---|---|---|"
         );
         for (learner, n, r, err) in learners {
             let slowest = r["stages"]
