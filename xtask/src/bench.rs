@@ -361,8 +361,8 @@ fn machine() -> String {
 ///
 /// `--scale` (not passed to criterion) adds the 10⁸-sample learner runs
 /// (about half an hour); without it the learners run at 10⁶ and 10⁷.
-/// `--learners-only` skips criterion and refreshes only the learner table
-/// in `target/bench/report.md`.
+/// `--learners-only` skips criterion and replaces only the learner section
+/// of `docs/performance.md` (and writes `target/bench/report.md`).
 pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<PathBuf, String> {
     let scale = args.iter().any(|a| a == "--scale");
     let learners_only = args.iter().any(|a| a == "--learners-only");
@@ -409,9 +409,25 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<P
     let _ = std::fs::create_dir_all(root.join("target/bench"));
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
     // The committed copy is refreshed only from a complete run.
+    let docs = root.join("docs/performance.md");
     if args.is_empty() && !learners_only {
-        std::fs::write(root.join("docs/performance.md"), &text)
-            .map_err(|e| format!("docs/performance.md: {e}"))?;
+        std::fs::write(&docs, &text).map_err(|e| format!("docs/performance.md: {e}"))?;
+    } else if learners_only && !learners.is_empty() {
+        // Replace only the learner section of the committed report.
+        const HEAD: &str = "\n## Learners from a planted stream";
+        let old = std::fs::read_to_string(&docs).map_err(|e| format!("docs/performance.md: {e}"))?;
+        if let (Some(i), Some(j)) = (old.find(HEAD), text.find(HEAD)) {
+            let tail_end = old[i + HEAD.len()..]
+                .find("\n## ")
+                .map_or(old.len(), |k| i + HEAD.len() + k);
+            let new = format!(
+                "{}{}{}",
+                &old[..i],
+                text[j..].trim_end_matches('\n'),
+                &old[tail_end..]
+            );
+            std::fs::write(&docs, new).map_err(|e| format!("docs/performance.md: {e}"))?;
+        }
     }
     println!("{text}");
     Ok(out)

@@ -7,6 +7,12 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum MomentError {
+    /// The samples contain NaN or infinite values.
+    #[error("the samples contain {count} non-finite value(s) (NaN or infinity) in x or y: clean the input")]
+    NonFinite {
+        /// How many.
+        count: u64,
+    },
     /// Too few samples for an estimate.
     #[error("{what} needs at least {needed} samples but got {got}")]
     TooFewSamples {

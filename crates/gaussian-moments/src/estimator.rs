@@ -72,6 +72,10 @@ pub struct Partial {
     pub sum_sq: Vec<f64>,
     /// `Σ_b m_b S_b` (empty when standard errors are off).
     pub sum_cross: Vec<f64>,
+    /// Non-finite entries (NaN, ±∞) met in the samples' x and y; an
+    /// estimate with any is refused by [`Accumulator::finish`].
+    #[serde(default)]
+    pub non_finite: u64,
 }
 
 impl Partial {
@@ -86,7 +90,17 @@ impl Partial {
             sum: vec![0.0; len],
             sum_sq: vec![0.0; se],
             sum_cross: vec![0.0; se],
+            non_finite: 0,
         }
+    }
+
+    /// Counts the non-finite entries of a chunk into [`Partial::non_finite`].
+    pub fn count_non_finite(&mut self, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        let bad_y = y.iter().filter(|v| !v.is_finite()).count();
+        let bad_x: usize = (0..x.ncols())
+            .map(|j| x.col(j).iter().filter(|v| !v.is_finite()).count())
+            .sum();
+        self.non_finite += (bad_x + bad_y) as u64;
     }
 
     /// Adds one batch of `rows` samples whose statistic sums to `s`.
@@ -113,6 +127,7 @@ impl Partial {
     /// Adds `other` (the partial of the chunks that follow) to `self`.
     pub fn merge(&mut self, other: Partial) {
         self.n_samples += other.n_samples;
+        self.non_finite += other.non_finite;
         self.n_batches += other.n_batches;
         self.sum_batch_size_sq += other.sum_batch_size_sq;
         for (a, b) in self.sum.iter_mut().zip(&other.sum) {
@@ -257,7 +272,10 @@ impl Estimator {
             p.chunk_rows,
             chunks,
             || Partial::new(len, p.std_errors),
-            |acc, x, y| stat.accumulate_chunk(x, y, p.batch_rows, acc),
+            |acc, x, y| {
+                acc.count_non_finite(x, y);
+                stat.accumulate_chunk(x, y, p.batch_rows, acc);
+            },
             Partial::merge,
             par,
         );
@@ -338,7 +356,10 @@ impl Accumulator {
     ///
     /// # Errors
     /// [`MomentError::TooFewSamples`] for no samples, [`MomentError::Net`]
-    /// if the shards before this one have not been merged in.
+    /// if the shards before this one have not been merged in,
+    /// [`MomentError::NonFinite`] if a sample had a NaN or infinite value.
+    /// With fewer than two batches the standard errors are `+∞` (unknown),
+    /// never NaN.
     pub fn finish(self) -> Result<Estimate, MomentError> {
         let std_errors = self.std_errors;
         let total = self.tree.finish(Partial::merge)?;
@@ -349,6 +370,9 @@ impl Accumulator {
                 got: 0,
             });
         };
+        if p.non_finite > 0 {
+            return Err(MomentError::NonFinite { count: p.non_finite });
+        }
         let n = p.n_samples as f64;
         let mean: Vec<f64> = p.sum.iter().map(|s| s / n).collect();
         let std_error = if !std_errors {

@@ -23,7 +23,7 @@ pub enum SubspaceError {
         got: usize,
     },
     /// A value is NaN or infinite.
-    #[error("{what} contains a non-finite value")]
+    #[error("{what} contains a non-finite value (NaN or infinity): clean the input")]
     NonFinite {
         /// What contains it.
         what: &'static str,

@@ -7,7 +7,7 @@ use relu_net::{Network, SampleSource, Seed};
 use tensor_decomp::{CpModel, Decomposer, DenseSymTensor, Hints, SymTensor, fit};
 
 use super::AtvParams;
-use crate::common::{check_data, least_squares, polish_lm, relative_error, split};
+use crate::common::{Rows, check_data, least_squares, polish_lm, relative_error, split};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
@@ -624,7 +624,8 @@ impl Learner for Atv {
         }
         observer.stage("checks");
         check_data(NAME, src, 2000.max(20 * (d + k_hint * k_hint)), par)?;
-        let (train, val) = split(src, self.params.validation_fraction);
+        let (train, held_out) = split(src, self.params.validation_fraction);
+        let val = Rows::new(&held_out, 0, held_out.len().min(self.params.max_validation));
         let mut report = Report {
             learner: NAME.to_owned(),
             samples_used: src.len(),

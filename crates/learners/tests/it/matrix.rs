@@ -3,14 +3,14 @@
 //! Each cell is what the learner did: a typed error (its variant), or a
 //! fitted model whose predictions are checked to be finite (with the
 //! relative error when it means something). A panic or a non-finite output
-//! fails the test. The table is `docs/bad-input.md` (library half); the test
+//! fails the test. The tables are `docs/bad-input-library.md`; the test
 //! fails when that file is stale and rewrites it with
 //! `RELU_LEARN_UPDATE_DOCS=1`.
 
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use faer::{Col, ColMut, Mat, MatMut, Par};
+use faer::{Col, ColMut, ColRef, Mat, MatMut, Par};
 use learners::{LEARNERS, LearnError};
 use relu_net::{Family, InMemory, Network, Planted, Predictor, SampleSource, Seed, gaussian_matrix};
 
@@ -235,6 +235,7 @@ fn check_output(model: &dyn Predictor, truth: Option<&(Network, f64)>, d: usize)
 }
 
 #[test]
+#[allow(clippy::too_many_lines)]
 fn every_learner_handles_every_bad_input() {
     let cases = cases();
     let mut table = String::new();
@@ -265,7 +266,13 @@ fn every_learner_handles_every_bad_input() {
                         }
                         Ok(Err(e)) => {
                             if !messages.iter().any(|(c, _)| c == case.name) {
-                                messages.push((case.name.to_owned(), format!("{name}: {e}")));
+                                let msg = e.to_string();
+                                let msg = if msg.starts_with(name) {
+                                    msg
+                                } else {
+                                    format!("{name}: {msg}")
+                                };
+                                messages.push((case.name.to_owned(), msg));
                             }
                             assert_error_says_what_to_do(&e, name, case.name, &mut failures);
                             format!("error `{}`", variant(&format!("{e:?}")))
@@ -313,6 +320,8 @@ fn every_learner_handles_every_bad_input() {
     for (case, msg) in &messages {
         let _ = writeln!(doc, "- *{case}*: {}", msg.replace('\n', " "));
     }
+    doc.push_str(&estimator_table(&cases, &mut failures));
+    doc.push_str(&backend_table(&mut failures));
     assert!(failures.is_empty(), "{failures:#?}\n{doc}");
     crate::docs::check_generated("bad-input-library.md", &doc);
 }
@@ -355,3 +364,283 @@ defaults, finds even those too many in d = 3 (it is meant for tiny problems); th
 row, which it never reads.
 
 ";
+
+/// Runs `f`, catching panics: the cell and whether the output is finite.
+fn cell<T>(f: impl FnOnce() -> Result<T, String>, finite: impl Fn(&T) -> bool) -> (String, Option<T>) {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Err(_) => ("**panic**".to_owned(), None),
+        Ok(Err(variant)) => (format!("error `{variant}`"), None),
+        Ok(Ok(v)) if finite(&v) => ("ok".to_owned(), Some(v)),
+        Ok(Ok(_)) => ("**non-finite output**".to_owned(), None),
+    }
+}
+
+fn all_finite(v: &[f64]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+/// Means (first half) finite; standard errors (second half) finite or +∞
+/// (the estimators' documented "unknown" with fewer than two batches).
+fn means_finite_errors_not_nan(v: &[f64]) -> bool {
+    let half = v.len() / 2;
+    all_finite(&v[..half]) && v[half..].iter().all(|x| !x.is_nan() && *x >= 0.0)
+}
+
+/// The moment estimators and filtered PCA on the same inputs (those that
+/// concern them: no k here).
+fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
+    use gaussian_moments::{Estimator, dense_moment, low_order_moments, matrix_contractions};
+    use subspace_pca::{FilteredPcaParams, SubspaceFinder};
+    let est = Estimator::default();
+    let pca = FilteredPcaParams {
+        max_dim: 3,
+        ..FilteredPcaParams::default()
+    }
+    .validate()
+    .unwrap();
+    let cols = [
+        "`low_order_moments`",
+        "`matrix_contractions` (order 3)",
+        "`dense_moment` (order 3)",
+        "`FilteredPca::find`",
+    ];
+    let mut out = format!(
+        "\n## Moment estimators and filtered PCA\n\nThe same inputs (the rows about k do not concern them). `ok` means \
+         the means are finite and the standard errors finite or `+∞` (their documented value with fewer than two \
+         batches of 256 rows: unknown, never NaN); at labels × 10¹² the means must be the reference means × 10¹² \
+         to 10⁻⁹ relative. Constant labels and a single sample are valid input here (the moments are estimates of zero; \
+         one sample gives a mean with an infinite standard error).\n\n| input | {} |\n|---|{}\n",
+        cols.join(" | "),
+        "---|".repeat(cols.len())
+    );
+    let mut reference: Option<Vec<Vec<f64>>> = None;
+    for case in cases.iter().filter(|c| !c.name.starts_with("k ")) {
+        let Ok(src) = &case.data else { continue };
+        let src = src.as_ref();
+        let d = src.dim();
+        let g = Col::from_fn(d, |i| 1.0 / (1.0 + i as f64));
+        let err = |e: &dyn std::fmt::Debug| variant(&format!("{e:?}"));
+        let cells = [
+            cell(
+                || {
+                    low_order_moments(src, &est, Par::Seq)
+                        .map_err(|e| err(&e))
+                        .map(|m| {
+                            // Its fields are checked through their Debug form.
+                            let text = format!("{m:?}");
+                            if text.contains("NaN") {
+                                vec![f64::NAN]
+                            } else {
+                                Vec::new()
+                            }
+                        })
+                },
+                |v| all_finite(v),
+            ),
+            cell(
+                || {
+                    matrix_contractions(src, 3, std::slice::from_ref(&g), &est, Par::Seq)
+                        .map_err(|e| err(&e))
+                        .map(|v| {
+                            let e = &v[0];
+                            (0..d * d)
+                                .map(|k| e.mean[(k / d, k % d)])
+                                .chain((0..d * d).map(|k| e.std_error[(k / d, k % d)]))
+                                .collect::<Vec<f64>>()
+                        })
+                },
+                |v| means_finite_errors_not_nan(v),
+            ),
+            cell(
+                || {
+                    dense_moment(src, 3, &est, Par::Seq)
+                        .map_err(|e| err(&e))
+                        .map(|(t, se)| {
+                            let mut v = t.data().to_vec();
+                            v.extend(se);
+                            v
+                        })
+                },
+                |v| means_finite_errors_not_nan(v),
+            ),
+            cell(
+                || {
+                    pca.find(src, Seed(3), Par::Seq)
+                        .map_err(|e| err(&e))
+                        .map(|(sub, _)| {
+                            let b = sub.basis();
+                            (0..b.nrows() * b.ncols())
+                                .map(|k| b[(k % b.nrows(), k / b.nrows())])
+                                .collect::<Vec<f64>>()
+                        })
+                },
+                |v| all_finite(v),
+            ),
+        ];
+        let shown: Vec<String> = cells.iter().map(|c| c.0.clone()).collect();
+        for (c, name) in shown.iter().zip(cols) {
+            if c.starts_with("**") {
+                failures.push(format!("{name} on {}: {c}", case.name));
+            }
+            // Constant labels are a valid input for an estimator (its
+            // moments are estimates of zero), and so is one sample (its
+            // standard errors are +∞); everything else that every learner
+            // must refuse, the estimators must refuse too.
+            if case.must_fail
+                && !case.name.starts_with("constant")
+                && !case.name.starts_with("one sample")
+                && c == "ok"
+            {
+                failures.push(format!("{name} on {}: accepted", case.name));
+            }
+        }
+        let means: Vec<Vec<f64>> = vec![
+            cells[1].1.clone().unwrap_or_default(),
+            cells[2].1.clone().unwrap_or_default(),
+        ];
+        if case.name.starts_with("valid") {
+            reference = Some(means);
+        } else if case.name.starts_with("labels ×")
+            && let Some(r) = &reference
+        {
+            for (j, (a, b)) in r.iter().zip(&means).enumerate() {
+                // Means only: the first half of each vector.
+                let half = a.len() / 2;
+                let ok = a.len() == b.len()
+                    && a[..half]
+                        .iter()
+                        .zip(&b[..half])
+                        .all(|(x, y)| (1e12 * x - y).abs() <= 1e-9 * (1e12 * x.abs()).max(1.0));
+                if !ok {
+                    failures.push(format!(
+                        "{}: labels × 1e12 do not scale the means exactly",
+                        cols[j + 1]
+                    ));
+                }
+            }
+        }
+        let _ = writeln!(out, "| {} | {} |", case.name, shown.join(" | "));
+    }
+    out
+}
+
+/// A user's implicit tensor whose contractions carry a NaN.
+struct Poisoned(tensor_decomp::DenseSymTensor);
+
+impl tensor_decomp::SymTensor for Poisoned {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn order(&self) -> usize {
+        self.0.order()
+    }
+    fn contract_to_matrix(&self, vs: &[ColRef<'_, f64>], par: Par) -> Mat<f64> {
+        let mut m = self.0.contract_to_matrix(vs, par);
+        m[(0, 0)] = f64::NAN;
+        m
+    }
+    fn contract_to_vector(&self, vs: &[ColRef<'_, f64>], par: Par) -> Col<f64> {
+        let mut v = self.0.contract_to_vector(vs, par);
+        v[0] = f64::NAN;
+        v
+    }
+}
+
+/// The decomposition backends against bad problems.
+fn backend_table(failures: &mut Vec<String>) -> String {
+    use tensor_decomp::{BACKENDS, CpModel, DenseSymTensor, Hints, SymTensor, backend};
+    let d = 4;
+    let factors = Mat::from_fn(d, 2, |i, j| {
+        ((i + 3 * j) as f64 * 0.7).sin() + if i == j { 2.0 } else { 0.0 }
+    });
+    let cp = |w: [f64; 2], f: &Mat<f64>| {
+        DenseSymTensor::from_cp(&CpModel::new(3, Col::from_fn(2, |i| w[i]), f.clone()).unwrap()).unwrap()
+    };
+    let valid = cp([1.0, 2.0], &factors);
+    let dup_f = Mat::from_fn(d, 2, |i, _| factors[(i, 0)]);
+    let one = DenseSymTensor::from_cp(
+        &CpModel::new(3, Col::from_fn(1, |_| 1.5), Mat::from_fn(1, 1, |_, _| 1.0)).unwrap(),
+    )
+    .unwrap();
+    let zero = DenseSymTensor::new(3, d, vec![0.0; d * d * d]).unwrap();
+    let order2 = DenseSymTensor::from_cp(
+        &CpModel::new(2, Col::from_fn(2, |i| [1.0, 2.0][i]), factors.clone()).unwrap(),
+    )
+    .unwrap();
+    let big = cp([1e12, 2e12], &factors);
+    let rows: Vec<(&str, Box<dyn SymTensor>, usize)> = vec![
+        ("valid (rank 2, d = 4)", Box::new(valid.clone()), 2),
+        ("NaN in the contractions", Box::new(Poisoned(valid.clone())), 2),
+        ("rank 0", Box::new(valid.clone()), 0),
+        ("rank 5 > d = 4", Box::new(valid.clone()), 5),
+        ("d = 1, rank 1", Box::new(one), 1),
+        ("zero tensor", Box::new(zero), 2),
+        (
+            "duplicate components (rank 2, one direction)",
+            Box::new(cp([1.0, 2.0], &dup_f)),
+            2,
+        ),
+        ("weights × 1e12", Box::new(big), 2),
+        ("order 2 (a matrix)", Box::new(order2), 2),
+    ];
+    let mut out = format!(
+        "\n## Decomposition backends\n\n`Decomposer::decompose(t, rank, Hints::default(), seed, Par::Seq)` on symmetric order-3 \
+         tensors. `ok` means a finite CP model (with the smallest factor congruence to the planted factors where \
+         there are planted factors: 1 = exact).\n\n| problem | {} |\n|---|{}\n",
+        BACKENDS.join(" | "),
+        "---|".repeat(BACKENDS.len())
+    );
+    let truth = CpModel::new(3, Col::from_fn(2, |i| [1.0, 2.0][i]), factors.clone()).unwrap();
+    for (name, t, rank) in &rows {
+        let mut shown = Vec::new();
+        for id in BACKENDS {
+            let b = backend(id).unwrap();
+            let (c, model) = cell(
+                || {
+                    b.decompose(t.as_ref(), *rank, &Hints::default(), 1, Par::Seq)
+                        .map_err(|e| variant(&format!("{e:?}")))
+                },
+                |(m, _)| {
+                    m.weights().iter().all(|v| v.is_finite()) && {
+                        let f = m.factors();
+                        (0..f.ncols()).all(|j| f.col(j).iter().all(|v| v.is_finite()))
+                    }
+                },
+            );
+            if c.starts_with("**") {
+                failures.push(format!("{id} on {name}: {c}"));
+            }
+            if (name.starts_with("NaN") || name.starts_with("rank 0") || name.starts_with("rank 5"))
+                && c == "ok"
+            {
+                failures.push(format!("{id} on {name}: accepted"));
+            }
+            let shown_cell = match model {
+                Some((m, report)) if name.starts_with("valid") || name.starts_with("weights") => {
+                    let cong = m
+                        .match_factors(&truth)
+                        .map(|fm| fm.congruence.iter().copied().fold(1.0, f64::min))
+                        .unwrap_or(f64::NAN);
+                    format!(
+                        "ok, congruence {}{}",
+                        if cong > 1.0 - 1e-6 {
+                            "≈ 1".to_owned()
+                        } else {
+                            format!("{cong:.2}")
+                        },
+                        if report.converged {
+                            ""
+                        } else {
+                            " (not converged, reported)"
+                        }
+                    )
+                }
+                Some((_, report)) if !report.converged => "ok (not converged, reported)".to_owned(),
+                _ => c,
+            };
+            shown.push(shown_cell);
+        }
+        let _ = writeln!(out, "| {name} | {} |", shown.join(" | "));
+    }
+    out
+}

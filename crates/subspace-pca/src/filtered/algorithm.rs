@@ -229,6 +229,15 @@ impl SubspaceFinder for FilteredPca {
         };
         let (xl, yl) = load(&train, n_train.min(200_000));
         let (xv, yv) = load(&val, n_val.min(100_000));
+        // The moment passes refuse NaN/inf in the rows they read; these
+        // loaded rows (labels for the quantiles, the held-out regression)
+        // are checked here.
+        let finite = |m: &faer::Mat<f64>| (0..m.ncols()).all(|j| m.col(j).iter().all(|v| v.is_finite()));
+        if !(finite(&xl) && finite(&xv) && yl.iter().chain(yv.iter()).all(|v| v.is_finite())) {
+            return Err(SubspaceError::NonFinite {
+                what: "the samples (x or y)",
+            });
+        }
         let labels: Vec<f64> = yl.iter().copied().collect();
         if labels.iter().all(|&v| v == labels[0]) {
             return Err(SubspaceError::InvalidParam {
