@@ -1,7 +1,7 @@
 //! Every error path reachable from the command line: exit code 2 and a
 //! one-line message that names the problem; never a panic.
 
-use crate::{relu_learn, scratch};
+use crate::{f64s, npy, relu_learn, scratch};
 
 /// Asserts exit code 2, one line on stderr containing every needle, nothing
 /// that looks like a panic or a backtrace.
@@ -15,23 +15,6 @@ fn fails(args: &[&str], needles: &[&str]) {
         assert!(err.contains(n), "{args:?}: {err:?} lacks {n:?}");
     }
     assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
-}
-
-fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
-fn f64s(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 #[test]

@@ -9,24 +9,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::{relu_learn, scratch};
-
-fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
-
-fn f64s(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
+use crate::{f64s, npy, relu_learn, scratch};
 
 /// Runs the binary; returns the cell and the one-line message (with the
 /// scratch directory replaced by `<dir>`). Panics, backtraces, other exit
