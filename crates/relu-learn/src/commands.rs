@@ -135,17 +135,7 @@ pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
             a.x.as_ref().context("--x is required")?,
             a.y.as_ref().context("--y is required")?,
         );
-        let x = read_matrix(xp)?;
-        let y = read_vector(yp)?;
-        if x.nrows() != y.nrows() {
-            bail!(
-                "{} has {} rows but {} has {} entries",
-                xp.display(),
-                x.nrows(),
-                yp.display(),
-                y.nrows()
-            );
-        }
+        let (x, y) = read_xy(xp, yp)?;
         if x.ncols() != model_dim {
             bail!(
                 "the model expects {} inputs but {} has {} columns",
@@ -380,6 +370,22 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
     Ok(())
 }
 
+/// Reads `--x` and `--y` and checks that they have as many rows.
+fn read_xy(xp: &Path, yp: &Path) -> Result<(Mat<f64>, Col<f64>)> {
+    let x = read_matrix(xp)?;
+    let y = read_vector(yp)?;
+    if x.nrows() != y.nrows() {
+        bail!(
+            "{} has {} rows but {} has {} entries",
+            xp.display(),
+            x.nrows(),
+            yp.display(),
+            y.nrows()
+        );
+    }
+    Ok((x, y))
+}
+
 /// Samples from `--teacher` (streamed, `samples` of them with label noise
 /// `noise`, drawn with `seed`) or from the `--x` / `--y` files (checked to
 /// have equal numbers of rows).
@@ -395,17 +401,7 @@ fn data_source(
         return Ok(Box::new(Planted::new(read_model(tp)?, samples, noise, seed)?));
     }
     let (xp, yp) = (x.context("--x is required")?, y.context("--y is required")?);
-    let x = read_matrix(xp)?;
-    let y = read_vector(yp)?;
-    if x.nrows() != y.nrows() {
-        bail!(
-            "{} has {} rows but {} has {} entries",
-            xp.display(),
-            x.nrows(),
-            yp.display(),
-            y.nrows()
-        );
-    }
+    let (x, y) = read_xy(xp, yp)?;
     Ok(Box::new(InMemory::new(x, y)?))
 }
 

@@ -290,7 +290,7 @@ impl Learner for Gd {
         // layer back at the end, so that labels of any magnitude train alike.
         let n = y.nrows().max(1) as f64;
         let mean = y.iter().sum::<f64>() / n;
-        let std = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let std = variance(&y).sqrt();
         let std = if std > 0.0 && std.is_finite() { std } else { 1.0 };
         let y = Col::from_fn(y.nrows(), |i| (y[i] - mean) / std);
         let yv = Col::from_fn(yv.nrows(), |i| (yv[i] - mean) / std);
