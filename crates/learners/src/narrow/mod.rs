@@ -35,7 +35,11 @@
 //!    `Σ s_j μ_j v_j` with signs `s_j = ±1`, the proper network
 //!    `Σ 2 μ_j relu(s_j ⟨u_j, x⟩) + c`. The better on validation (a proper one
 //!    within 2× preferred) is polished by Levenberg–Marquardt and kept if the
-//!    validation error improves.
+//!    validation error improves. When the improper network is kept before
+//!    polishing and a proper candidate exists (signs `sign(t_j)` of the
+//!    least-squares fit of the linear part), that one is polished too and
+//!    replaces the result if its validation error is lower: the improper
+//!    form's polish can stop at a worse stationary point.
 //!
 //! Departures from the papers: the brute-force nets over directions and
 //! coefficients (exponential in k) are replaced by candidates from the
