@@ -330,10 +330,10 @@ impl Learner for Ckm {
     ) -> Result<Fitted, LearnError> {
         let d = src.dim();
         observer.stage("checks");
-        check_data(NAME, src, 2000.max(50 * d), par)?;
+        let labels = check_data(NAME, src, 2000.max(50 * d), par)?;
         // The search and the polish have absolute scales (ridges,
         // tolerances): fit standardised labels and map the network back.
-        let scaled = Standardized::new(src, par);
+        let scaled = Standardized::new(src, labels);
         let (mean, std) = scaled.scale();
         let Fitted { model, mut report } = self.fit_standardized(&scaled, seed, par, observer)?;
         report.notes.push(format!(
@@ -403,7 +403,12 @@ impl Ckm {
         if m == 0 {
             return Err(LearnError::Unidentifiable {
                 learner: NAME,
-                reason: "filtered PCA found no direction above its noise floor".to_owned(),
+                reason: format!(
+                    "filtered PCA found no direction above its noise floor on {} samples: supply more samples \
+                     (the floor falls as 1/√n; the time-to-target table in docs/performance.md shows about 3·10⁴ \
+                     for d = 20, depth 3, width 2) or check that the labels depend on x",
+                    src.len()
+                ),
             });
         }
         let v = subspace.basis().to_owned();
