@@ -106,6 +106,9 @@ fn rss_runs(root: &Path) -> Vec<(usize, Value)> {
         .collect()
 }
 
+/// The heading of the streamed-learner section.
+const STREAM_HEAD: &str = "## Learners from a planted stream";
+
 /// One learner run on a planted stream: (learner, n, the fit report, the
 /// relative test error from `eval`).
 type LearnerRun = (String, usize, Value, Option<f64>);
@@ -310,7 +313,7 @@ fn report(benches: &[Bench], rss: &[(usize, Value)], learners: &[LearnerRun], ma
     if !learners.is_empty() {
         let _ = writeln!(
             s,
-            "\n## Learners from a planted stream (d = 100, 2 threads)\n\n`relu-learn fit --teacher T --samples n --noise 0.1`: `atv` on a biased network with k = 10, `narrow` on a signed bias-free one with k = 4; samples are generated chunk by chunk and never stored, so the peak memory does not grow with n. The relative error is `relu-learn eval` against the noise-free teacher on 2·10⁵ fresh samples.\n\n\
+            "\n{STREAM_HEAD} (d = 100, 2 threads)\n\n`relu-learn fit --teacher T --samples n --noise 0.1`: `atv` on a biased network with k = 10, `narrow` on a signed bias-free one with k = 4; samples are generated chunk by chunk and never stored, so the peak memory does not grow with n. The relative error is `relu-learn eval` against the noise-free teacher on 2·10⁵ fresh samples.\n\n\
  | learner | n | seconds | peak RSS (MiB) | rel. error | slowest stage |\n|---|---|---|---|---|---|"
         );
         for (learner, n, r, err) in learners {
@@ -357,18 +360,35 @@ fn machine() -> String {
     format!("{cpu}, {cpus} logical CPUs")
 }
 
+/// Replaces the section of `old` that starts with `head` (up to the next
+/// `## ` heading or the end) by the one of `new`; `None` if either lacks it.
+fn replace_section(old: &str, new: &str, head: &str) -> Option<String> {
+    let section = |t: &str| {
+        let i = t.find(head)?;
+        let end = t[i + head.len()..]
+            .find("\n## ")
+            .map_or(t.len(), |k| i + head.len() + k + 1);
+        Some((i, end))
+    };
+    let ((i, e), (j, f)) = (section(old)?, section(new)?);
+    Some(format!("{}{}{}", &old[..i], &new[j..f], &old[e..]))
+}
+
 /// Runs the benches (extra arguments go to criterion) and writes the report.
 ///
 /// `--scale` (not passed to criterion) adds the 10⁸-sample learner runs
 /// (about half an hour); without it the learners run at 10⁶ and 10⁷.
-/// `--learners-only` skips criterion and replaces only the learner section
-/// of `docs/performance.md` (and writes `target/bench/report.md`).
+/// `--learners-only` skips criterion and replaces only the two learner
+/// sections (streamed fits and time to target) of `docs/performance.md`;
+/// `--targets-only` only the time-to-target one. Both also write
+/// `target/bench/report.md`.
 pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<PathBuf, String> {
     let scale = args.iter().any(|a| a == "--scale");
-    let learners_only = args.iter().any(|a| a == "--learners-only");
+    let targets_only = args.iter().any(|a| a == "--targets-only");
+    let learners_only = targets_only || args.iter().any(|a| a == "--learners-only");
     let args: Vec<String> = args
         .iter()
-        .filter(|a| *a != "--scale" && *a != "--learners-only")
+        .filter(|a| !matches!(a.as_str(), "--scale" | "--learners-only" | "--targets-only"))
         .cloned()
         .collect();
     let ns: &[usize] = if scale {
@@ -394,17 +414,25 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<P
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot build relu-learn: {e}"))?;
-    let (rss, learners) = if build.success() {
+    let (rss, learners, sweeps) = if build.success() {
         (
             if learners_only { Vec::new() } else { rss_runs(root) },
-            learner_runs(root, ns),
+            if targets_only {
+                Vec::new()
+            } else {
+                learner_runs(root, ns)
+            },
+            crate::targets::runs(root),
         )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let mut benches = Vec::new();
     collect(&root.join("target/criterion"), since, &mut benches);
-    let text = report(&benches, &rss, &learners, &machine());
+    let mut text = report(&benches, &rss, &learners, &machine());
+    if !sweeps.is_empty() {
+        text.push_str(&crate::targets::section(&sweeps));
+    }
     let out = root.join("target/bench/report.md");
     let _ = std::fs::create_dir_all(root.join("target/bench"));
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -412,22 +440,29 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<P
     let docs = root.join("docs/performance.md");
     if args.is_empty() && !learners_only {
         std::fs::write(&docs, &text).map_err(|e| format!("docs/performance.md: {e}"))?;
-    } else if learners_only && !learners.is_empty() {
-        // Replace only the learner section of the committed report.
-        const HEAD: &str = "\n## Learners from a planted stream";
-        let old = std::fs::read_to_string(&docs).map_err(|e| format!("docs/performance.md: {e}"))?;
-        if let (Some(i), Some(j)) = (old.find(HEAD), text.find(HEAD)) {
-            let tail_end = old[i + HEAD.len()..]
-                .find("\n## ")
-                .map_or(old.len(), |k| i + HEAD.len() + k);
-            let new = format!(
-                "{}{}{}",
-                &old[..i],
-                text[j..].trim_end_matches('\n'),
-                &old[tail_end..]
-            );
-            std::fs::write(&docs, new).map_err(|e| format!("docs/performance.md: {e}"))?;
+    } else if learners_only {
+        // Replace only the sections that were re-run.
+        let mut doc = std::fs::read_to_string(&docs).map_err(|e| format!("docs/performance.md: {e}"))?;
+        let mut heads = vec![crate::targets::HEAD];
+        if !targets_only {
+            heads.push(STREAM_HEAD);
         }
+        for head in heads {
+            match replace_section(&doc, &text, head) {
+                Some(new) => doc = new,
+                // A section new to the committed copy goes at its end.
+                None => {
+                    if let Some(j) = text.find(head) {
+                        let tail = &text[j..];
+                        let end = tail[head.len()..]
+                            .find("\n## ")
+                            .map_or(tail.len(), |k| head.len() + k + 1);
+                        doc = format!("{}\n{}", doc.trim_end_matches('\n'), &tail[..end]);
+                    }
+                }
+            }
+        }
+        std::fs::write(&docs, doc).map_err(|e| format!("docs/performance.md: {e}"))?;
     }
     println!("{text}");
     Ok(out)

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo xtask reproduce [SUITE ...] [--full] [ARGS ...]   run experiment suites (release build)
-//! cargo xtask bench [FILTER ...]                         run the benches, write a performance report
+//! cargo xtask bench [FILTER ...] [--scale] [--learners-only | --targets-only]
+//!                                                        run the benches, write a performance report
 //! cargo xtask snap [--review]                             run (or accept) the insta snapshot tests
 //! cargo xtask ci                                         run what CI runs (.ci/run)
 //! ```
@@ -14,6 +15,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -49,7 +51,11 @@ tasks:
                                              moved beyond its tolerance against docs/results/*.json
   bench [FILTER ...]                         run the criterion benches and write a report with GFLOP/s
                                              and % of the GEMM rate (target/bench/report.md; a full run
-                                             also refreshes docs/performance.md)
+                                             also refreshes docs/performance.md), learners fitted from
+                                             10⁶ and 10⁷ streamed samples and every learner's time to
+                                             target error; --scale adds 10⁸ samples, --learners-only
+                                             re-runs only the learner sections, --targets-only only
+                                             the time to target
   snap [--review]                            run the insta snapshot tests of canonicalised recovered
                                              parameters (relu-net, tensor-decomp, learners), each next to
                                              its error bound; --review accepts the new snapshots
