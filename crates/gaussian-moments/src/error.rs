@@ -14,7 +14,7 @@ pub enum MomentError {
         count: u64,
     },
     /// Too few samples for an estimate.
-    #[error("{what} needs at least {needed} samples but got {got}")]
+    #[error("{what} needs at least {needed} samples but got {got}; supply more samples")]
     TooFewSamples {
         /// The estimate.
         what: &'static str,

@@ -22,7 +22,9 @@ pub enum LearnError {
         got: usize,
     },
     /// More hidden units than the method can recover in this dimension.
-    #[error("{learner} recovers at most {max} hidden units in dimension {dim}, but {hidden} were requested")]
+    #[error(
+        "{learner} recovers at most {max} hidden units in dimension {dim}, but {hidden} were requested; ask for at most {max}"
+    )]
     HiddenTooLarge {
         /// The learner's name.
         learner: &'static str,

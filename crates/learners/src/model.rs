@@ -272,7 +272,11 @@ impl Model {
         struct Tag {
             format: String,
         }
-        let tag: Tag = serde_json::from_str(text).map_err(|e| invalid(&format!("not a model file ({e})")))?;
+        let tag: Tag = serde_json::from_str(text).map_err(|e| {
+            invalid(&format!(
+                "not a model file ({e}); check that it is a model written by relu-learn (docs/formats.md)"
+            ))
+        })?;
         match tag.format.as_str() {
             relu_net::FORMAT_TAG => Ok(Model::Network(Network::from_json(text)?)),
             KERNEL_FORMAT => {
@@ -281,7 +285,7 @@ impl Model {
                 Ok(Model::Kernel(KernelModel::from_doc(doc)?))
             }
             other => Err(invalid(&format!(
-                "unknown model format {other:?}: expected relu-net/v1 or kernel-model/v1"
+                "unknown model format {other:?}: expected relu-net/v1 or kernel-model/v1; check that it is a model written by relu-learn"
             ))),
         }
     }

@@ -76,8 +76,12 @@ pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
     let seed = Seed(a.seed);
     let teacher = family.plant(seed.derive("teacher"))?;
     let src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("{}: cannot create the directory", a.out.display()))?;
+    std::fs::create_dir_all(&a.out).with_context(|| {
+        format!(
+            "{}: cannot create the directory (check the path and its permissions)",
+            a.out.display()
+        )
+    })?;
     write_model(&a.out.join("teacher.json"), &teacher)?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -138,7 +142,7 @@ pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
         let (x, y) = read_xy(xp, yp)?;
         if x.ncols() != model_dim {
             bail!(
-                "the model expects {} inputs but {} has {} columns",
+                "the model expects {} inputs but {} has {} columns; pass inputs with the columns the model was fitted on",
                 model_dim,
                 xp.display(),
                 x.ncols()
@@ -256,7 +260,7 @@ pub fn predict(a: &PredictArgs, par: Par) -> Result<()> {
     let dim = relu_net::Predictor::dim(&model);
     if x.ncols() != dim {
         bail!(
-            "the model expects {dim} inputs but {} has {} columns",
+            "the model expects {dim} inputs but {} has {} columns; pass inputs with the columns the model was fitted on",
             a.x.display(),
             x.ncols()
         );
@@ -376,7 +380,7 @@ fn read_xy(xp: &Path, yp: &Path) -> Result<(Mat<f64>, Col<f64>)> {
     let y = read_vector(yp)?;
     if x.nrows() != y.nrows() {
         bail!(
-            "{} has {} rows but {} has {} entries",
+            "{} has {} rows but {} has {} entries; x and y must describe the same samples",
             xp.display(),
             x.nrows(),
             yp.display(),
@@ -447,7 +451,7 @@ pub fn moments(a: &MomentsArgs, par: Par) -> Result<()> {
     )?;
     if data.len() < 2 {
         bail!(
-            "moments need at least 2 samples (the standard errors need two), got {}",
+            "moments need at least 2 samples (the standard errors need two), got {}; supply more samples",
             data.len()
         );
     }
@@ -528,8 +532,12 @@ fn write_moment_shard(
         .accumulator
         .as_ref()
         .context("--accumulator FILE is required with --shard")?;
-    std::fs::write(path, serde_json::to_string(&shard)?)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
+    std::fs::write(path, serde_json::to_string(&shard)?).with_context(|| {
+        format!(
+            "{}: cannot write (check that its directory exists and is writable)",
+            path.display()
+        )
+    })?;
     writeln!(
         std::io::stdout().lock(),
         "shard {i}/{n}: chunks {}..{} of {n_chunks} ({} samples), accumulator in {}",
@@ -546,7 +554,8 @@ fn merge_moment_shards(a: &MomentsArgs) -> Result<()> {
     let start = Instant::now();
     let mut shards = Vec::new();
     for p in &a.merge {
-        let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("{}: cannot read (check the path)", p.display()))?;
         let s: MomentShard = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a moment shard file ({SHARD_FORMAT})", p.display()))?;
         if s.format != SHARD_FORMAT {
@@ -626,8 +635,12 @@ fn write_moments(
             "vectors": gs.iter().map(|g| (0..d).map(|k| g[k]).collect::<Vec<f64>>()).collect::<Vec<_>>(),
             "contractions": est.iter().map(|e| json!({"mean": rows(&e.mean), "std_error": rows(&e.std_error)})).collect::<Vec<_>>(),
         });
-        std::fs::write(out, serde_json::to_string(&doc)?)
-            .with_context(|| format!("{}: cannot write", out.display()))?;
+        std::fs::write(out, serde_json::to_string(&doc)?).with_context(|| {
+            format!(
+                "{}: cannot write (check that its directory exists and is writable)",
+                out.display()
+            )
+        })?;
     }
     let flops = 2.0 * (n_samples as usize * d * d * est.len()) as f64;
     let mut stdout = std::io::stdout().lock();
@@ -713,9 +726,18 @@ pub fn make_learner(
     let Some(path) = params else {
         return Ok(learners::learner(name, hidden)?);
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the parameter file", path.display()))?;
-    let ctx = || format!("{}: invalid {name} parameters", path.display());
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "{}: cannot read the parameter file (check the path)",
+            path.display()
+        )
+    })?;
+    let ctx = || {
+        format!(
+            "{}: invalid {name} parameters (check the file against docs/learners/{name}.md)",
+            path.display()
+        )
+    };
     Ok(match name {
         "atv" => {
             let mut p: learners::atv::AtvParams = serde_json::from_str(&text).with_context(ctx)?;
@@ -809,8 +831,12 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
             "total_seconds": total,
             "peak_rss_bytes": peak_rss_bytes(),
         });
-        std::fs::write(rp, serde_json::to_string_pretty(&doc)?)
-            .with_context(|| format!("{}: cannot write the report", rp.display()))?;
+        std::fs::write(rp, serde_json::to_string_pretty(&doc)?).with_context(|| {
+            format!(
+                "{}: cannot write the report (check that its directory exists and is writable)",
+                rp.display()
+            )
+        })?;
     }
     let mut out = std::io::stdout().lock();
     writeln!(

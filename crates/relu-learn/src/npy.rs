@@ -47,6 +47,10 @@ struct Array {
 /// 128 GiB of float64): beyond this the file is surely not meant for us.
 const MAX_ELEMENTS: u64 = 1 << 34;
 
+/// What to do about a file this reader cannot read: every format error
+/// ends with it.
+const REWRITE: &str = "write the array again with numpy.save (a plain float64 or float32 array)";
+
 /// Reads the shape tuple from the raw header, before `npyz` sees it:
 /// `npyz` multiplies the dimensions without overflow checks, so a header
 /// with absurd dimensions must be refused here. Returns `None` when the
@@ -70,14 +74,14 @@ fn precheck_shape<R: Read + Seek>(file: &mut R) -> Result<()> {
     };
     if len > MAX_HEADER {
         bail!(
-            "not a supported .npy file: its header has {len} bytes, more than any plain float array needs ({MAX_HEADER})"
+            "not a supported .npy file: its header has {len} bytes, more than any plain float array needs ({MAX_HEADER}); {REWRITE}"
         );
     }
     let mut header = vec![0u8; len as usize];
     file.seek(SeekFrom::Start(start))
         .context("cannot read the header")?;
     file.read_exact(&mut header)
-        .context("not a valid .npy file (the header is cut short)")?;
+        .with_context(|| format!("not a valid .npy file (the header is cut short); {REWRITE}"))?;
     file.seek(SeekFrom::Start(0)).context("cannot rewind the file")?;
     let text = String::from_utf8_lossy(&header);
     check_header_grammar(&text)?;
@@ -95,7 +99,9 @@ fn precheck_shape<R: Read + Seek>(file: &mut R) -> Result<()> {
         .try_fold(1u64, |acc, &s| acc.checked_mul(s))
         .is_none_or(|n| n > MAX_ELEMENTS)
     {
-        bail!("shape {dims:?} is too large (more than {MAX_ELEMENTS} elements)");
+        bail!(
+            "shape {dims:?} is too large (more than {MAX_ELEMENTS} elements): if the header is not corrupt, split the data into smaller files"
+        );
     }
     Ok(())
 }
@@ -111,7 +117,7 @@ const MAX_HEADER: u64 = 4096;
 /// general Python-literal parser sees it: fuzzing found headers on which
 /// that parser runs for minutes (docs/fuzzing.md).
 fn check_header_grammar(text: &str) -> Result<()> {
-    let bad = |what: &str| anyhow::anyhow!("not a valid .npy file (header: {what})");
+    let bad = |what: &str| anyhow::anyhow!("not a valid .npy file (header: {what}); {REWRITE}");
     let mut rest = text.trim_end_matches(['\n', ' ', '\0']).trim_start();
     let eat = |rest: &mut &str, token: &str| -> bool {
         *rest = rest.trim_start();
@@ -198,7 +204,7 @@ fn check_header_grammar(text: &str) -> Result<()> {
 }
 
 fn read_array(path: &Path) -> Result<Array> {
-    let file = File::open(path).context("cannot open the file")?;
+    let file = File::open(path).context("cannot open the file (check the path)")?;
     let file_len = file.metadata().context("cannot read the file's size")?.len();
     read_array_from(BufReader::new(file), file_len)
 }
@@ -210,8 +216,8 @@ fn read_array_from<R: Read + Seek>(mut file: R, file_len: u64) -> Result<Array> 
         inner: file,
         count: 0,
     };
-    let header =
-        NpyHeader::from_reader(&mut reader).map_err(|e| anyhow::anyhow!("not a valid .npy file ({e})"))?;
+    let header = NpyHeader::from_reader(&mut reader)
+        .map_err(|e| anyhow::anyhow!("not a valid .npy file ({e}); {REWRITE}"))?;
     let header_len = reader.count;
     let npy = NpyFile::with_header(header, reader);
     let float = match npy.dtype() {
@@ -231,22 +237,24 @@ fn read_array_from<R: Read + Seek>(mut file: R, file_len: u64) -> Result<Array> 
     let expected = n_elements * item;
     let available = file_len.saturating_sub(header_len);
     if available < expected {
-        bail!("truncated: shape {shape:?} needs {expected} bytes of data but the file has {available}");
+        bail!(
+            "truncated: shape {shape:?} needs {expected} bytes of data but the file has {available}; {REWRITE}"
+        );
     }
     if available > expected {
         bail!(
-            "corrupt: shape {shape:?} needs {expected} bytes of data but the file has {available} (trailing bytes)"
+            "corrupt: shape {shape:?} needs {expected} bytes of data but the file has {available} (trailing bytes); {REWRITE}"
         );
     }
     let values: Vec<f64> = match float {
         Float::F64 => npy
             .data::<f64>()
-            .map_err(|e| anyhow::anyhow!("cannot read float64 data ({e})"))?
+            .map_err(|e| anyhow::anyhow!("cannot read float64 data ({e}); {REWRITE}"))?
             .collect::<io::Result<_>>()
             .context("cannot read the data")?,
         Float::F32 => npy
             .data::<f32>()
-            .map_err(|e| anyhow::anyhow!("cannot read float32 data ({e})"))?
+            .map_err(|e| anyhow::anyhow!("cannot read float32 data ({e}); {REWRITE}"))?
             .map(|v| v.map(f64::from))
             .collect::<io::Result<_>>()
             .context("cannot read the data")?,
@@ -297,13 +305,13 @@ pub fn parse_vector(bytes: &[u8]) -> Result<Col<f64>> {
 fn to_matrix(a: Array) -> Result<Mat<f64>> {
     if a.shape.len() != 2 {
         bail!(
-            "expected a 2-D array of shape (n, d) but found shape {:?}",
+            "expected a 2-D array of shape (n, d) but found shape {:?}; save x with one row per sample (x.reshape(-1, 1) for a single feature)",
             a.shape
         );
     }
     let (n, d) = (a.shape[0] as usize, a.shape[1] as usize);
     if d == 0 {
-        bail!("the array has 0 columns: x needs at least one feature");
+        bail!("the array has 0 columns: x needs at least one feature; save x with one column per feature");
     }
     let index = |i: usize, j: usize| match a.order {
         Order::C => i * d + j,
@@ -322,7 +330,10 @@ fn to_matrix(a: Array) -> Result<Mat<f64>> {
 fn to_vector(a: Array) -> Result<Col<f64>> {
     let ok = matches!(a.shape.as_slice(), [_] | [_, 1]);
     if !ok {
-        bail!("expected shape (n,) or (n, 1) but found shape {:?}", a.shape);
+        bail!(
+            "expected shape (n,) or (n, 1) but found shape {:?}; save y as a vector of n labels",
+            a.shape
+        );
     }
     check_finite(&a.values, |k| format!("entry {k}"))?;
     Ok(Col::from_fn(a.values.len(), |i| a.values[i]))
@@ -378,7 +389,12 @@ pub fn write_matrix_streaming(
         out.flush()?;
         Ok(())
     })()
-    .with_context(|| format!("{}: cannot write", path.display()))
+    .with_context(|| {
+        format!(
+            "{}: cannot write (check that its directory exists and is writable)",
+            path.display()
+        )
+    })
 }
 
 /// Writes an (n, d) float64 array in C order.
@@ -409,7 +425,12 @@ pub fn write_vector(path: &Path, y: ColRef<'_, f64>) -> Result<()> {
         out.flush()?;
         Ok(())
     })()
-    .with_context(|| format!("{}: cannot write", path.display()))
+    .with_context(|| {
+        format!(
+            "{}: cannot write (check that its directory exists and is writable)",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -22,10 +22,13 @@ fn parse_vec(s: &str, d: usize, what: &str) -> Result<Vec<f64>> {
         .collect::<Result<_, _>>()
         .with_context(|| format!("{what}: `{s}` is not a comma-separated list of numbers"))?;
     if v.len() != d {
-        bail!("{what} has {} entries but the network has {d} inputs", v.len());
+        bail!(
+            "{what} has {} entries but the network has {d} inputs; give {d} comma-separated numbers",
+            v.len()
+        );
     }
     if !v.iter().all(|x| x.is_finite()) {
-        bail!("{what} contains a non-finite number");
+        bail!("{what} contains a non-finite number; give finite numbers");
     }
     Ok(v)
 }
@@ -114,8 +117,12 @@ pub fn regions(a: &RegionsArgs) -> Result<()> {
                 .model
                 .file_name()
                 .map_or_else(|| "model".into(), |f| f.to_string_lossy().into_owned());
-            std::fs::write(path, tropical::svg::render(&[(&title, &sl)], 480.0))
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, tropical::svg::render(&[(&title, &sl)], 480.0)).with_context(|| {
+                format!(
+                    "cannot write {} (check that its directory exists and is writable)",
+                    path.display()
+                )
+            })?;
             lines.push(format!("wrote {}", path.display()));
         }
         doc["slice"] = json!({
@@ -164,8 +171,12 @@ pub fn hard(a: &HardArgs, par: faer::Par) -> Result<()> {
     let seed = relu_net::Seed(a.seed);
     let inst = fam.instance(seed)?;
     let check = fam.verify(&inst)?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("{}: cannot create the directory", a.out.display()))?;
+    std::fs::create_dir_all(&a.out).with_context(|| {
+        format!(
+            "{}: cannot create the directory (check the path and its permissions)",
+            a.out.display()
+        )
+    })?;
     let mut written = vec![a.out.join("instance.json")];
     if let Some(net) = &inst.network {
         write_model(&a.out.join("teacher.json"), net)?;
@@ -196,8 +207,12 @@ pub fn hard(a: &HardArgs, par: faer::Par) -> Result<()> {
         "verification": check.details,
         "degree_norms": check.degree_norms.iter().take(21).collect::<Vec<_>>(),
     });
-    std::fs::write(a.out.join("instance.json"), serde_json::to_string_pretty(&doc)?)
-        .with_context(|| format!("{}: cannot write", a.out.join("instance.json").display()))?;
+    std::fs::write(a.out.join("instance.json"), serde_json::to_string_pretty(&doc)?).with_context(|| {
+        format!(
+            "{}: cannot write (check that its directory exists and is writable)",
+            a.out.join("instance.json").display()
+        )
+    })?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}: {}", inst.family, inst.claim)?;
     writeln!(out, "verified: {} — {}", check.holds, check.details)?;

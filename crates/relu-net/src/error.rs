@@ -29,7 +29,9 @@ pub enum NetError {
         got: usize,
     },
     /// The last layer must have exactly one output unit.
-    #[error("the last layer has {got} outputs but relu-net networks have exactly one output")]
+    #[error(
+        "the last layer has {got} outputs but relu-net networks have exactly one output; use one network per output"
+    )]
     OutputNotScalar {
         /// Number of output units found.
         got: usize,
@@ -59,7 +61,7 @@ pub enum NetError {
         y_len: usize,
     },
     /// An operation that needs samples got none (or too few).
-    #[error("{what} needs at least {needed} samples but got {got}")]
+    #[error("{what} needs at least {needed} samples but got {got}; supply more samples")]
     TooFewSamples {
         /// The operation.
         what: &'static str,
@@ -97,10 +99,14 @@ pub enum NetError {
         expected: &'static str,
     },
     /// The model file is not valid JSON or not of the expected shape.
-    #[error("the model is not valid relu-net/v1 JSON: {0}")]
+    #[error(
+        "the model is not valid relu-net/v1 JSON: {0}; check that the file is a relu-net/v1 model (the format is in docs/formats.md)"
+    )]
     Json(#[from] serde_json::Error),
     /// The model file declares another format.
-    #[error("unknown model format {found:?}: expected \"relu-net/v1\"")]
+    #[error(
+        "unknown model format {found:?}: expected \"relu-net/v1\"; check that the file is a relu-net/v1 model (docs/formats.md)"
+    )]
     UnknownFormat {
         /// The format tag found in the file.
         found: String,

@@ -39,7 +39,7 @@ pub enum SubspaceError {
         expected: &'static str,
     },
     /// Too few samples.
-    #[error("{what} needs at least {needed} samples but got {got}")]
+    #[error("{what} needs at least {needed} samples but got {got}; supply more samples")]
     TooFewSamples {
         /// The operation.
         what: &'static str,

@@ -8,7 +8,9 @@ use thiserror::Error;
 pub enum DecompError {
     /// The requested rank exceeds what the backend can recover in this
     /// dimension.
-    #[error("rank {rank} is too large for dimension {dim}: this backend needs rank <= {max}")]
+    #[error(
+        "rank {rank} is too large for dimension {dim}: this backend needs rank <= {max}; ask for at most {max} components"
+    )]
     RankTooLarge {
         /// Requested rank.
         rank: usize,
@@ -21,7 +23,9 @@ pub enum DecompError {
     #[error("rank 0 requested: ask for at least one component")]
     ZeroRank,
     /// The tensor's order is not supported by the backend.
-    #[error("order {order} is not supported by this backend (supported: {supported})")]
+    #[error(
+        "order {order} is not supported by this backend (supported: {supported}); pass a tensor of a supported order"
+    )]
     UnsupportedOrder {
         /// The order found.
         order: usize,

@@ -12,6 +12,7 @@ mod kernels;
 mod matrix;
 mod narrow;
 mod snapshots;
+mod what_to_do;
 
 use faer::{Col, Mat};
 use relu_net::{Network, Seed, gaussian_matrix};

@@ -14,6 +14,8 @@ use faer::{Col, ColMut, ColRef, Mat, MatMut, Par};
 use learners::{LEARNERS, LearnError};
 use relu_net::{Family, InMemory, Network, Planted, Predictor, SampleSource, Seed, gaussian_matrix};
 
+use crate::what_to_do::says_what_to_do;
+
 /// Samples handed over unchecked, as a user's own `SampleSource` may do.
 struct Raw {
     x: Mat<f64>,
@@ -330,7 +332,7 @@ fn every_learner_handles_every_bad_input() {
 /// change (a number, a parameter or an alternative).
 fn assert_error_says_what_to_do(e: &LearnError, learner: &str, case: &str, failures: &mut Vec<String>) {
     let msg = e.to_string();
-    if msg.len() < 25 || msg.contains("panicked") {
+    if msg.len() < 25 || msg.contains("panicked") || !says_what_to_do(&msg) {
         failures.push(format!("{learner} on {case}: unhelpful message {msg:?}"));
     }
 }
@@ -358,7 +360,8 @@ error (`LearnError` variant) or `fit` with the relative error of the fitted mode
 labels on fresh inputs, in classes (< 1e-6, < 1e-3, < 0.1, < 1, ≥ 1; its predictions are checked finite). A panic, a non-finite prediction or an input
 that every learner must refuse being accepted fails the test that writes this page
 (`crates/learners/tests/it/matrix.rs`), and so does a learner whose class at labels × 10¹² differs from
-its class on the reference labels. `kernel`, `glmtron` and `alphatron` take no number of hidden units, so
+its class on the reference labels, or an error message (of a learner, estimator or backend) that does not
+say what to do: an instruction such as \"supply more samples\" or the range a value must lie in. `kernel`, `glmtron` and `alphatron` take no number of hidden units, so
 k = 0 and k > d do not concern them. `exact-erm` reads only its first `max_points` rows and, with its
 defaults, finds even those too many in d = 3 (it is meant for tiny problems); the −inf sits in the last
 row, which it never reads.
@@ -419,12 +422,18 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
         let src = src.as_ref();
         let d = src.dim();
         let g = Col::from_fn(d, |i| 1.0 / (1.0 + i as f64));
-        let err = |e: &dyn std::fmt::Debug| variant(&format!("{e:?}"));
+        let unhelpful = std::cell::RefCell::new(Vec::new());
+        let err = |msg: String, debug: String| {
+            if !says_what_to_do(&msg) {
+                unhelpful.borrow_mut().push(msg);
+            }
+            variant(&debug)
+        };
         let cells = [
             cell(
                 || {
                     low_order_moments(src, &est, Par::Seq)
-                        .map_err(|e| err(&e))
+                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
                         .map(|m| {
                             // Its fields are checked through their Debug form.
                             let text = format!("{m:?}");
@@ -440,7 +449,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
             cell(
                 || {
                     matrix_contractions(src, 3, std::slice::from_ref(&g), &est, Par::Seq)
-                        .map_err(|e| err(&e))
+                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
                         .map(|v| {
                             let e = &v[0];
                             (0..d * d)
@@ -454,7 +463,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
             cell(
                 || {
                     dense_moment(src, 3, &est, Par::Seq)
-                        .map_err(|e| err(&e))
+                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
                         .map(|(t, se)| {
                             let mut v = t.data().to_vec();
                             v.extend(se);
@@ -466,7 +475,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
             cell(
                 || {
                     pca.find(src, Seed(3), Par::Seq)
-                        .map_err(|e| err(&e))
+                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
                         .map(|(sub, _)| {
                             let b = sub.basis();
                             (0..b.nrows() * b.ncols())
@@ -477,6 +486,9 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
                 |v| all_finite(v),
             ),
         ];
+        for msg in unhelpful.into_inner() {
+            failures.push(format!("on {}: unhelpful message {msg:?}", case.name));
+        }
         let shown: Vec<String> = cells.iter().map(|c| c.0.clone()).collect();
         for (c, name) in shown.iter().zip(cols) {
             if c.starts_with("**") {
@@ -591,6 +603,7 @@ fn backend_table(failures: &mut Vec<String>) -> String {
         "---|".repeat(BACKENDS.len())
     );
     let truth = CpModel::new(3, Col::from_fn(2, |i| [1.0, 2.0][i]), factors.clone()).unwrap();
+    let unhelpful = std::cell::RefCell::new(Vec::new());
     for (name, t, rank) in &rows {
         let mut shown = Vec::new();
         for id in BACKENDS {
@@ -598,7 +611,15 @@ fn backend_table(failures: &mut Vec<String>) -> String {
             let (c, model) = cell(
                 || {
                     b.decompose(t.as_ref(), *rank, &Hints::default(), 1, Par::Seq)
-                        .map_err(|e| variant(&format!("{e:?}")))
+                        .map_err(|e| {
+                            let msg = e.to_string();
+                            if !says_what_to_do(&msg) {
+                                unhelpful
+                                    .borrow_mut()
+                                    .push(format!("{id} on {name}: unhelpful message {msg:?}"));
+                            }
+                            variant(&format!("{e:?}"))
+                        })
                 },
                 |(m, _)| {
                     m.weights().iter().all(|v| v.is_finite()) && {
@@ -642,5 +663,6 @@ fn backend_table(failures: &mut Vec<String>) -> String {
         }
         let _ = writeln!(out, "| {name} | {} |", shown.join(" | "));
     }
+    failures.extend(unhelpful.into_inner());
     out
 }

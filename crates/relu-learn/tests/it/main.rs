@@ -5,6 +5,9 @@ mod cli;
 mod matrix;
 mod shards;
 mod suites;
+// Shared with the library's bad-input matrix.
+#[path = "../../../learners/tests/it/what_to_do.rs"]
+mod what_to_do;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
