@@ -90,6 +90,10 @@ struct Spectrum {
     d_eff: f64,
     poly: f64,
     expo: f64,
+    /// `⌈2 d_eff log m⌉`, the compression size of Goel–Klivans.
+    formula_landmarks: usize,
+    /// What the learner uses by default: the formula capped at
+    /// `max_landmarks` and at the m Gram rows.
     default_landmarks: usize,
 }
 
@@ -155,15 +159,18 @@ impl Suite for KernelSuite {
                             curve.points.push((used, err, secs));
                             if !spectra.iter().any(|sp| sp.kernel == curve.kernel) {
                                 let d_eff = metric("effective_dimension");
+                                let formula_landmarks =
+                                    (2.0 * d_eff * (g.gram_samples as f64).ln()).ceil() as usize;
                                 spectra.push(Spectrum {
                                     kernel: curve.kernel.clone(),
                                     mu: f.report.series.get("gram_spectrum").cloned().unwrap_or_default(),
                                     d_eff,
                                     poly: metric("decay_polynomial_exponent"),
                                     expo: metric("decay_exponential_rate"),
-                                    default_landmarks: ((2.0 * d_eff * (g.gram_samples as f64).ln()).ceil()
-                                        as usize)
-                                        .min(g.gram_samples),
+                                    formula_landmarks,
+                                    default_landmarks: formula_landmarks
+                                        .min(KernelParams::default().max_landmarks)
+                                        .clamp(1, g.gram_samples),
                                 });
                             }
                         }
@@ -211,7 +218,8 @@ fn output(
             "decay μ_i ∝ i^−a: a",
             "decay μ_i ∝ e^−bi: b",
             "d_eff(λ)",
-            "default landmarks ⌈2 d_eff log m⌉",
+            "⌈2 d_eff log m⌉",
+            "default landmarks (capped at max_landmarks and m)",
         ]
         .map(str::to_owned)
         .to_vec(),
@@ -227,6 +235,7 @@ fn output(
                     format!("{:.2}", s.poly),
                     format!("{:.3}", s.expo),
                     format!("{:.1}", s.d_eff),
+                    s.formula_landmarks.to_string(),
                     s.default_landmarks.to_string(),
                 ]
             })
@@ -243,6 +252,7 @@ fn output(
                     ("decay_polynomial_exponent".to_owned(), json!(s.poly)),
                     ("decay_exponential_rate".to_owned(), json!(s.expo)),
                     ("effective_dimension".to_owned(), json!(s.d_eff)),
+                    ("formula_landmarks".to_owned(), json!(s.formula_landmarks)),
                     ("default_landmarks".to_owned(), json!(s.default_landmarks)),
                 ]
             })
