@@ -99,9 +99,8 @@ fn narrow_and_glmtron_recoveries_are_stable() {
     use learners::glmtron::GlmtronParams;
     use learners::narrow::NarrowParams;
     use relu_net::metrics::relative_l2_error;
-    // narrow on a signed bias-free network: the snapshot is the network as
-    // returned, canonicalised (the proper one, two units: the polished
-    // proper candidate beats the improper |·| form here).
+    // narrow on a signed bias-free network: the snapshot is the function's
+    // parameters as returned (units of the |·| form, canonicalised).
     let teacher = relu_net::Family::Signed { dim: 5, hidden: 2 }
         .plant(Seed(31))
         .unwrap();
