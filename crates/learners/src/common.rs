@@ -436,7 +436,7 @@ impl Default for PolishParams {
 pub struct PolishReport {
     /// Iterations run.
     pub iters: usize,
-    /// Mean squared error on the polish samples before and after.
+    /// Mean squared error on the polish samples before.
     pub loss_before: f64,
     /// Mean squared error on the polish samples after.
     pub loss_after: f64,
@@ -637,7 +637,8 @@ pub fn polish_lm(
     let shape = shape_of(net);
     let p = net.n_params();
     let affordable = (params.flop_budget / (p * p).max(1) as f64).min(usize::MAX as f64) as usize;
-    let n = params.samples.max(20 * p).max(affordable).min(src.len());
+    let m0 = params.samples.max(20 * p);
+    let n = m0.max(affordable).min(src.len());
     let full = Rows::new(src, 0, n);
     let label_var = relu_net::metrics::compare_on_samples(net, &full, par)?.label_variance;
     let loss_before = loss(net, &full, par);
@@ -646,40 +647,33 @@ pub fn polish_lm(
         loss_after: loss_before,
         ..PolishReport::default()
     };
-    let m0 = params.samples.max(20 * p);
+    // Warm start (see above): LM on the first m₀ rows, kept as the start
+    // on all rows if it did not raise their loss.
+    let mut warm = None;
     if params.warm_start && n > 4 * m0 {
         let sub = Rows::new(src, 0, m0);
         let sub_var = relu_net::metrics::compare_on_samples(net, &sub, par)?.label_variance;
-        let sub_loss = loss(net, &sub, par);
-        let (warm, iters, _, _) = lm_stage(net, sub_loss, &sub, &shape, sub_var, params, par)?;
+        let (w, iters, _, _) = lm_stage(net, loss(net, &sub, par), &sub, &shape, sub_var, params, par)?;
         report.iters += iters;
-        let warm_loss = loss(&warm, &full, par);
-        if warm_loss <= loss_before {
-            let (out, iters, converged, after) =
-                lm_stage(&warm, warm_loss, &full, &shape, label_var, params, par)?;
-            report.iters += iters;
-            if converged {
-                report.converged = true;
-                report.loss_after = after;
-                return Ok((out, report));
-            }
-            // The warm start led somewhere the full rows cannot finish in
-            // max_iters (seen once in the scaling suite: atv, d = 20,
-            // k = 8): polish from `net` as well and keep the better.
-            let (cold, iters, converged, cold_after) =
-                lm_stage(net, loss_before, &full, &shape, label_var, params, par)?;
-            report.iters += iters;
-            report.converged = converged;
-            report.loss_after = after.min(cold_after);
-            return Ok(if cold_after < after {
-                (cold, report)
-            } else {
-                (out, report)
-            });
+        let w_loss = loss(&w, &full, par);
+        warm = (w_loss <= loss_before).then_some((w, w_loss));
+    }
+    let (start, start_loss) = warm.as_ref().map_or((net, loss_before), |(w, l)| (w, *l));
+    let (mut out, iters, mut converged, mut after) =
+        lm_stage(start, start_loss, &full, &shape, label_var, params, par)?;
+    report.iters += iters;
+    if warm.is_some() && !converged {
+        // The warm start led somewhere the full rows cannot finish in
+        // max_iters (seen once in the scaling suite: atv, d = 20, k = 8):
+        // polish from `net` as well and keep the lower loss.
+        let (cold, iters, cold_converged, cold_after) =
+            lm_stage(net, loss_before, &full, &shape, label_var, params, par)?;
+        report.iters += iters;
+        converged = cold_converged;
+        if cold_after < after {
+            (out, after) = (cold, cold_after);
         }
     }
-    let (out, iters, converged, after) = lm_stage(net, loss_before, &full, &shape, label_var, params, par)?;
-    report.iters += iters;
     report.converged = converged;
     report.loss_after = after;
     Ok((out, report))

@@ -76,12 +76,7 @@ pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
     let seed = Seed(a.seed);
     let teacher = family.plant(seed.derive("teacher"))?;
     let src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
-    std::fs::create_dir_all(&a.out).with_context(|| {
-        format!(
-            "{}: cannot create the directory (check the path and its permissions)",
-            a.out.display()
-        )
-    })?;
+    std::fs::create_dir_all(&a.out).with_context(|| crate::io_context::cannot_create_dir(&a.out))?;
     write_model(&a.out.join("teacher.json"), &teacher)?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -532,12 +527,8 @@ fn write_moment_shard(
         .accumulator
         .as_ref()
         .context("--accumulator FILE is required with --shard")?;
-    std::fs::write(path, serde_json::to_string(&shard)?).with_context(|| {
-        format!(
-            "{}: cannot write (check that its directory exists and is writable)",
-            path.display()
-        )
-    })?;
+    std::fs::write(path, serde_json::to_string(&shard)?)
+        .with_context(|| crate::io_context::cannot_write(path, ""))?;
     writeln!(
         std::io::stdout().lock(),
         "shard {i}/{n}: chunks {}..{} of {n_chunks} ({} samples), accumulator in {}",
@@ -554,8 +545,7 @@ fn merge_moment_shards(a: &MomentsArgs) -> Result<()> {
     let start = Instant::now();
     let mut shards = Vec::new();
     for p in &a.merge {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("{}: cannot read (check the path)", p.display()))?;
+        let text = std::fs::read_to_string(p).with_context(|| crate::io_context::cannot_read(p, ""))?;
         let s: MomentShard = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a moment shard file ({SHARD_FORMAT})", p.display()))?;
         if s.format != SHARD_FORMAT {
@@ -635,12 +625,8 @@ fn write_moments(
             "vectors": gs.iter().map(|g| (0..d).map(|k| g[k]).collect::<Vec<f64>>()).collect::<Vec<_>>(),
             "contractions": est.iter().map(|e| json!({"mean": rows(&e.mean), "std_error": rows(&e.std_error)})).collect::<Vec<_>>(),
         });
-        std::fs::write(out, serde_json::to_string(&doc)?).with_context(|| {
-            format!(
-                "{}: cannot write (check that its directory exists and is writable)",
-                out.display()
-            )
-        })?;
+        std::fs::write(out, serde_json::to_string(&doc)?)
+            .with_context(|| crate::io_context::cannot_write(out, ""))?;
     }
     let flops = 2.0 * (n_samples as usize * d * d * est.len()) as f64;
     let mut stdout = std::io::stdout().lock();
@@ -726,12 +712,8 @@ pub fn make_learner(
     let Some(path) = params else {
         return Ok(learners::learner(name, hidden)?);
     };
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "{}: cannot read the parameter file (check the path)",
-            path.display()
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| crate::io_context::cannot_read(path, " the parameter file"))?;
     let ctx = || {
         format!(
             "{}: invalid {name} parameters (check the file against docs/learners/{name}.md)",
@@ -831,12 +813,8 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
             "total_seconds": total,
             "peak_rss_bytes": peak_rss_bytes(),
         });
-        std::fs::write(rp, serde_json::to_string_pretty(&doc)?).with_context(|| {
-            format!(
-                "{}: cannot write the report (check that its directory exists and is writable)",
-                rp.display()
-            )
-        })?;
+        std::fs::write(rp, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| crate::io_context::cannot_write(rp, " the report"))?;
     }
     let mut out = std::io::stdout().lock();
     writeln!(

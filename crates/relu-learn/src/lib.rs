@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod commands;
+mod io_context;
 pub mod model_io;
 pub mod npy;
 pub mod output;

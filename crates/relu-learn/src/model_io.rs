@@ -12,7 +12,7 @@ use relu_net::Network;
 /// non-finite weights; the message names the file.
 pub fn read_model(path: &Path) -> Result<Network> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the model file (check the path)", path.display()))?;
+        .with_context(|| crate::io_context::cannot_read(path, " the model file"))?;
     Network::from_json(&text).with_context(|| path.display().to_string())
 }
 
@@ -21,12 +21,8 @@ pub fn read_model(path: &Path) -> Result<Network> {
 /// # Errors
 /// IO errors, with the file name.
 pub fn write_model(path: &Path, net: &Network) -> Result<()> {
-    std::fs::write(path, net.to_json()).with_context(|| {
-        format!(
-            "{}: cannot write the model file (check that its directory exists and is writable)",
-            path.display()
-        )
-    })
+    std::fs::write(path, net.to_json())
+        .with_context(|| crate::io_context::cannot_write(path, " the model file"))
 }
 
 /// Reads a model of any format (`relu-net/v1` or `kernel-model/v1`).
@@ -36,7 +32,7 @@ pub fn write_model(path: &Path, net: &Network) -> Result<()> {
 /// message names the file.
 pub fn read_any_model(path: &Path) -> Result<learners::Model> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the model file (check the path)", path.display()))?;
+        .with_context(|| crate::io_context::cannot_read(path, " the model file"))?;
     learners::Model::from_json(&text).with_context(|| path.display().to_string())
 }
 
@@ -45,10 +41,6 @@ pub fn read_any_model(path: &Path) -> Result<learners::Model> {
 /// # Errors
 /// IO errors, with the file name.
 pub fn write_any_model(path: &Path, model: &learners::Model) -> Result<()> {
-    std::fs::write(path, model.to_json()).with_context(|| {
-        format!(
-            "{}: cannot write the model file (check that its directory exists and is writable)",
-            path.display()
-        )
-    })
+    std::fs::write(path, model.to_json())
+        .with_context(|| crate::io_context::cannot_write(path, " the model file"))
 }

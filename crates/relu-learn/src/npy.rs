@@ -389,12 +389,7 @@ pub fn write_matrix_streaming(
         out.flush()?;
         Ok(())
     })()
-    .with_context(|| {
-        format!(
-            "{}: cannot write (check that its directory exists and is writable)",
-            path.display()
-        )
-    })
+    .with_context(|| crate::io_context::cannot_write(path, ""))
 }
 
 /// Writes an (n, d) float64 array in C order.
@@ -425,12 +420,7 @@ pub fn write_vector(path: &Path, y: ColRef<'_, f64>) -> Result<()> {
         out.flush()?;
         Ok(())
     })()
-    .with_context(|| {
-        format!(
-            "{}: cannot write (check that its directory exists and is writable)",
-            path.display()
-        )
-    })
+    .with_context(|| crate::io_context::cannot_write(path, ""))
 }
 
 #[cfg(test)]

@@ -171,12 +171,7 @@ pub fn hard(a: &HardArgs, par: faer::Par) -> Result<()> {
     let seed = relu_net::Seed(a.seed);
     let inst = fam.instance(seed)?;
     let check = fam.verify(&inst)?;
-    std::fs::create_dir_all(&a.out).with_context(|| {
-        format!(
-            "{}: cannot create the directory (check the path and its permissions)",
-            a.out.display()
-        )
-    })?;
+    std::fs::create_dir_all(&a.out).with_context(|| crate::io_context::cannot_create_dir(&a.out))?;
     let mut written = vec![a.out.join("instance.json")];
     if let Some(net) = &inst.network {
         write_model(&a.out.join("teacher.json"), net)?;
@@ -207,12 +202,8 @@ pub fn hard(a: &HardArgs, par: faer::Par) -> Result<()> {
         "verification": check.details,
         "degree_norms": check.degree_norms.iter().take(21).collect::<Vec<_>>(),
     });
-    std::fs::write(a.out.join("instance.json"), serde_json::to_string_pretty(&doc)?).with_context(|| {
-        format!(
-            "{}: cannot write (check that its directory exists and is writable)",
-            a.out.join("instance.json").display()
-        )
-    })?;
+    std::fs::write(a.out.join("instance.json"), serde_json::to_string_pretty(&doc)?)
+        .with_context(|| crate::io_context::cannot_write(&a.out.join("instance.json"), ""))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}: {}", inst.family, inst.claim)?;
     writeln!(out, "verified: {} — {}", check.holds, check.details)?;

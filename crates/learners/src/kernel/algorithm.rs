@@ -54,6 +54,16 @@ impl Default for KernelParams {
 }
 
 impl KernelParams {
+    /// The landmarks s used for an effective dimension `d_eff` on `m` Gram
+    /// rows: `landmarks` if set, else Goel–Klivans' compression size
+    /// `⌈2 d_eff log m⌉` capped at `max_landmarks`; in `[1, m]` either way.
+    #[must_use]
+    pub fn landmarks_for(&self, d_eff: f64, m: usize) -> usize {
+        self.landmarks
+            .unwrap_or_else(|| ((2.0 * d_eff * (m as f64).ln()).ceil() as usize).min(self.max_landmarks))
+            .clamp(1, m)
+    }
+
     /// Checks the parameters.
     ///
     /// # Errors
@@ -161,10 +171,7 @@ impl Learner for KernelLearner {
                     .sum()
             })
             .collect();
-        let s = p
-            .landmarks
-            .unwrap_or_else(|| ((2.0 * d_eff * (m as f64).ln()).ceil() as usize).min(p.max_landmarks))
-            .clamp(1, m);
+        let s = p.landmarks_for(d_eff, m);
         observer.stage("landmarks");
         let mut rng = seed.derive("kernel-landmarks").rng();
         let mut weights = lev.clone();

@@ -7,6 +7,7 @@
 //! fails when that file is stale and rewrites it with
 //! `RELU_LEARN_UPDATE_DOCS=1`.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -337,6 +338,20 @@ fn assert_error_says_what_to_do(e: &LearnError, learner: &str, case: &str, failu
     }
 }
 
+/// What an error shows: its message and its `Debug` form.
+trait ErrorText: std::fmt::Display + std::fmt::Debug {}
+impl<E: std::fmt::Display + std::fmt::Debug> ErrorText for E {}
+
+/// An error's cell in a table (its variant); its message goes to
+/// `unhelpful` when it does not say what to do.
+fn error_cell(e: &dyn ErrorText, unhelpful: &RefCell<Vec<String>>) -> String {
+    let msg = e.to_string();
+    if !says_what_to_do(&msg) {
+        unhelpful.borrow_mut().push(msg);
+    }
+    variant(&format!("{e:?}"))
+}
+
 /// The error as a coarse class, stable across machines (rounding-level
 /// differences between SIMD paths must not change the page).
 fn sig2(x: f64) -> String {
@@ -422,18 +437,13 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
         let src = src.as_ref();
         let d = src.dim();
         let g = Col::from_fn(d, |i| 1.0 / (1.0 + i as f64));
-        let unhelpful = std::cell::RefCell::new(Vec::new());
-        let err = |msg: String, debug: String| {
-            if !says_what_to_do(&msg) {
-                unhelpful.borrow_mut().push(msg);
-            }
-            variant(&debug)
-        };
+        let unhelpful = RefCell::new(Vec::new());
+        let err = |e: &dyn ErrorText| error_cell(e, &unhelpful);
         let cells = [
             cell(
                 || {
                     low_order_moments(src, &est, Par::Seq)
-                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
+                        .map_err(|e| err(&e))
                         .map(|m| {
                             // Its fields are checked through their Debug form.
                             let text = format!("{m:?}");
@@ -449,7 +459,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
             cell(
                 || {
                     matrix_contractions(src, 3, std::slice::from_ref(&g), &est, Par::Seq)
-                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
+                        .map_err(|e| err(&e))
                         .map(|v| {
                             let e = &v[0];
                             (0..d * d)
@@ -463,7 +473,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
             cell(
                 || {
                     dense_moment(src, 3, &est, Par::Seq)
-                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
+                        .map_err(|e| err(&e))
                         .map(|(t, se)| {
                             let mut v = t.data().to_vec();
                             v.extend(se);
@@ -475,7 +485,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
             cell(
                 || {
                     pca.find(src, Seed(3), Par::Seq)
-                        .map_err(|e| err(e.to_string(), format!("{e:?}")))
+                        .map_err(|e| err(&e))
                         .map(|(sub, _)| {
                             let b = sub.basis();
                             (0..b.nrows() * b.ncols())
@@ -603,7 +613,7 @@ fn backend_table(failures: &mut Vec<String>) -> String {
         "---|".repeat(BACKENDS.len())
     );
     let truth = CpModel::new(3, Col::from_fn(2, |i| [1.0, 2.0][i]), factors.clone()).unwrap();
-    let unhelpful = std::cell::RefCell::new(Vec::new());
+    let unhelpful = RefCell::new(Vec::new());
     for (name, t, rank) in &rows {
         let mut shown = Vec::new();
         for id in BACKENDS {
@@ -611,15 +621,7 @@ fn backend_table(failures: &mut Vec<String>) -> String {
             let (c, model) = cell(
                 || {
                     b.decompose(t.as_ref(), *rank, &Hints::default(), 1, Par::Seq)
-                        .map_err(|e| {
-                            let msg = e.to_string();
-                            if !says_what_to_do(&msg) {
-                                unhelpful
-                                    .borrow_mut()
-                                    .push(format!("{id} on {name}: unhelpful message {msg:?}"));
-                            }
-                            variant(&format!("{e:?}"))
-                        })
+                        .map_err(|e| error_cell(&e, &unhelpful))
                 },
                 |(m, _)| {
                     m.weights().iter().all(|v| v.is_finite()) && {
@@ -627,6 +629,12 @@ fn backend_table(failures: &mut Vec<String>) -> String {
                         (0..f.ncols()).all(|j| f.col(j).iter().all(|v| v.is_finite()))
                     }
                 },
+            );
+            failures.extend(
+                unhelpful
+                    .take()
+                    .into_iter()
+                    .map(|msg| format!("{id} on {name}: unhelpful message {msg:?}")),
             );
             if c.starts_with("**") {
                 failures.push(format!("{id} on {name}: {c}"));
@@ -663,6 +671,5 @@ fn backend_table(failures: &mut Vec<String>) -> String {
         }
         let _ = writeln!(out, "| {name} | {} |", shown.join(" | "));
     }
-    failures.extend(unhelpful.into_inner());
     out
 }

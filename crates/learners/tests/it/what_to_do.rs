@@ -6,7 +6,7 @@
 /// ("supply more data", "raise max_order", "check the label file") or the
 /// range a value must lie in.
 pub(crate) fn says_what_to_do(msg: &str) -> bool {
-    const CUES: [&str; 26] = [
+    const CUES: [&str; 25] = [
         "supply",
         "use ",
         "raise",
@@ -27,13 +27,30 @@ pub(crate) fn says_what_to_do(msg: &str) -> bool {
         "give ",
         "drop",
         "try ",
-        "fewer",
-        "more ",
         "save ",
         "add ",
         "write ",
         "see ",
+        "split ",
     ];
+    // A cue counts only at the start of a word: "use " must not match
+    // "because ", nor "set " match "subset ".
     let lower = msg.to_lowercase();
-    CUES.iter().any(|c| lower.contains(c))
+    CUES.iter().any(|c| {
+        lower
+            .match_indices(c)
+            .any(|(i, _)| !lower[..i].chars().next_back().is_some_and(char::is_alphanumeric))
+    })
+}
+
+#[test]
+fn cues_count_only_at_the_start_of_a_word() {
+    assert!(says_what_to_do("too few rows; supply more samples"));
+    assert!(says_what_to_do("Check the path"));
+    assert!(!says_what_to_do("failed because the subset was empty"));
+    assert!(!says_what_to_do("x.npy has 400 rows but y.npy has 399 entries"));
+    // Descriptive comparisons are not instructions.
+    assert!(!says_what_to_do(
+        "the header has 70000 bytes, more than any array needs"
+    ));
 }

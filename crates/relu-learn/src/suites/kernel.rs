@@ -168,9 +168,8 @@ impl Suite for KernelSuite {
                                     poly: metric("decay_polynomial_exponent"),
                                     expo: metric("decay_exponential_rate"),
                                     formula_landmarks,
-                                    default_landmarks: formula_landmarks
-                                        .min(KernelParams::default().max_landmarks)
-                                        .clamp(1, g.gram_samples),
+                                    default_landmarks: KernelParams::default()
+                                        .landmarks_for(d_eff, g.gram_samples),
                                 });
                             }
                         }
