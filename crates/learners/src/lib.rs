@@ -50,9 +50,11 @@ mod error;
 pub mod exact_erm;
 pub mod gd;
 pub mod glmtron;
+pub mod inputs;
 pub mod kernel;
 mod model;
 pub mod narrow;
+pub mod recovery;
 
 use std::collections::BTreeMap;
 
@@ -95,6 +97,14 @@ pub struct Report {
     pub series: BTreeMap<String, Vec<f64>>,
     /// Decisions taken, in words (chosen k, rejected candidates, fallbacks).
     pub notes: Vec<String>,
+    /// Problems the user must know about (inputs that are not Gaussian, a
+    /// fit that did not recover a network); the CLI prints each on one line.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Whether the fit recovered a network, judged from its held-out error
+    /// (see [`recovery`]); `None` when nobody judged.
+    #[serde(default)]
+    pub recovered: Option<bool>,
 }
 
 /// A fitted model and its report.

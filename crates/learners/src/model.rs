@@ -94,6 +94,40 @@ pub struct KernelModel {
     centers: Mat<f64>,
     coefficients: Col<f64>,
     intercept: f64,
+    // Optional affine map applied to the inputs first, z = A (x − μ)
+    // (the whitening of non-standard Gaussian inputs).
+    input_map: Option<InputMap>,
+}
+
+/// An affine map of the inputs, `z = A x − offset` with `A` of size r × d.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputMap {
+    matrix: Vec<Vec<f64>>,
+    offset: Vec<f64>,
+}
+
+impl InputMap {
+    fn from_parts(a: MatRef<'_, f64>, offset: faer::ColRef<'_, f64>) -> Self {
+        Self {
+            matrix: (0..a.nrows())
+                .map(|i| (0..a.ncols()).map(|j| a[(i, j)]).collect())
+                .collect(),
+            offset: offset.iter().copied().collect(),
+        }
+    }
+
+    fn input_dim(&self) -> usize {
+        self.matrix.first().map_or(0, Vec::len)
+    }
+
+    fn parts(&self) -> (Mat<f64>, Col<f64>) {
+        let d = self.input_dim();
+        (
+            Mat::from_fn(self.matrix.len(), d, |i, j| self.matrix[i][j]),
+            Col::from_fn(self.offset.len(), |i| self.offset[i]),
+        )
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,6 +140,8 @@ struct KernelJson {
     centers: Vec<Vec<f64>>,
     coefficients: Vec<f64>,
     intercept: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_map: Option<InputMap>,
 }
 
 fn invalid(reason: &str) -> LearnError {
@@ -152,7 +188,37 @@ impl KernelModel {
             centers,
             coefficients,
             intercept,
+            input_map: None,
         })
+    }
+
+    /// The same model on inputs `x` through `z = A (x − μ)` (`A`: r × d, r
+    /// the model's current input dimension): `h'(x) = h(A (x − μ))`. A map
+    /// already present composes exactly: `B (A x − A μ) − e = (BA) x − (B A μ + e)`.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidModel`] when the shapes do not chain or a value
+    /// is not finite.
+    pub fn with_input_map(mut self, mean: Col<f64>, a: Mat<f64>) -> Result<Self, LearnError> {
+        if a.nrows() != self.dim() || mean.nrows() != a.ncols() {
+            return Err(invalid(
+                "the input map's rows must match the model's input dimension",
+            ));
+        }
+        let finite = mean.iter().all(|v| v.is_finite())
+            && (0..a.ncols()).all(|j| a.col(j).iter().all(|v| v.is_finite()));
+        if !finite {
+            return Err(invalid("the input map contains a non-finite value"));
+        }
+        let mut offset = &a * &mean;
+        let mut matrix = a;
+        if let Some(old) = self.input_map.take() {
+            let (b, e) = old.parts();
+            offset = &b * &offset + &e;
+            matrix = &b * &matrix;
+        }
+        self.input_map = Some(InputMap::from_parts(matrix.as_ref(), offset.as_ref()));
+        Ok(self)
     }
 
     /// The kernel.
@@ -180,6 +246,7 @@ impl KernelModel {
                 .collect(),
             coefficients: self.coefficients.iter().copied().collect(),
             intercept: self.intercept,
+            input_map: self.input_map.clone(),
         };
         serde_json::to_string(&doc).expect("finite values serialise")
     }
@@ -194,20 +261,47 @@ impl KernelModel {
         }
         let centers = Mat::from_fn(doc.centers.len(), d, |i, j| doc.centers[i][j]);
         let coefficients = Col::from_fn(doc.coefficients.len(), |i| doc.coefficients[i]);
-        Self::new(
+        let model = Self::new(
             doc.kernel,
             doc.input_scale,
             doc.link,
             centers,
             coefficients,
             doc.intercept,
-        )
+        )?;
+        match doc.input_map {
+            None => Ok(model),
+            Some(map) => {
+                let d = map.input_dim();
+                let ok = d > 0
+                    && map.matrix.iter().all(|r| r.len() == d)
+                    && map.offset.len() == map.matrix.len()
+                    && map.matrix.len() == model.dim()
+                    && map
+                        .matrix
+                        .iter()
+                        .flatten()
+                        .chain(&map.offset)
+                        .all(|v| v.is_finite());
+                if !ok {
+                    return Err(invalid(
+                        "the input map needs one finite row of equal length and one offset per input of the kernel",
+                    ));
+                }
+                Ok(Self {
+                    input_map: Some(map),
+                    ..model
+                })
+            }
+        }
     }
 }
 
 impl Predictor for KernelModel {
     fn dim(&self) -> usize {
-        self.centers.ncols()
+        self.input_map
+            .as_ref()
+            .map_or(self.centers.ncols(), InputMap::input_dim)
     }
 
     fn predict_into(&self, x: MatRef<'_, f64>, mut out: ColMut<'_, f64>, par: Par) {
@@ -216,10 +310,17 @@ impl Predictor for KernelModel {
             self.dim(),
             "KernelModel::predict_into: input dimension"
         );
+        let map = self.input_map.as_ref().map(InputMap::parts);
         let mut start = 0;
         while start < x.nrows() {
             let m = 1024.min(x.nrows() - start);
-            let xs = Mat::from_fn(m, x.ncols(), |i, j| self.input_scale * x[(start + i, j)]);
+            let xs = match &map {
+                None => Mat::from_fn(m, x.ncols(), |i, j| self.input_scale * x[(start + i, j)]),
+                Some((a, offset)) => {
+                    let z = x.subrows(start, m) * a.transpose();
+                    Mat::from_fn(m, a.nrows(), |i, j| self.input_scale * (z[(i, j)] - offset[j]))
+                }
+            };
             let k = self.kernel.gram(xs.as_ref(), self.centers.as_ref(), par);
             let s = &k * &self.coefficients;
             for i in 0..m {

@@ -48,7 +48,7 @@ pub enum Command {
 /// Arguments of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Planted family: random, conditioned, biased, close, signed, deep, single.
+    /// Planted family: random, conditioned, biased, close, signed, deep, single, cluster, generic.
     #[arg(long)]
     pub family: String,
     /// Input dimension d.
@@ -84,6 +84,30 @@ pub struct GenerateArgs {
     /// Standard deviation of hidden biases for `deep` (default 0.5).
     #[arg(long, allow_negative_numbers = true)]
     pub bias_std: Option<f64>,
+    /// Hidden widths of `deep`, first layer first (e.g. 4,3,2; overrides --hidden and --depth).
+    #[arg(long, value_delimiter = ',')]
+    pub widths: Option<Vec<usize>>,
+    /// Units per group for `cluster` (default 2; --angle is the group's largest angle).
+    #[arg(long)]
+    pub group: Option<usize>,
+    /// Row norms log-uniform in [1/s, s] for `generic` (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub row_scale: Option<f64>,
+    /// Output-weight signs: mixed (random signs, both occurring) or positive (the family's own).
+    #[arg(long, default_value = "mixed", value_parser = ["mixed", "positive"])]
+    pub signs: String,
+    /// Added to the output bias.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub offset: f64,
+    /// Multiplies the output layer.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub label_scale: f64,
+    /// Inputs x = mean·1 + L z instead of z ~ N(0, I) (the teacher is written for x).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub mean: f64,
+    /// Correlation ρ of neighbouring inputs, Σ_ij = ρ^|i−j| (0: independent).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub correlation: f64,
 }
 
 /// Arguments of `fit`.
@@ -134,6 +158,15 @@ pub struct FitArgs {
     /// Where to write the report (diagnostics and time per stage) as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Take the inputs as N(0, I) and skip the input pass (mean, covariance, Gaussianity check, whitening).
+    #[arg(long)]
+    pub assume_standard: bool,
+    /// Largest relative validation error of a fit that counts as recovered.
+    #[arg(long, default_value_t = learners::recovery::RECOVERY_TOL)]
+    pub recovery_tol: f64,
+    /// Exit with code 3 when the fit did not recover a network.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Arguments of `hard`.
@@ -393,6 +426,10 @@ where
     let result = std::panic::catch_unwind(|| run(cli));
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) if e.downcast_ref::<crate::commands::NotRecovered>().is_some() => {
+            eprintln!("relu-learn: {}", one_line(&e));
+            ExitCode::from(3)
+        }
         Ok(Err(e)) => {
             eprintln!("relu-learn: error: {}", one_line(&e));
             ExitCode::from(2)

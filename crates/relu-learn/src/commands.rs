@@ -8,7 +8,9 @@ use anyhow::{Context, Result, bail};
 use faer::{Col, Mat, Par};
 use relu_net::matching::match_depth2;
 use relu_net::metrics::{Comparison, compare_on_samples, exact_relative_l2_bias_free, relative_l2_error};
-use relu_net::{FAMILY_NAMES, Family, FamilyOptions, InMemory, Planted, SampleSource, Seed};
+use relu_net::{
+    FAMILY_NAMES, Family, FamilyOptions, InMemory, InputLaw, Planted, SampleSource, Seed, Signs, Variation,
+};
 use serde_json::json;
 
 use crate::cli::{EvalArgs, FitArgs, GenerateArgs, MomentsArgs, PredictArgs, ReproduceArgs};
@@ -44,6 +46,14 @@ fn family_options(a: &GenerateArgs) -> Result<(Family, usize)> {
         (_, None | Some(2)) => 2,
         (_, Some(l)) => bail!("family {name} has depth 2; use --family deep for depth {l}"),
     };
+    if a.widths.is_some() && name != "deep" {
+        bail!("--widths applies to family deep only; use --hidden for family {name}");
+    }
+    let (hidden, depth) = match &a.widths {
+        Some(w) if w.is_empty() || w.contains(&0) => bail!("--widths needs positive widths, e.g. 4,3,2"),
+        Some(w) => (w[0], w.len() + 1),
+        None => (hidden, depth),
+    };
     let defaults = FamilyOptions::new(a.dim, hidden);
     let opts = FamilyOptions {
         depth,
@@ -51,6 +61,9 @@ fn family_options(a: &GenerateArgs) -> Result<(Family, usize)> {
         bias_range: a.bias_range.unwrap_or(defaults.bias_range),
         angle: a.angle.unwrap_or(defaults.angle),
         bias_std: a.bias_std.unwrap_or(defaults.bias_std),
+        group: a.group.unwrap_or(defaults.group),
+        row_scale: a.row_scale.unwrap_or(defaults.row_scale),
+        widths: a.widths.clone().unwrap_or_default(),
         ..defaults
     };
     let params = a
@@ -74,8 +87,21 @@ fn family_options(a: &GenerateArgs) -> Result<(Family, usize)> {
 pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
     let (family, hidden) = family_options(a)?;
     let seed = Seed(a.seed);
-    let teacher = family.plant(seed.derive("teacher"))?;
-    let src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
+    let variation = Variation {
+        signs: if a.signs == "positive" {
+            Signs::Positive
+        } else {
+            Signs::Mixed
+        },
+        offset: a.offset,
+        label_scale: a.label_scale,
+    };
+    let teacher = family.plant_varied(seed.derive("teacher"), &variation)?;
+    // With non-standard inputs the family is planted on the standard
+    // coordinates z and written for x = mean + L z.
+    let law = InputLaw::autoregressive(a.dim, a.mean, a.correlation)?;
+    let teacher = law.network_on_inputs(&teacher)?;
+    let src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?.with_inputs(law)?;
     std::fs::create_dir_all(&a.out).with_context(|| crate::io_context::cannot_create_dir(&a.out))?;
     write_model(&a.out.join("teacher.json"), &teacher)?;
     let mut out = std::io::stdout().lock();
@@ -797,8 +823,21 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     )?;
     let n = a.samples_cap.map_or(data.len(), |c| c.min(data.len()));
     let capped = learners::common::Rows::new(data.as_ref(), 0, n);
+    if !(a.recovery_tol.is_finite() && a.recovery_tol > 0.0) {
+        bail!(
+            "--recovery-tol must be a finite number > 0 (the default is {})",
+            learners::recovery::RECOVERY_TOL
+        );
+    }
     let mut timer = StageTimer::new(learner.name());
-    let fitted = learner.fit_observed(&capped, Seed(a.seed), par, &mut timer)?;
+    let mode = if a.assume_standard {
+        learners::inputs::InputMode::AssumeStandard
+    } else {
+        learners::inputs::InputMode::Auto
+    };
+    let mut fitted =
+        learners::inputs::fit_any_gaussian(learner.as_ref(), &capped, &mode, Seed(a.seed), par, &mut timer)?;
+    learners::recovery::judge(&mut fitted.report, a.recovery_tol);
     let stages = timer.finish();
     let total = start.elapsed().as_secs_f64();
     write_any_model(&a.out, &fitted.model)?;
@@ -832,5 +871,39 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     for note in &fitted.report.notes {
         writeln!(out, "note: {note}")?;
     }
+    drop(out);
+    for w in &fitted.report.warnings {
+        eprintln!("relu-learn: warning: {w}");
+    }
+    if a.strict && fitted.report.recovered == Some(false) {
+        return Err(NotRecovered {
+            validation_error: fitted
+                .report
+                .metrics
+                .get("validation_error")
+                .copied()
+                .unwrap_or(f64::NAN),
+        }
+        .into());
+    }
     Ok(())
 }
+
+/// `fit --strict` on a fit that did not recover a network (exit code 3).
+#[derive(Debug)]
+pub struct NotRecovered {
+    /// The relative validation error of the fit.
+    pub validation_error: f64,
+}
+
+impl std::fmt::Display for NotRecovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--strict: the fit did not recover a network (validation error {}); the model was written, see the report's notes and warnings",
+            fmt_sig(self.validation_error, 3)
+        )
+    }
+}
+
+impl std::error::Error for NotRecovered {}

@@ -71,6 +71,39 @@ pub enum Family {
         /// Hidden units k.
         hidden: usize,
     },
+    /// Groups of `group` units whose rows lie within angle `angle` of each
+    /// other: group j has a random unit centre `c_j`, and each of its units
+    /// is `cos(θ/2) c_j + sin(θ/2) v` with `v ⊥ c_j` random unit, so every
+    /// unit is at angle θ/2 from its centre and any two units of a group are
+    /// within θ. Zero biases. The last group is smaller when `group` does not
+    /// divide k. Generalises [`Family::Close`] (pairs) to clusters of any
+    /// size.
+    Cluster {
+        /// Input dimension d (≥ 2).
+        dim: usize,
+        /// Hidden units k.
+        hidden: usize,
+        /// Units per group r ≥ 1.
+        group: usize,
+        /// Largest angle θ between two units of a group, in (0, π].
+        angle: f64,
+    },
+    /// Networks as users plant them: rows `w_i = s_i u_i` with `u_i` uniform
+    /// on the sphere and norms `s_i` log-uniform in `[1/row_scale,
+    /// row_scale]`, biases `b_i = s_i β_i` with `β_i ~ U[−bias_range,
+    /// bias_range]` (so the bias relative to the row norm is at most
+    /// `bias_range`), and output weights `±U[0.5, 1.5]` with random signs
+    /// (both signs occur when k ≥ 2). Any k, also k > d.
+    Generic {
+        /// Input dimension d.
+        dim: usize,
+        /// Hidden units k.
+        hidden: usize,
+        /// Half-width of the relative bias interval.
+        bias_range: f64,
+        /// Largest ratio of a row norm to 1 (≥ 1; 1 gives unit rows).
+        row_scale: f64,
+    },
     /// A deep network: unit first-layer rows (uniform on the sphere),
     /// deeper hidden layers `N(0, 2 / fan_in)` (He), output layer
     /// `N(0, 1 / fan_in)`, and hidden biases `N(0, bias_std²)`.
@@ -98,7 +131,47 @@ pub const FAMILY_NAMES: &[&str] = &[
     "signed",
     "deep",
     "single",
+    "cluster",
+    "generic",
 ];
+
+/// Signs of a planted network's output weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signs {
+    /// Keep the family's own output weights (positive for the depth-2
+    /// families but `signed` and `generic`).
+    #[default]
+    Positive,
+    /// Multiply each output weight by an independent random sign; when
+    /// there are at least two, both signs occur.
+    Mixed,
+}
+
+/// Changes applied to a planted teacher after its family drew it: output
+/// signs, an output offset and a label scale,
+/// `f(x) = label_scale · (Σ_i σ_i a_i h_i(x) + c) + offset` for the last
+/// hidden layer `h` and signs `σ_i`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Variation {
+    /// Output-weight signs.
+    pub signs: Signs,
+    /// Added to the output bias.
+    pub offset: f64,
+    /// Multiplies the output layer (weights and bias), applied before the
+    /// offset is added.
+    pub label_scale: f64,
+}
+
+impl Default for Variation {
+    fn default() -> Self {
+        Self {
+            signs: Signs::Positive,
+            offset: 0.0,
+            label_scale: 1.0,
+        }
+    }
+}
 
 /// Knobs of [`Family::from_name`]; unused ones are ignored.
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +190,13 @@ pub struct FamilyOptions {
     pub angle: f64,
     /// Hidden-bias standard deviation for `deep`; default 0.5.
     pub bias_std: f64,
+    /// Units per group for `cluster`; default 2.
+    pub group: usize,
+    /// Row-norm spread for `generic`; default 1 (unit rows).
+    pub row_scale: f64,
+    /// Hidden widths of `deep` (first layer first); when empty, `depth − 1`
+    /// layers of width `hidden`.
+    pub widths: Vec<usize>,
 }
 
 impl FamilyOptions {
@@ -132,6 +212,9 @@ impl FamilyOptions {
             bias_range: 1.0,
             angle: 0.1,
             bias_std: 0.5,
+            group: 2,
+            row_scale: 1.0,
+            widths: Vec::new(),
         }
     }
 }
@@ -174,10 +257,26 @@ impl Family {
             "signed" => Family::Signed { dim, hidden },
             "deep" => Family::Deep {
                 dim,
-                widths: vec![hidden; o.depth.saturating_sub(1)],
+                widths: if o.widths.is_empty() {
+                    vec![hidden; o.depth.saturating_sub(1)]
+                } else {
+                    o.widths.clone()
+                },
                 bias_std: o.bias_std,
             },
             "single" => Family::Single { dim },
+            "cluster" => Family::Cluster {
+                dim,
+                hidden,
+                group: o.group,
+                angle: o.angle,
+            },
+            "generic" => Family::Generic {
+                dim,
+                hidden,
+                bias_range: o.bias_range,
+                row_scale: o.row_scale,
+            },
             _ => return None,
         })
     }
@@ -193,7 +292,22 @@ impl Family {
             Family::Signed { .. } => "signed",
             Family::Deep { .. } => "deep",
             Family::Single { .. } => "single",
+            Family::Cluster { .. } => "cluster",
+            Family::Generic { .. } => "generic",
         }
+    }
+
+    /// Draws a teacher of the family and applies `variation` to it (see
+    /// [`Variation`]); `Variation::default()` gives [`Family::plant`]'s
+    /// network. The signs come from their own stream, so the hidden layers
+    /// are those of [`Family::plant`] with the same seed.
+    ///
+    /// # Errors
+    /// As [`Family::plant`]; [`NetError::InvalidParam`] for a non-finite
+    /// offset or a non-finite or zero label scale.
+    pub fn plant_varied(&self, seed: Seed, variation: &Variation) -> Result<Network, NetError> {
+        let net = self.plant(seed)?;
+        vary(net, seed.derive("variation"), variation)
     }
 
     /// Draws a teacher network of the family.
@@ -259,14 +373,7 @@ impl Family {
                         expected: "at least 2 for pairs of close units",
                     });
                 }
-                positive("angle", *angle, "in (0, pi] radians")?;
-                if *angle > std::f64::consts::PI {
-                    return Err(NetError::InvalidParam {
-                        name: "angle",
-                        value: *angle,
-                        expected: "in (0, pi] radians",
-                    });
-                }
+                check_angle(*angle)?;
                 let w = close_pairs(&mut rng, *hidden, *dim, *angle);
                 let a = positive_weights(&mut rng, *hidden);
                 depth2(w, Col::zeros(*hidden), a)
@@ -275,15 +382,7 @@ impl Family {
                 check_dims(*dim, *hidden)?;
                 let w = unit_rows(&mut rng, *hidden, *dim);
                 let mut a = positive_weights(&mut rng, *hidden);
-                let mut signs: Vec<f64> = (0..*hidden)
-                    .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
-                    .collect();
-                if *hidden >= 2 && signs.iter().all(|&s| s == signs[0]) {
-                    signs[hidden - 1] = -signs[0];
-                }
-                for (i, s) in signs.iter().enumerate() {
-                    a[i] *= s;
-                }
+                random_signs(&mut rng, a.as_mut());
                 depth2(w, Col::zeros(*hidden), a)
             }
             Family::Deep {
@@ -296,8 +395,129 @@ impl Family {
                 let w = unit_rows(&mut rng, 1, *dim);
                 depth2(w, Col::zeros(1), Col::from_fn(1, |_| 1.0))
             }
+            Family::Cluster {
+                dim,
+                hidden,
+                group,
+                angle,
+            } => {
+                check_dims(*dim, *hidden)?;
+                if *dim < 2 {
+                    return Err(NetError::InvalidParam {
+                        name: "dim",
+                        value: *dim as f64,
+                        expected: "at least 2 for clusters of close units",
+                    });
+                }
+                if *group == 0 {
+                    return Err(NetError::ZeroDim { what: "group" });
+                }
+                check_angle(*angle)?;
+                let w = clusters(&mut rng, *hidden, *dim, *group, *angle);
+                let a = positive_weights(&mut rng, *hidden);
+                depth2(w, Col::zeros(*hidden), a)
+            }
+            Family::Generic {
+                dim,
+                hidden,
+                bias_range,
+                row_scale,
+            } => {
+                check_dims(*dim, *hidden)?;
+                if !(bias_range.is_finite() && *bias_range >= 0.0) {
+                    return Err(NetError::InvalidParam {
+                        name: "bias_range",
+                        value: *bias_range,
+                        expected: "a finite number >= 0",
+                    });
+                }
+                if !(row_scale.is_finite() && *row_scale >= 1.0) {
+                    return Err(NetError::InvalidParam {
+                        name: "row_scale",
+                        value: *row_scale,
+                        expected: "a finite number >= 1",
+                    });
+                }
+                let mut w = unit_rows(&mut rng, *hidden, *dim);
+                let mut b = Col::zeros(*hidden);
+                let log_s = row_scale.ln();
+                for i in 0..*hidden {
+                    let s = (log_s * (2.0 * rng.random::<f64>() - 1.0)).exp();
+                    for j in 0..*dim {
+                        w[(i, j)] *= s;
+                    }
+                    b[i] = s * bias_range * (2.0 * rng.random::<f64>() - 1.0);
+                }
+                let mut a = positive_weights(&mut rng, *hidden);
+                random_signs(&mut rng, a.as_mut());
+                depth2(w, b, a)
+            }
         }
     }
+}
+
+fn check_angle(angle: f64) -> Result<(), NetError> {
+    positive("angle", angle, "in (0, pi] radians")?;
+    if angle > std::f64::consts::PI {
+        return Err(NetError::InvalidParam {
+            name: "angle",
+            value: angle,
+            expected: "in (0, pi] radians",
+        });
+    }
+    Ok(())
+}
+
+/// Multiplies the entries of `a` by independent random signs, flipping the
+/// last one when all came out equal and there are at least two.
+fn random_signs(rng: &mut ChaCha8Rng, mut a: faer::ColMut<'_, f64>) {
+    let k = a.nrows();
+    let mut signs: Vec<f64> = (0..k)
+        .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+        .collect();
+    if k >= 2 && signs.iter().all(|&s| s == signs[0]) {
+        signs[k - 1] = -signs[0];
+    }
+    for (i, s) in signs.iter().enumerate() {
+        a[i] *= s;
+    }
+}
+
+/// Applies a [`Variation`] to the output layer of `net`.
+fn vary(net: Network, seed: Seed, v: &Variation) -> Result<Network, NetError> {
+    if !v.offset.is_finite() {
+        return Err(NetError::InvalidParam {
+            name: "offset",
+            value: v.offset,
+            expected: "a finite number",
+        });
+    }
+    if !(v.label_scale.is_finite() && v.label_scale != 0.0) {
+        return Err(NetError::InvalidParam {
+            name: "label_scale",
+            value: v.label_scale,
+            expected: "a finite non-zero number",
+        });
+    }
+    let mut parts: Vec<(Mat<f64>, Col<f64>)> = net
+        .layers()
+        .iter()
+        .map(|l| (l.weight().to_owned(), l.bias().to_owned()))
+        .collect();
+    let (w, b) = parts.last_mut().expect("a network has an output layer");
+    if v.signs == Signs::Mixed {
+        let mut rng = seed.rng();
+        let mut row = Col::from_fn(w.ncols(), |j| w[(0, j)].abs());
+        random_signs(&mut rng, row.as_mut());
+        for j in 0..w.ncols() {
+            w[(0, j)] = row[j];
+        }
+    }
+    for j in 0..w.ncols() {
+        w[(0, j)] *= v.label_scale;
+    }
+    b[0] = v.label_scale * b[0] + v.offset;
+    Network::from_parts(parts)
 }
 
 fn check_dims(dim: usize, hidden: usize) -> Result<(), NetError> {
@@ -384,6 +604,39 @@ fn close_pairs(rng: &mut ChaCha8Rng, k: usize, d: usize, angle: f64) -> Mat<f64>
             }
         }
         i += 2;
+    }
+    w
+}
+
+/// Groups of `r` rows within angle `angle` of each other (see
+/// [`Family::Cluster`]).
+fn clusters(rng: &mut ChaCha8Rng, k: usize, d: usize, r: usize, angle: f64) -> Mat<f64> {
+    let mut w = Mat::zeros(k, d);
+    let (c, s) = ((angle / 2.0).cos(), (angle / 2.0).sin());
+    let mut i = 0;
+    while i < k {
+        let centre = unit_rows(rng, 1, d);
+        let size = r.min(k - i);
+        for _ in 0..size {
+            // A random unit direction orthogonal to the centre.
+            let v = loop {
+                let g = gaussian_vec(rng, d);
+                let dot: f64 = (0..d).map(|j| g[j] * centre[(0, j)]).sum();
+                let v: Vec<f64> = (0..d).map(|j| g[j] - dot * centre[(0, j)]).collect();
+                let nv = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if nv > 1e-8 {
+                    break v.into_iter().map(|x| x / nv).collect::<Vec<f64>>();
+                }
+            };
+            for j in 0..d {
+                w[(i, j)] = if size == 1 {
+                    centre[(0, j)]
+                } else {
+                    c * centre[(0, j)] + s * v[j]
+                };
+            }
+            i += 1;
+        }
     }
     w
 }
@@ -565,5 +818,99 @@ mod tests {
         )
         .unwrap();
         assert!(bad.plant(Seed(5)).is_err());
+    }
+
+    #[test]
+    fn cluster_family_has_groups_within_the_angle() {
+        let (k, r, theta) = (7, 3, 0.02);
+        let net = Family::Cluster {
+            dim: 9,
+            hidden: k,
+            group: r,
+            angle: theta,
+        }
+        .plant(Seed(6))
+        .unwrap();
+        let w = net.as_depth2().unwrap().w;
+        let angle = |p: usize, q: usize| {
+            let dot: f64 = (0..9).map(|j| w[(p, j)] * w[(q, j)]).sum();
+            dot.clamp(-1.0, 1.0).acos()
+        };
+        for g in 0..2 {
+            for p in 3 * g..3 * g + 3 {
+                for q in p + 1..3 * g + 3 {
+                    assert!(angle(p, q) <= theta + 1e-12 && angle(p, q) > 1e-4, "{p} {q}");
+                }
+            }
+        }
+        // Units of different groups are far apart (random centres in d = 9).
+        assert!(angle(0, 3) > 0.1 && angle(2, 6) > 0.1);
+        assert!(
+            Family::Cluster {
+                dim: 9,
+                hidden: 4,
+                group: 0,
+                angle: 0.1
+            }
+            .plant(Seed(6))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn generic_family_spreads_norms_biases_and_signs() {
+        let net = Family::Generic {
+            dim: 5,
+            hidden: 40,
+            bias_range: 2.0,
+            row_scale: 3.0,
+        }
+        .plant(Seed(7))
+        .unwrap();
+        let p = net.as_depth2().unwrap();
+        let norms: Vec<f64> = (0..40)
+            .map(|i| (0..5).map(|j| p.w[(i, j)].powi(2)).sum::<f64>().sqrt())
+            .collect();
+        assert!(
+            norms
+                .iter()
+                .all(|&s| (1.0 / 3.0 - 1e-12..=3.0 + 1e-12).contains(&s))
+        );
+        assert!(norms.iter().any(|&s| s > 2.0) && norms.iter().any(|&s| s < 0.5));
+        assert!((0..40).all(|i| p.b[i].abs() <= 2.0 * norms[i] + 1e-12));
+        assert!((0..40).any(|i| p.b[i].abs() > 1.5 * norms[i]));
+        assert!((0..40).any(|i| p.a[i] < 0.0) && (0..40).any(|i| p.a[i] > 0.0));
+        assert!((0..40).all(|i| (0.5..=1.5).contains(&p.a[i].abs())));
+    }
+
+    #[test]
+    fn variation_flips_signs_scales_and_offsets_the_output_only() {
+        let family = Family::Biased {
+            dim: 6,
+            hidden: 5,
+            bias_range: 1.0,
+        };
+        let plain = family.plant(Seed(8)).unwrap();
+        assert_eq!(
+            plain,
+            family.plant_varied(Seed(8), &Variation::default()).unwrap()
+        );
+        let v = Variation {
+            signs: Signs::Mixed,
+            offset: 0.7,
+            label_scale: -2.0,
+        };
+        let varied = family.plant_varied(Seed(8), &v).unwrap();
+        let (p, q) = (plain.as_depth2().unwrap(), varied.as_depth2().unwrap());
+        assert_eq!(p.w, q.w);
+        assert_eq!(p.b, q.b);
+        assert!((0..5).all(|i| (q.a[i].abs() - 2.0 * p.a[i].abs()).abs() < 1e-12));
+        assert!((0..5).any(|i| q.a[i] > 0.0) && (0..5).any(|i| q.a[i] < 0.0));
+        assert!((q.c - 0.7).abs() < 1e-15);
+        let bad = Variation {
+            label_scale: 0.0,
+            ..Variation::default()
+        };
+        assert!(family.plant_varied(Seed(8), &bad).is_err());
     }
 }

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NetError;
+use crate::inputs::InputLaw;
 use crate::network::{Network, Predictor, first_non_finite, first_non_finite_col};
 use crate::seed::{GaussianRows, Seed};
 
@@ -119,7 +120,8 @@ impl SampleSource for InMemory {
 }
 
 /// A teacher network labelling a stream of Gaussian inputs:
-/// `x ~ N(0, I_d)`, `y = F(x) + σ ξ`, `ξ ~ N(0, 1)`.
+/// `x ~ N(0, I_d)` (or any [`InputLaw`], see [`Planted::with_inputs`]),
+/// `y = F(x) + σ ξ`, `ξ ~ N(0, 1)`.
 ///
 /// Inputs come from [`GaussianRows`] with seed `seed.derive("x")` and the
 /// label noise from a separate stream `seed.derive("noise")`, so the same
@@ -132,6 +134,7 @@ pub struct Planted {
     noise_std: f64,
     x_rows: GaussianRows,
     noise_rows: GaussianRows,
+    inputs: Option<InputLaw>,
 }
 
 impl Planted {
@@ -155,7 +158,32 @@ impl Planted {
             noise_std,
             x_rows: GaussianRows::new(d, seed.derive("x")),
             noise_rows: GaussianRows::new(1, seed.derive("noise")),
+            inputs: None,
         })
+    }
+
+    /// The same stream with inputs `x = μ + L z` of the law `law` instead
+    /// of `x = z ~ N(0, I_d)` (the standard rows `z` are those of
+    /// [`Planted::new`] with the same seed); the teacher acts on `x`.
+    ///
+    /// # Errors
+    /// [`NetError::InputDim`] when the law's dimension is not the
+    /// teacher's.
+    pub fn with_inputs(mut self, law: InputLaw) -> Result<Self, NetError> {
+        if law.dim() != self.dim() {
+            return Err(NetError::InputDim {
+                expected: self.dim(),
+                got: law.dim(),
+            });
+        }
+        self.inputs = (!law.is_standard()).then_some(law);
+        Ok(self)
+    }
+
+    /// The input law, `None` for `N(0, I_d)`.
+    #[must_use]
+    pub fn inputs(&self) -> Option<&InputLaw> {
+        self.inputs.as_ref()
     }
 
     /// The teacher network.
@@ -193,6 +221,9 @@ impl SampleSource for Planted {
         let m = x.nrows();
         assert!(start + m <= self.len(), "Planted::chunk: rows out of range");
         self.x_rows.fill(start, x.as_mut());
+        if let Some(law) = &self.inputs {
+            law.transform_rows(x.as_mut());
+        }
         self.teacher.predict_into(x.as_ref(), y.as_mut(), Par::Seq);
         if self.noise_std > 0.0 {
             let mut noise = Mat::zeros(m, 1);
