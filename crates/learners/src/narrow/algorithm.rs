@@ -8,11 +8,18 @@ use relu_net::{Network, SampleSource, Seed};
 use tensor_decomp::fit::{random_unit, top_eigen};
 
 use super::NarrowParams;
+use super::squared_labels::SquaredLabels;
 use crate::common::{Rows, check_data, polish_lm, relative_error, solve_psd, split};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
 const NAME: &str = "narrow";
+
+/// The highest even order step 2 raises `max_order` to when no moment
+/// matrix of the orders up to `max_order` stands above its noise (the
+/// variance of an order-l estimate grows like l!, so orders above this see
+/// only noise at any practical n).
+pub const MAX_ADAPTIVE_ORDER: usize = 12;
 
 /// The narrow-network learner with validated parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -323,7 +330,7 @@ impl Learner for Narrow {
         let d = src.dim();
         let k = p.hidden.unwrap_or(4);
         observer.stage("checks");
-        check_data(NAME, src, 2000.max(50 * d), par)?;
+        let labels = check_data(NAME, src, 2000.max(50 * d), par)?;
         let (train, val) = split(src, p.validation_fraction);
         let mut report = Report {
             learner: NAME.to_owned(),
@@ -334,40 +341,78 @@ impl Learner for Narrow {
         let low = low_order_moments(&train, &self.est, par)?;
         let mut rng = seed.derive("narrow").rng();
         let g = random_unit(&mut rng, d);
-        let top = (2 * k + 2).min(p.max_order);
-        let mut mats: Vec<(usize, Mat<f64>, f64)> = Vec::new();
-        for l in (2..=top).step_by(2) {
+        let mut top = (2 * k + 2).min(p.max_order);
+        // The Wigner-scale noise level of a symmetric estimate.
+        let noise_of = |est: &gaussian_moments::MatrixEstimate, scale: f64| {
+            let mean_var = (0..d)
+                .flat_map(|i| (0..d).map(move |j| (i, j)))
+                .map(|(i, j)| est.std_error[(i, j)].powi(2))
+                .sum::<f64>()
+                / (d * d) as f64;
+            2.0 * (d as f64).sqrt() * mean_var.sqrt() * scale.abs()
+        };
+        let order = |l: usize| -> Result<(usize, Mat<f64>, f64), LearnError> {
             let est = if l == 2 {
                 low.t2.clone()
             } else {
                 matrix_contractions(&train, l, std::slice::from_ref(&g), &self.est, par)?.remove(0)
             };
             let scale = 1.0 / relu_coefficient(l, 0.0);
-            let mean_var = (0..d)
-                .flat_map(|i| (0..d).map(move |j| (i, j)))
-                .map(|(i, j)| est.std_error[(i, j)].powi(2))
-                .sum::<f64>()
-                / (d * d) as f64;
-            let noise = 2.0 * (d as f64).sqrt() * mean_var.sqrt() * scale.abs();
-            mats.push((l, faer::Scale(scale) * &est.mean, noise));
+            Ok((l, faer::Scale(scale) * &est.mean, noise_of(&est, scale)))
+        };
+        let mut mats: Vec<(usize, Mat<f64>, f64)> = Vec::new();
+        for l in (2..=top).step_by(2) {
+            mats.push(order(l)?);
         }
+        let squared = low_order_moments(&SquaredLabels::new(&train, labels.mean), &self.est, par)?.t2;
+        let squared_noise = noise_of(&squared, 1.0);
         observer.stage("subspace");
         let mut projector = Mat::<f64>::zeros(d, d);
+        // Adds the eigenvectors of `m` above `noise` to the projector and
+        // returns how many there were.
+        let mut add =
+            |name: String, m: &Mat<f64>, noise: f64, report: &mut Report| -> Result<usize, LearnError> {
+                let (vecs, vals) = top_eigen(m.as_ref(), d)?;
+                let kept: Vec<usize> = (0..d)
+                    .filter(|&i| vals[i].abs() > p.subspace_threshold * noise)
+                    .collect();
+                report.series.insert(
+                    format!("{name}_spectrum"),
+                    vals.iter().take(2 * k + 2).map(|v| v.abs()).collect(),
+                );
+                report.metrics.insert(format!("{name}_noise"), noise);
+                for &i in &kept {
+                    let col = vecs.col(i);
+                    projector += col * col.transpose();
+                }
+                Ok(kept.len())
+            };
+        let mut seen = 0;
         for (l, m, noise) in &mats {
-            let (vecs, vals) = top_eigen(m.as_ref(), d)?;
-            let kept: Vec<usize> = (0..d)
-                .filter(|&i| vals[i].abs() > p.subspace_threshold * noise)
-                .collect();
-            report.series.insert(
-                format!("order{l}_spectrum"),
-                vals.iter().take(2 * k + 2).map(|v| v.abs()).collect(),
-            );
-            report.metrics.insert(format!("order{l}_noise"), *noise);
-            for &i in &kept {
-                let col = vecs.col(i);
-                projector += col * col.transpose();
-            }
+            seen += add(format!("order{l}"), m, *noise, &mut report)?;
         }
+        // Adaptive orders: nothing of y's moments above noise → raise the
+        // order until one shows (the cap is stated in the docs and here).
+        while seen == 0 && top + 2 <= MAX_ADAPTIVE_ORDER.max(p.max_order) {
+            top += 2;
+            let (l, m, noise) = order(top)?;
+            seen += add(format!("order{l}"), &m, noise, &mut report)?;
+            mats.push((l, m, noise));
+            report.notes.push(format!(
+                "no moment of order up to {} stood above its noise: raised max_order to {top} (cap {MAX_ADAPTIVE_ORDER})",
+                top - 2
+            ));
+        }
+        report.metrics.insert("max_order_used".to_owned(), top as f64);
+        let from_squared = add(
+            "squared_labels".to_owned(),
+            &squared.mean,
+            squared_noise,
+            &mut report,
+        )?;
+        report
+            .metrics
+            .insert("squared_label_directions".to_owned(), from_squared as f64);
         let (pv, pvals) = top_eigen(projector.as_ref(), d)?;
         let m = pvals
             .iter()

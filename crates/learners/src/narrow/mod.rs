@@ -16,9 +16,13 @@
 //! 1. Validation split; `E[y]`, `E[y x]`; one random unit g; `M_l` for even
 //!    l ≤ `min(2k + 2, max_order)`, each with its noise level (Wigner scale of
 //!    its standard errors).
-//! 2. Joint subspace: the eigenvectors of each `M_l` whose |eigenvalue|
-//!    exceeds `subspace_threshold` × its noise; V = the directions of the sum
-//!    of their projectors with eigenvalue ≥ ½ (dim m).
+//! 2. Joint subspace: the eigenvectors of each `M_l`, and of the squared-label
+//!    matrix `Q = E[(y − ȳ)² S_2(x)]` (a departure, see `squared_labels`),
+//!    whose |eigenvalue| exceeds `subspace_threshold` × its noise; V = the
+//!    directions of the sum of their projectors with eigenvalue ≥ ½ (dim m).
+//!    When no `M_l` shows anything above its noise, higher even orders are
+//!    added one at a time up to [`MAX_ADAPTIVE_ORDER`] (the order used is
+//!    reported as `max_order_used`).
 //! 3. Candidate directions in V: eigenvectors of each `Vᵀ M_l V`, eigenvectors
 //!    of the pencils `(Vᵀ M_{l+2} V)(Vᵀ M_l V)^{−1}` (eigenvalues
 //!    `⟨u_i, g⟩²`, eigenvectors `Vᵀ u_i` when the `u_i` are independent), and a
@@ -62,6 +66,7 @@
 
 mod algorithm;
 mod params;
+mod squared_labels;
 
-pub use algorithm::Narrow;
+pub use algorithm::{MAX_ADAPTIVE_ORDER, Narrow};
 pub use params::NarrowParams;
