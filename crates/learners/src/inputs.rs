@@ -315,7 +315,7 @@ impl Whitening {
         let mut order: Vec<usize> = (0..d).collect();
         order.sort_by(|&a, &b| s[b].total_cmp(&s[a]).then(a.cmp(&b)));
         let top = s[order[0]];
-        if !(top > 0.0) {
+        if top.is_nan() || top <= 0.0 {
             return Err(bad(
                 "a covariance with a positive eigenvalue (the inputs are constant)",
             ));

@@ -237,12 +237,85 @@ impl Atv {
         par: Par,
         report: &mut Report,
     ) -> Result<Vec<Candidate>, LearnError> {
+        let mut out = Vec::new();
+        let mut failures = Vec::new();
+        self.draws(
+            self.decomposer.as_ref(),
+            m,
+            seed,
+            par,
+            report,
+            &mut out,
+            &mut failures,
+        );
+        // A fallback across backends: when every draw of the chosen backend
+        // fails (Jennrich's pencil can return collinear factors at large k),
+        // the other backends get the same draws before atv gives up.
+        if out.is_empty() {
+            for id in tensor_decomp::BACKENDS
+                .iter()
+                .filter(|id| **id != self.decomposer.name())
+            {
+                let Some(backend) = tensor_decomp::backend(id) else {
+                    continue;
+                };
+                let before = failures.len();
+                self.draws(
+                    backend.as_ref(),
+                    m,
+                    seed.derive(id),
+                    par,
+                    report,
+                    &mut out,
+                    &mut failures,
+                );
+                if !out.is_empty() {
+                    report.notes.push(format!(
+                        "every {} draw failed; the {id} backend recovered candidates ({} of its draws failed)",
+                        self.decomposer.name(),
+                        failures.len() - before
+                    ));
+                    report.metrics.insert("fallback_backend".to_owned(), 1.0);
+                    break;
+                }
+            }
+        }
+        if out.is_empty() {
+            let noise_note = report
+                .notes
+                .iter()
+                .find(|n| n.contains("within"))
+                .map_or(String::new(), |n| format!("; {n}"));
+            return Err(LearnError::Unidentifiable {
+                learner: NAME,
+                reason: format!(
+                    "all {} decompositions failed (first: {}){noise_note}",
+                    failures.len(),
+                    failures.first().map_or("none", String::as_str)
+                ),
+            });
+        }
+        report.notes.extend(failures);
+        Ok(out)
+    }
+
+    /// The `mix_draws` decompositions of one backend (steps 4–6), appending
+    /// candidates to `out` and failures to `failures`.
+    #[allow(clippy::too_many_arguments)]
+    fn draws(
+        &self,
+        decomposer: &dyn Decomposer,
+        m: &AtvMoments,
+        seed: Seed,
+        par: Par,
+        report: &mut Report,
+        out: &mut Vec<Candidate>,
+        failures: &mut Vec<String>,
+    ) {
         let (t0, t1, u, proj) = (m.t0, m.t1.as_ref(), m.basis.as_ref(), &m.projected);
         let k = u.ncols();
         let reference = proj.t2.contract_to_matrix(&[], par);
         let mut rng = seed.derive("atv-mix").rng();
-        let mut out = Vec::new();
-        let mut failures = Vec::new();
         for draw in 0..self.params.mix_draws {
             let g0 = unit(&mut rng, k);
             let mixed = Mixed {
@@ -254,8 +327,7 @@ impl Atv {
                 reference: Some(reference.as_ref()),
             };
             let decomposition =
-                self.decomposer
-                    .decompose(&mixed, k, &hints, seed.derive_index(draw as u64).0, par);
+                decomposer.decompose(&mixed, k, &hints, seed.derive_index(draw as u64).0, par);
             let (cp, rep) = match decomposition {
                 Ok(r) => r,
                 Err(e) => {
@@ -281,23 +353,6 @@ impl Atv {
                 Err(e) => failures.push(format!("draw {draw}: {e}")),
             }
         }
-        if out.is_empty() {
-            let noise_note = report
-                .notes
-                .iter()
-                .find(|n| n.contains("within"))
-                .map_or(String::new(), |n| format!("; {n}"));
-            return Err(LearnError::Unidentifiable {
-                learner: NAME,
-                reason: format!(
-                    "all {} decompositions failed (first: {}){noise_note}",
-                    failures.len(),
-                    failures.first().map_or("none", String::as_str)
-                ),
-            });
-        }
-        report.notes.extend(failures);
-        Ok(out)
     }
 
     /// Step 5–6 for one set of factors `v` (k × k, in z-coordinates).

@@ -104,3 +104,38 @@ fn narrow_reports_labels_without_signal() {
     );
     assert!(err.to_string().contains("no direction carries signal"), "{err}");
 }
+
+/// Regression: at n = 10⁴ with label noise 0.1 (d = 20, k = 4) narrow used
+/// to find one direction of four (validation error 0.23, 5 700 times the
+/// σ²p/n limit). The squared-label matrix now completes the subspace. The
+/// excess error must be within 100× of σ²p/n relative to Var(f*).
+#[test]
+fn narrow_recovers_four_units_from_ten_thousand_noisy_samples() {
+    let teacher = Family::Signed { dim: 20, hidden: 4 }.plant(Seed(5)).unwrap();
+    let (n, sigma) = (10_000, 0.1);
+    let data = Planted::new(teacher.clone(), n, sigma, Seed(6))
+        .unwrap()
+        .materialize();
+    let fitted = NarrowParams::default()
+        .validate()
+        .unwrap()
+        .fit(&data, Seed(7), Par::rayon(2))
+        .unwrap();
+    let err = relative_l2_error(
+        fitted.network().unwrap(),
+        &teacher,
+        50_000,
+        Seed(8),
+        Par::rayon(2),
+    )
+    .unwrap();
+    let p = 4.0 * 21.0 + 1.0;
+    let limit = sigma * sigma * p / n as f64 / err.label_variance;
+    assert!(
+        err.relative_error <= 100.0 * limit,
+        "relative error {:e}, 100 sigma^2 p / n / Var = {:e}; {:?}",
+        err.relative_error,
+        100.0 * limit,
+        fitted.report.notes
+    );
+}

@@ -20,6 +20,7 @@ mod kernel;
 mod recovery;
 mod samples;
 mod scaling;
+mod stress;
 mod tropical;
 
 /// How big a run is.
@@ -74,5 +75,6 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(gd_fails::GdFailsSuite),
         Box::new(hardness::HardnessSuite),
         Box::new(kernel::KernelSuite),
+        Box::new(stress::StressSuite),
     ]
 }

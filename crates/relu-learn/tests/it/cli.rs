@@ -609,3 +609,152 @@ fn hard_writes_verified_instances() {
     assert!(!dir2.join("teacher.json").exists());
     assert_eq!(read_vector(&dir2.join("y.npy")).unwrap().nrows(), 16);
 }
+
+#[test]
+fn generate_plants_generic_networks_on_correlated_inputs_written_for_x() {
+    let dir = scratch("generate-generic");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "generic",
+        "--dim",
+        "5",
+        "--hidden",
+        "7",
+        "--bias-range",
+        "3",
+        "--row-scale",
+        "2",
+        "--offset",
+        "0.5",
+        "--label-scale",
+        "3",
+        "--mean",
+        "2",
+        "--correlation",
+        "0.7",
+        "--samples",
+        "2000",
+        "--seed",
+        "4",
+        "--out",
+        d,
+    ]);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("teacher.json")).unwrap()).unwrap();
+    let x = read_matrix(&dir.join("x.npy")).unwrap();
+    let y = read_vector(&dir.join("y.npy")).unwrap();
+    // The labels are the teacher's forward pass on the saved x.
+    for i in 0..2000 {
+        let row: Vec<f64> = (0..5).map(|j| x[(i, j)]).collect();
+        let expected = forward_from_json(&json, &row);
+        assert!(
+            (y[i] - expected).abs() <= 1e-10 * (1.0 + expected.abs()),
+            "row {i}"
+        );
+    }
+    // The inputs have the requested law: mean 2, neighbour correlation 0.7.
+    let n = 2000.0;
+    let mean0: f64 = (0..2000).map(|i| x[(i, 0)]).sum::<f64>() / n;
+    let mean1: f64 = (0..2000).map(|i| x[(i, 1)]).sum::<f64>() / n;
+    let cov01: f64 = (0..2000)
+        .map(|i| (x[(i, 0)] - mean0) * (x[(i, 1)] - mean1))
+        .sum::<f64>()
+        / n;
+    assert!(
+        (mean0 - 2.0).abs() < 0.15 && (cov01 - 0.7).abs() < 0.15,
+        "{mean0} {cov01}"
+    );
+    // Output weights of both signs, scaled by 3, and the offset.
+    let a: Vec<f64> = json["layers"][1]["weight"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(a.iter().any(|&v| v < 0.0) && a.iter().any(|&v| v > 0.0));
+    assert!(
+        a.iter().all(|v| (1.5 - 1e-12..=4.5 + 1e-12).contains(&v.abs())),
+        "{a:?}"
+    );
+    assert_eq!(json["layers"][1]["bias"][0].as_f64().unwrap(), 0.5);
+}
+
+#[test]
+fn fit_whitens_correlated_inputs_and_strict_flags_a_fit_that_did_not_recover() {
+    let dir = scratch("fit-correlated");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "biased",
+        "--dim",
+        "6",
+        "--hidden",
+        "3",
+        "--mean",
+        "1",
+        "--correlation",
+        "0.6",
+        "--samples",
+        "100000",
+        "--seed",
+        "3",
+        "--out",
+        d,
+    ]);
+    let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
+    let (x, y) = (x.to_str().unwrap(), y.to_str().unwrap());
+    let model = dir.join("atv.json");
+    let report = dir.join("report.json");
+    let out = crate::relu_learn(&[
+        "fit",
+        "--learner",
+        "atv",
+        "--x",
+        x,
+        "--y",
+        y,
+        "--out",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rep: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(rep["report"]["recovered"], Value::Bool(true), "{rep}");
+    assert_eq!(rep["report"]["metrics"]["input_whitened"].as_f64(), Some(1.0));
+    // Checked on the data's own law: the held-out labels of the file.
+    let ev = ok(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x,
+        "--y",
+        y,
+        "--json",
+    ]);
+    let ev: Value = serde_json::from_str(&ev).unwrap();
+    let rel = ev["relative_error"].as_f64().unwrap();
+    assert!(rel < 1e-6, "{ev}");
+    // glmtron (one unit) cannot fit three: not recovered, exit code 3 under --strict.
+    let out = crate::relu_learn(&[
+        "fit",
+        "--learner",
+        "glmtron",
+        "--x",
+        x,
+        "--y",
+        y,
+        "--out",
+        dir.join("glm.json").to_str().unwrap(),
+        "--strict",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("did not recover a network"), "{err}");
+    assert!(dir.join("glm.json").exists());
+}

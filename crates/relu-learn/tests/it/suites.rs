@@ -270,3 +270,25 @@ fn kernel_suite_reports_spectra_and_compression_curves() {
     assert_eq!(out.figures.len(), 2);
     assert!(out.to_markdown().contains("kernel-spectrum.svg"));
 }
+
+#[test]
+fn stress_suite_runs_and_its_smoke_cells_succeed_on_most_seeds() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "stress")
+        .expect("stress is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    let table = &out.tables[0];
+    // atv on generic and on correlated inputs, narrow on signed: 3 seeds each.
+    assert_eq!(table.records.len(), 3);
+    for rec in &table.records {
+        let get = |k: &str| rec.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        let rate = get("success_rate").as_f64().unwrap();
+        assert!(rate >= 2.0 / 3.0 - 1e-12, "{rec:?}\n{:?}", out.notes);
+    }
+}
