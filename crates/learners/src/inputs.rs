@@ -491,15 +491,25 @@ pub fn fit_any_gaussian(
     observer: &mut dyn Observer,
 ) -> Result<Fitted, LearnError> {
     let d = src.dim();
+    let mut unwhitened: Option<String> = None;
     let (stats, whitening) = match mode {
         InputMode::AssumeStandard => (None, None),
+        // Below two samples there are no statistics: the learner's own check
+        // says how many it needs.
+        InputMode::Auto if src.len() < 2 => (None, None),
         InputMode::Auto => {
             observer.stage("input-statistics");
             let stats = InputStats::estimate(src, seed.derive("inputs"), par)?;
             let whitening = if stats.consistent_with_standard() {
                 None
             } else {
-                Some(Whitening::new(stats.mean.clone(), stats.covariance.as_ref())?)
+                match Whitening::new(stats.mean.clone(), stats.covariance.as_ref()) {
+                    Ok(w) => Some(w),
+                    Err(e) => {
+                        unwhitened = Some(e.to_string());
+                        None
+                    }
+                }
             };
             (Some(stats), whitening)
         }
@@ -530,6 +540,11 @@ pub fn fit_any_gaussian(
     };
     let check = InputCheck { stats, whitening };
     record(&mut fitted.report, &check);
+    if let Some(reason) = unwhitened {
+        fitted.report.warnings.push(format!(
+            "the inputs are not standard Gaussian and could not be whitened ({reason}): learned as given, so the learners' guarantees do not apply; check the input file"
+        ));
+    }
     Ok(fitted)
 }
 

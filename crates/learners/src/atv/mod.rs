@@ -75,4 +75,4 @@ mod algorithm;
 mod params;
 
 pub use algorithm::{Atv, AtvMoments, Candidate, ProjectedMoments, SubspaceChoice};
-pub use params::AtvParams;
+pub use params::{AtvParams, JENNRICH_DRAWS};

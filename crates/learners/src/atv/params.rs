@@ -40,6 +40,10 @@ pub struct AtvParams {
     pub moments: MomentParams,
 }
 
+/// Random contractions of atv's Jennrich backend (the backend's own
+/// default is 8).
+pub const JENNRICH_DRAWS: usize = 64;
+
 impl Default for AtvParams {
     fn default() -> Self {
         Self {
@@ -88,8 +92,23 @@ impl AtvParams {
         if !(self.max_bias > 0.0 && self.max_bias.is_finite()) {
             return Err(bad("max_bias", self.max_bias, "a finite number > 0"));
         }
-        let decomposer = tensor_decomp::backend(&self.decomposer)
-            .ok_or_else(|| bad("decomposer", f64::NAN, "one of tensor_decomp::BACKENDS"))?;
+        // Jennrich with 64 random contractions instead of its default 8: with
+        // output weights of both signs the pencil's reference is indefinite,
+        // noise makes eigenvalues of opposite-sign units collide into complex
+        // pairs, and a draw fails when no contraction has a real spectrum; the
+        // extra contractions cost k × k eigenproblems only.
+        let decomposer: Box<dyn tensor_decomp::Decomposer> = if self.decomposer == "jennrich" {
+            Box::new(
+                tensor_decomp::JennrichParams {
+                    n_draws: JENNRICH_DRAWS,
+                    ..tensor_decomp::JennrichParams::default()
+                }
+                .validate()?,
+            )
+        } else {
+            tensor_decomp::backend(&self.decomposer)
+                .ok_or_else(|| bad("decomposer", f64::NAN, "one of tensor_decomp::BACKENDS"))?
+        };
         let estimator = self.moments.validate()?;
         Ok(Atv::new(self, decomposer, estimator))
     }

@@ -712,6 +712,8 @@ fn fit_whitens_correlated_inputs_and_strict_flags_a_fit_that_did_not_recover() {
         "fit",
         "--learner",
         "atv",
+        "--hidden",
+        "3",
         "--x",
         x,
         "--y",
