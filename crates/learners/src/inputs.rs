@@ -270,7 +270,28 @@ impl InputStats {
                 (self.covariance[(i, j)] - target).abs() <= t * sd
             })
         });
-        mean_ok && cov_ok
+        if !(mean_ok && cov_ok) {
+            return false;
+        }
+        // Whole-vector and whole-matrix tests catch deviations spread thinly
+        // over many entries (equicorrelation 0.02 in d = 50 passes every
+        // entrywise test at n = 10⁵ but moves λ_max(Σ) to about 2):
+        // n‖μ̂‖² ~ χ²_d, and ‖Σ̂ − I‖ ≤ 2√(d/n) + d/n up to fluctuations of
+        // order 1/√n (Marchenko–Pastur edges).
+        let df = d as f64;
+        let chi2 = nf * (0..d).map(|j| self.mean[j].powi(2)).sum::<f64>();
+        if chi2 > df + t * (2.0 * df).sqrt() + t * t {
+            return false;
+        }
+        let dev = Mat::from_fn(d, d, |i, j| {
+            self.covariance[(i, j)] - if i == j { 1.0 } else { 0.0 }
+        });
+        let Ok(eig) = dev.self_adjoint_eigen(Side::Lower) else {
+            return false;
+        };
+        let s = eig.S().column_vector();
+        let op = (0..d).map(|i| s[i].abs()).fold(0.0, f64::max);
+        op <= 2.0 * (df / nf).sqrt() + df / nf + t / nf.sqrt()
     }
 }
 
@@ -667,6 +688,25 @@ mod tests {
             "{}",
             s.gaussianity_z()
         );
+    }
+
+    #[test]
+    fn a_thin_equicorrelation_is_not_taken_for_standard_inputs() {
+        // Σ = 0.98 I + 0.02 11ᵀ in d = 50: every entry is within the
+        // entrywise threshold at n = 10⁵, but λ_max(Σ) ≈ 2.
+        let d = 50;
+        let cov = Mat::from_fn(d, d, |i, j| if i == j { 1.0 } else { 0.02 });
+        let law = InputLaw::new(&vec![0.0; d], cov.as_ref()).unwrap();
+        let net = Family::Random { dim: d, hidden: 2 }.plant(Seed(9)).unwrap();
+        let src = Planted::new(net.clone(), 100_000, 0.0, Seed(10))
+            .unwrap()
+            .with_inputs(law)
+            .unwrap();
+        let s = InputStats::estimate(&src, Seed(11), Par::Seq).unwrap();
+        assert!(!s.consistent_with_standard());
+        let std_src = Planted::new(net, 100_000, 0.0, Seed(10)).unwrap();
+        let s = InputStats::estimate(&std_src, Seed(11), Par::Seq).unwrap();
+        assert!(s.consistent_with_standard());
     }
 
     #[test]

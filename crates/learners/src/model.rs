@@ -407,3 +407,44 @@ impl Predictor for Model {
         }
     }
 }
+
+#[cfg(test)]
+mod input_map_tests {
+    use super::*;
+
+    #[test]
+    fn input_maps_compose_exactly_and_survive_json() {
+        let centers = Mat::from_fn(3, 2, |i, j| 0.1 * (i as f64 + 1.0) - 0.2 * j as f64);
+        let base = KernelModel::new(
+            Kernel::ArcCosine,
+            0.5,
+            Link::Identity,
+            centers,
+            Col::from_fn(3, |i| 1.0 - i as f64),
+            0.3,
+        )
+        .unwrap();
+        // z = A (x − μ) with A 2 × 3, then w = B (z − ν) with B 2 × 2.
+        let a = Mat::from_fn(2, 3, |i, j| ((i * 3 + j) as f64 * 0.7).sin());
+        let mu = Col::from_fn(3, |j| 0.5 - j as f64);
+        let b = Mat::from_fn(2, 2, |i, j| if i == j { 2.0 } else { 0.3 });
+        let nu = Col::from_fn(2, |j| 0.1 * j as f64 + 0.2);
+        let inner = base.clone().with_input_map(nu.clone(), b.clone()).unwrap();
+        let both = inner.clone().with_input_map(mu.clone(), a.clone()).unwrap();
+        assert_eq!(Predictor::dim(&both), 3);
+        let x = Mat::from_fn(5, 3, |i, j| ((i + 2 * j) as f64 * 0.37).cos());
+        let z = Mat::from_fn(5, 2, |i, r| (0..3).map(|j| a[(r, j)] * (x[(i, j)] - mu[j])).sum());
+        let mut got = Col::zeros(5);
+        both.predict_into(x.as_ref(), got.as_mut(), Par::Seq);
+        let mut want = Col::zeros(5);
+        inner.predict_into(z.as_ref(), want.as_mut(), Par::Seq);
+        for i in 0..5 {
+            assert!((got[i] - want[i]).abs() < 1e-12, "{i}: {} vs {}", got[i], want[i]);
+        }
+        let back = Model::from_json(&Model::Kernel(both.clone()).to_json()).unwrap();
+        let mut again = Col::zeros(5);
+        back.predict_into(x.as_ref(), again.as_mut(), Par::Seq);
+        assert_eq!(got, again);
+        assert!(base.with_input_map(mu, Mat::zeros(3, 3)).is_err());
+    }
+}

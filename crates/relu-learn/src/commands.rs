@@ -99,9 +99,16 @@ pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
     let teacher = family.plant_varied(seed.derive("teacher"), &variation)?;
     // With non-standard inputs the family is planted on the standard
     // coordinates z and written for x = mean + L z.
-    let law = InputLaw::autoregressive(a.dim, a.mean, a.correlation)?;
-    let teacher = law.network_on_inputs(&teacher)?;
-    let src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?.with_inputs(law)?;
+    let (teacher, law) = if a.mean == 0.0 && a.correlation == 0.0 {
+        (teacher, None)
+    } else {
+        let law = InputLaw::autoregressive(a.dim, a.mean, a.correlation)?;
+        (law.network_on_inputs(&teacher)?, Some(law))
+    };
+    let mut src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
+    if let Some(law) = law {
+        src = src.with_inputs(law)?;
+    }
     std::fs::create_dir_all(&a.out).with_context(|| crate::io_context::cannot_create_dir(&a.out))?;
     write_model(&a.out.join("teacher.json"), &teacher)?;
     let mut out = std::io::stdout().lock();

@@ -252,13 +252,35 @@ impl Atv {
         // fails (Jennrich's pencil can return collinear factors at large k),
         // the other backends get the same draws before atv gives up.
         if out.is_empty() {
-            for id in tensor_decomp::BACKENDS
-                .iter()
-                .filter(|id| **id != self.decomposer.name())
-            {
-                let Some(backend) = tensor_decomp::backend(id) else {
-                    continue;
-                };
+            // ALS first, with one start and 50 sweeps (on noisy moment tensors
+            // its default tolerance is never met, and 5 × 1000 sweeps per draw
+            // took minutes at d = 100, k = 20), then the power method, then
+            // Jennrich with atv's contraction count.
+            let fallbacks: Vec<(&str, Box<dyn Decomposer>)> = vec![
+                (
+                    "als",
+                    Box::new(
+                        tensor_decomp::AlsParams {
+                            restarts: 1,
+                            max_iters: 50,
+                            ..tensor_decomp::AlsParams::default()
+                        }
+                        .validate()?,
+                    ),
+                ),
+                ("tensor-power", Box::new(tensor_decomp::TensorPower::default())),
+                (
+                    "jennrich",
+                    Box::new(
+                        tensor_decomp::JennrichParams {
+                            n_draws: super::params::JENNRICH_DRAWS,
+                            ..tensor_decomp::JennrichParams::default()
+                        }
+                        .validate()?,
+                    ),
+                ),
+            ];
+            for (id, backend) in fallbacks.iter().filter(|(id, _)| *id != self.decomposer.name()) {
                 let before = failures.len();
                 self.draws(
                     backend.as_ref(),

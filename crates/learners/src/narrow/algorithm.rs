@@ -391,9 +391,17 @@ impl Learner for Narrow {
         for (l, m, noise) in &mats {
             seen += add(format!("order{l}"), m, *noise, &mut report)?;
         }
-        // Adaptive orders: nothing of y's moments above noise → raise the
-        // order until one shows (the cap is stated in the docs and here).
-        while seen == 0 && top + 2 <= MAX_ADAPTIVE_ORDER.max(p.max_order) {
+        let from_squared = add(
+            "squared_labels".to_owned(),
+            &squared.mean,
+            squared_noise,
+            &mut report,
+        )?;
+        // Adaptive orders: nothing above noise in y's moments nor in the
+        // squared-label matrix → raise the order until something shows (the
+        // cap is stated in the docs and here; a user's larger max_order is
+        // its own cap).
+        while seen == 0 && from_squared == 0 && top + 2 <= MAX_ADAPTIVE_ORDER.max(p.max_order) {
             top += 2;
             let (l, m, noise) = order(top)?;
             seen += add(format!("order{l}"), &m, noise, &mut report)?;
@@ -404,12 +412,6 @@ impl Learner for Narrow {
             ));
         }
         report.metrics.insert("max_order_used".to_owned(), top as f64);
-        let from_squared = add(
-            "squared_labels".to_owned(),
-            &squared.mean,
-            squared_noise,
-            &mut report,
-        )?;
         report
             .metrics
             .insert("squared_label_directions".to_owned(), from_squared as f64);

@@ -20,7 +20,7 @@
 //!    matrix `Q = E[(y − ȳ)² S_2(x)]` (a departure, see `squared_labels`),
 //!    whose |eigenvalue| exceeds `subspace_threshold` × its noise; V = the
 //!    directions of the sum of their projectors with eigenvalue ≥ ½ (dim m).
-//!    When no `M_l` shows anything above its noise, higher even orders are
+//!    When neither `Q` nor any `M_l` shows anything above its noise, higher even orders are
 //!    added one at a time up to [`MAX_ADAPTIVE_ORDER`] (the order used is
 //!    reported as `max_order_used`).
 //! 3. Candidate directions in V: eigenvectors of each `Vᵀ M_l V`, eigenvectors
