@@ -352,13 +352,7 @@ impl Family {
                 bias_range,
             } => {
                 check_dims(*dim, *hidden)?;
-                if !(bias_range.is_finite() && *bias_range >= 0.0) {
-                    return Err(NetError::InvalidParam {
-                        name: "bias_range",
-                        value: *bias_range,
-                        expected: "a finite number >= 0",
-                    });
-                }
+                check_bias_range(*bias_range)?;
                 let w = unit_rows(&mut rng, *hidden, *dim);
                 let a = positive_weights(&mut rng, *hidden);
                 let b = Col::from_fn(*hidden, |_| bias_range * (2.0 * rng.random::<f64>() - 1.0));
@@ -424,13 +418,7 @@ impl Family {
                 row_scale,
             } => {
                 check_dims(*dim, *hidden)?;
-                if !(bias_range.is_finite() && *bias_range >= 0.0) {
-                    return Err(NetError::InvalidParam {
-                        name: "bias_range",
-                        value: *bias_range,
-                        expected: "a finite number >= 0",
-                    });
-                }
+                check_bias_range(*bias_range)?;
                 if !(row_scale.is_finite() && *row_scale >= 1.0) {
                     return Err(NetError::InvalidParam {
                         name: "row_scale",
@@ -453,6 +441,18 @@ impl Family {
                 depth2(w, b, a)
             }
         }
+    }
+}
+
+fn check_bias_range(bias_range: f64) -> Result<(), NetError> {
+    if bias_range.is_finite() && bias_range >= 0.0 {
+        Ok(())
+    } else {
+        Err(NetError::InvalidParam {
+            name: "bias_range",
+            value: bias_range,
+            expected: "a finite number >= 0",
+        })
     }
 }
 
