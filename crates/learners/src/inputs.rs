@@ -584,6 +584,15 @@ fn record(report: &mut crate::Report, check: &InputCheck) {
         report
             .series
             .insert("input_mean".to_owned(), (0..mu.nrows()).map(|j| mu[j]).collect());
+        report.chosen.insert(
+            "inputs".to_owned(),
+            format!(
+                "whitened: z = A(x - mean) with |mean| = {:.3}, covariance condition number {:.3}, rank {}",
+                mu.norm_l2(),
+                w.condition_number(),
+                w.rank()
+            ),
+        );
         report.notes.push(format!(
             "inputs are not standard Gaussian (|mean| = {:.3}, condition number of the covariance {:.3}): learned on whitened inputs z = A(x - mean) and mapped back exactly",
             mu.norm_l2(),
@@ -600,6 +609,10 @@ fn record(report: &mut crate::Report, check: &InputCheck) {
     if let Some(s) = &check.stats {
         if check.whitening.is_none() {
             m.insert("input_mean_norm".to_owned(), s.mean.norm_l2());
+            report.chosen.insert(
+                "inputs".to_owned(),
+                "as given: mean and covariance consistent with N(0, I)".to_owned(),
+            );
         }
         let t = bonferroni(s.skew_z.len() + s.kurtosis_z.len());
         m.insert("input_gaussianity_z".to_owned(), s.gaussianity_z());

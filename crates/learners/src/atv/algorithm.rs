@@ -76,8 +76,18 @@ pub struct SubspaceChoice {
     pub k: usize,
     /// |eigenvalues| of `T_2`, descending.
     pub spectrum: Vec<f64>,
+    /// A second, larger k worth a fit of its own (k chosen from the data
+    /// only): eigenvalues below `1.5 · noise` that still stand 20 % above
+    /// the noise bulk's edge, at most 2 of them. Equal to `k` when there are
+    /// none.
+    pub extended: usize,
+    /// The top of the noise bulk of `T_2`'s spectrum: |eigenvalue| k + 4,
+    /// the fourth below the threshold; `None` when d < 2k + 10.
+    pub bulk_edge: Option<f64>,
     /// What was decided, in words.
     pub notes: Vec<String>,
+    /// The `extended` leading eigenvectors (d × extended).
+    pub extended_basis: Mat<f64>,
 }
 
 /// Everything steps 4–6 start from.
@@ -217,12 +227,36 @@ impl Atv {
                 k
             }
         };
+        // The top of the noise bulk: the fourth eigenvalue below the
+        // threshold (at most three units are taken to hide between the bulk
+        // and 1.5x the noise). Noise eigenvalues near the edge lie within a
+        // few per cent of each other (measured 0.77..0.88x the noise level at
+        // d = 100), a unit there stands apart.
+        let bulk_edge = (d >= 2 * k + 10).then(|| mags[k + 3]);
+        let extended = match (self.params.hidden, bulk_edge) {
+            (None, Some(edge)) => {
+                let more = mags[k..].iter().take_while(|&&m| m > 1.2 * edge).count();
+                k + more.min(2).min(d - k)
+            }
+            _ => k,
+        };
+        if extended > k {
+            notes.push(format!(
+                "eigenvalue(s) {}..={extended} of T2 lie between the noise bulk's edge {:.3e} and 1.5x the noise level: a second fit with k = {extended} is tried",
+                k + 1,
+                bulk_edge.unwrap_or(0.0)
+            ));
+        }
         let basis = Mat::from_fn(d, k, |i, j| vecs[(i, j)]);
+        let extended_basis = Mat::from_fn(d, extended, |i, j| vecs[(i, j)]);
         Ok(SubspaceChoice {
             basis,
             k,
             spectrum: mags,
+            extended,
+            bulk_edge,
             notes,
+            extended_basis,
         })
     }
 
@@ -677,62 +711,25 @@ fn assemble(
     )?)
 }
 
-impl Learner for Atv {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn fit_observed(
+impl Atv {
+    /// Steps 3–7 in the subspace `u` (d × k): projected moments, candidates,
+    /// validation, polish and the return to k units; returns the network
+    /// and its validation error.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_in_subspace(
         &self,
-        src: &dyn SampleSource,
+        train: &Rows<'_>,
+        val: &Rows<'_>,
+        low: &gaussian_moments::LowOrderMoments,
+        u: Mat<f64>,
         seed: Seed,
         par: Par,
         observer: &mut dyn Observer,
-    ) -> Result<Fitted, LearnError> {
-        let d = src.dim();
-        let k_hint = self.params.hidden.unwrap_or(d.min(10));
-        if k_hint > d {
-            return Err(LearnError::HiddenTooLarge {
-                learner: NAME,
-                hidden: k_hint,
-                dim: d,
-                max: d,
-            });
-        }
-        observer.stage("checks");
-        check_data(NAME, src, 2000.max(20 * (d + k_hint * k_hint)), par)?;
-        let (train, held_out) = split(src, self.params.validation_fraction);
-        let val = Rows::new(&held_out, 0, held_out.len().min(self.params.max_validation));
-        let mut report = Report {
-            learner: NAME.to_owned(),
-            samples_used: src.len(),
-            ..Report::default()
-        };
-        observer.stage("moments");
-        let low = low_order_moments(&train, &self.est, par)?;
-        // A symmetric d × d noise matrix with entries of standard deviation σ
-        // has operator norm about 2σ√d (Wigner); σ² is the mean entry variance.
-        let mean_var = (0..d)
-            .flat_map(|i| (0..d).map(move |j| (i, j)))
-            .map(|(i, j)| low.t2.std_error[(i, j)].powi(2))
-            .sum::<f64>()
-            / (d * d) as f64;
-        let noise = 2.0 * (d as f64).sqrt() * mean_var.sqrt();
-        let SubspaceChoice {
-            basis: u,
-            k,
-            spectrum,
-            notes,
-        } = self.subspace(low.t2.mean.as_ref(), noise)?;
-        report.notes.extend(notes);
-        report.metrics.insert("k".to_owned(), k as f64);
-        report.metrics.insert("t2_noise".to_owned(), noise);
-        report.series.insert(
-            "t2_spectrum".to_owned(),
-            spectrum.into_iter().take(3 * k + 2).collect(),
-        );
+        report: &mut Report,
+    ) -> Result<(Network, f64), LearnError> {
+        let k = u.ncols();
         observer.stage("projected-moments");
-        let projected = Projected::new(&train, u.as_ref())?;
+        let projected = Projected::new(train, u.as_ref())?;
         let dense = dense_moments(&projected, 4, &self.est, par)?;
         let proj = ProjectedMoments {
             t1: Col::from_fn(k, |i| dense[1].mean[i]),
@@ -747,11 +744,11 @@ impl Learner for Atv {
             basis: u,
             projected: proj,
         };
-        let candidates = self.candidates(&moments, seed, par, &mut report)?;
+        let candidates = self.candidates(&moments, seed, par, report)?;
         observer.stage("validation");
         let mut scored: Vec<(f64, Candidate)> = candidates
             .into_iter()
-            .map(|c| relative_error(&c.network, &val, par).map(|e| (e, c)))
+            .map(|c| relative_error(&c.network, val, par).map(|e| (e, c)))
             .collect::<Result<_, _>>()?;
         scored.sort_by(|a, b| a.0.total_cmp(&b.0));
         report.series.insert(
@@ -784,8 +781,8 @@ impl Learner for Atv {
         let mut final_error = moment_error;
         if self.params.polish {
             observer.stage("polish");
-            let (polished, pr) = polish_lm(&network, &train, &self.params.polish_params, par)?;
-            let polished_error = relative_error(&polished, &val, par)?;
+            let (polished, pr) = polish_lm(&network, train, &self.params.polish_params, par)?;
+            let polished_error = relative_error(&polished, val, par)?;
             report.metrics.insert("polish_iters".to_owned(), pr.iters as f64);
             report
                 .metrics
@@ -829,8 +826,8 @@ impl Learner for Atv {
             let bound = (2.0 * final_error).max(1e-12);
             for (candidate, how) in candidates {
                 let Some(candidate) = candidate else { continue };
-                let (candidate, _) = polish_lm(&candidate, &train, &self.params.polish_params, par)?;
-                let e = relative_error(&candidate, &val, par)?;
+                let (candidate, _) = polish_lm(&candidate, train, &self.params.polish_params, par)?;
+                let e = relative_error(&candidate, val, par)?;
                 if e <= bound {
                     report.notes.push(format!(
                         "the affine pair was {how}: {k} units, validation error {e:.3e}"
@@ -847,6 +844,141 @@ impl Learner for Atv {
             if !done {
                 report.notes.push("kept k + 2 units".to_owned());
             }
+        }
+        Ok((network, final_error))
+    }
+}
+
+impl Learner for Atv {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let d = src.dim();
+        let k_hint = self.params.hidden.unwrap_or(d.min(10));
+        if k_hint > d {
+            return Err(LearnError::HiddenTooLarge {
+                learner: NAME,
+                hidden: k_hint,
+                dim: d,
+                max: d,
+            });
+        }
+        observer.stage("checks");
+        check_data(NAME, src, 2000.max(20 * (d + k_hint * k_hint)), par)?;
+        let (train, held_out) = split(src, self.params.validation_fraction);
+        let val = Rows::new(&held_out, 0, held_out.len().min(self.params.max_validation));
+        let mut report = Report {
+            learner: NAME.to_owned(),
+            samples_used: src.len(),
+            ..Report::default()
+        };
+        observer.stage("moments");
+        let low = low_order_moments(&train, &self.est, par)?;
+        // A symmetric d × d noise matrix with entries of standard deviation σ
+        // has operator norm about 2σ√d (Wigner); σ² is the mean entry variance.
+        let mean_var = (0..d)
+            .flat_map(|i| (0..d).map(move |j| (i, j)))
+            .map(|(i, j)| low.t2.std_error[(i, j)].powi(2))
+            .sum::<f64>()
+            / (d * d) as f64;
+        let noise = 2.0 * (d as f64).sqrt() * mean_var.sqrt();
+        let choice = self.subspace(low.t2.mean.as_ref(), noise)?;
+        let k = choice.k;
+        report.notes.extend(choice.notes.iter().cloned());
+        report.metrics.insert("k".to_owned(), k as f64);
+        report.metrics.insert("t2_noise".to_owned(), noise);
+        if let Some(edge) = choice.bulk_edge {
+            report.metrics.insert("t2_bulk_edge".to_owned(), edge);
+        }
+        report.series.insert(
+            "t2_spectrum".to_owned(),
+            choice.spectrum.iter().copied().take(3 * k + 2).collect(),
+        );
+        if self.params.hidden.is_none() {
+            report.chosen.insert(
+                "hidden".to_owned(),
+                format!("{k}: the eigenvalues of T2 above 1.5x its noise level {noise:.3e}"),
+            );
+        }
+        let before = report.clone();
+        let (mut network, mut final_error) = self.fit_in_subspace(
+            &train,
+            &val,
+            &low,
+            choice.basis.clone(),
+            seed,
+            par,
+            observer,
+            &mut report,
+        )?;
+        if choice.extended > k {
+            // Eigenvalues between the bulk's edge and 1.5x the noise may be
+            // units the threshold missed: fit again with them, and keep the
+            // larger network only if it halves the validation error.
+            let k_ext = choice.extended;
+            let mut extended = before;
+            let result = self.fit_in_subspace(
+                &train,
+                &val,
+                &low,
+                choice.extended_basis.clone(),
+                seed.derive("atv-extended"),
+                par,
+                observer,
+                &mut extended,
+            );
+            match result {
+                Ok((net, e)) if e < 0.5 * final_error => {
+                    extended.notes.push(format!(
+                        "kept the fit with k = {k_ext}: validation error {e:.3e} against {final_error:.3e} with k = {k}"
+                    ));
+                    extended.metrics.insert("k".to_owned(), k_ext as f64);
+                    extended.chosen.insert(
+                        "hidden".to_owned(),
+                        format!("{k_ext}: {k} eigenvalues of T2 above 1.5x its noise level, and {} more above the noise bulk whose fit halved the validation error", k_ext - k),
+                    );
+                    extended.metrics.insert("extended_k_kept".to_owned(), 1.0);
+                    report = extended;
+                    network = net;
+                    final_error = e;
+                }
+                Ok((_, e)) => {
+                    report.notes.push(format!(
+                        "kept k = {k}: the fit with k = {k_ext} reached validation error {e:.3e} (against {final_error:.3e})"
+                    ));
+                    report.metrics.insert("extended_k_kept".to_owned(), 0.0);
+                }
+                Err(err) => {
+                    report
+                        .notes
+                        .push(format!("kept k = {k}: the fit with k = {k_ext} failed ({err})"));
+                    report.metrics.insert("extended_k_kept".to_owned(), 0.0);
+                }
+            }
+        }
+        if self.params.hidden.is_none()
+            && let Some(&next) = choice.spectrum.get(k)
+            && next > 1.2 * choice.bulk_edge.unwrap_or(f64::INFINITY)
+            && next <= 1.5 * noise
+        {
+            // The noise level falls as 1/√n: n · (1.5 noise / λ_{k+1})²
+            // samples would lift eigenvalue k + 1 above the threshold.
+            let needed = src.len() as f64 * (1.5 * noise / next).powi(2);
+            report.notes.push(format!(
+                "eigenvalue {} of T2 ({next:.3e}) stands above the noise bulk but within 1.5x the noise level: if it is a unit, about {needed:.2e} samples would separate it",
+                k + 1
+            ));
+            report
+                .metrics
+                .insert("samples_to_separate_next".to_owned(), needed);
         }
         report.metrics.insert("validation_error".to_owned(), final_error);
         Ok(Fitted::from_network(network, report))

@@ -412,6 +412,12 @@ impl Learner for Narrow {
             ));
         }
         report.metrics.insert("max_order_used".to_owned(), top as f64);
+        if top > (2 * k + 2).min(p.max_order) {
+            report.chosen.insert(
+                "max_order".to_owned(),
+                format!("{top}: raised until a moment stood above its noise (cap {MAX_ADAPTIVE_ORDER})"),
+            );
+        }
         report
             .metrics
             .insert("squared_label_directions".to_owned(), from_squared as f64);
@@ -422,6 +428,10 @@ impl Learner for Narrow {
             .count()
             .min((2 * k).min(d));
         report.metrics.insert("subspace_dim".to_owned(), m as f64);
+        report.chosen.insert(
+            "subspace_dim".to_owned(),
+            format!("{m}: eigenvalues >= 0.5 of the projector onto the moment matrices' significant eigenvectors (at most 2k)"),
+        );
         report
             .notes
             .push(format!("joint subspace of the moment matrices: dimension {m}"));
@@ -549,8 +559,9 @@ impl Learner for Narrow {
             // In a subspace of dimension ≤ 3 the papers' brute force over nets
             // is affordable: every subset of at most k directions of a coarse
             // net (plus the moment candidates), with least-squares
-            // coefficients (§3.5). Greedy discovery can miss instances whose
-            // units cancel (the planar family), the exhaustive search cannot.
+            // coefficients (exact for fixed directions). Greedy discovery can
+            // miss instances whose units cancel (the planar family), the
+            // exhaustive search cannot.
             let coarse = match m {
                 1 => vec![Col::from_fn(1, |_| 1.0)],
                 2 => net(2, 16, &mut rng),

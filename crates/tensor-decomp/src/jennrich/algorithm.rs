@@ -1,6 +1,6 @@
 //! The runnable Jennrich algorithm (see the module docs).
 
-use faer::{Col, Mat, MatRef, Par};
+use faer::{Col, ColRef, Mat, MatRef, Par};
 
 use super::JennrichParams;
 use crate::decomposer::{Decomposer, Hints, Report, check_problem};
@@ -19,8 +19,33 @@ pub struct Jennrich {
 struct Draw {
     g: Col<f64>,
     imag_ratio: f64,
+    /// Relative gap between the real eigenvalues and the pairs (a pair
+    /// counts once, at its real part).
     gap: f64,
+    /// Complex-conjugate pairs `(j, j')` of eigenvalues.
+    pairs: Vec<(usize, usize)>,
+    /// Real eigenvectors; for a pair `(j, j')` columns j and j' hold an
+    /// orthonormal basis `Re v_j, Im v_j` of its real invariant plane.
     vectors: Mat<f64>,
+}
+
+/// `Uᵀ T(g) U diag(β)^{−1}`.
+fn pencil(
+    t: &dyn SymTensor,
+    u: MatRef<'_, f64>,
+    beta: &[f64],
+    g: ColRef<'_, f64>,
+    par: Par,
+) -> Result<Mat<f64>, DecompError> {
+    let r = u.ncols();
+    let a = u.transpose() * contract_matrix(t, g, par) * u;
+    let n = Mat::from_fn(r, r, |i, j| a[(i, j)] / beta[j]);
+    if (0..r).any(|j| (0..r).any(|i| !n[(i, j)].is_finite())) {
+        return Err(DecompError::NonFinite {
+            what: "a contraction of the tensor",
+        });
+    }
+    Ok(n)
 }
 
 fn draw(
@@ -28,16 +53,11 @@ fn draw(
     u: MatRef<'_, f64>,
     beta: &[f64],
     g: Col<f64>,
+    imag_tol: f64,
     par: Par,
 ) -> Result<Draw, DecompError> {
     let r = u.ncols();
-    let a = u.transpose() * contract_matrix(t, g.as_ref(), par) * u;
-    let n = Mat::from_fn(r, r, |i, j| a[(i, j)] / beta[j]);
-    if (0..r).any(|j| (0..r).any(|i| !n[(i, j)].is_finite())) {
-        return Err(DecompError::NonFinite {
-            what: "a contraction of the tensor",
-        });
-    }
+    let n = pencil(t, u, beta, g.as_ref(), par)?;
     let eig = n.eigen().map_err(|_| DecompError::LinearAlgebra {
         what: "nonsymmetric eigendecomposition",
     })?;
@@ -47,19 +67,50 @@ fn draw(
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE);
     let imag_ratio = (0..r).map(|i| mu[i].im.abs()).fold(0.0, f64::max) / scale;
-    let mut gap = f64::INFINITY;
-    for i in 0..r {
-        for j in i + 1..r {
-            gap = gap.min((mu[i] - mu[j]).norm() / scale);
+    // Pair each eigenvalue with Im > imag_tol · scale with its conjugate.
+    let mut partner = vec![usize::MAX; r];
+    let mut pairs = Vec::new();
+    for j in 0..r {
+        if partner[j] != usize::MAX || mu[j].im <= imag_tol * scale {
+            continue;
+        }
+        let conj = (0..r)
+            .filter(|&i| i != j && partner[i] == usize::MAX && mu[i].im < -imag_tol * scale)
+            .min_by(|&a, &b| {
+                (mu[a] - mu[j].conj())
+                    .norm()
+                    .total_cmp(&(mu[b] - mu[j].conj()).norm())
+            });
+        if let Some(i) = conj {
+            partner[j] = i;
+            partner[i] = j;
+            pairs.push((j, i));
         }
     }
-    if r == 1 {
+    let centre = |i: usize| {
+        if partner[i] == usize::MAX {
+            mu[i]
+        } else {
+            faer::c64::new(mu[i].re, 0.0)
+        }
+    };
+    let mut gap = f64::INFINITY;
+    for (i, &pi) in partner.iter().enumerate() {
+        for j in i + 1..r {
+            if pi != j {
+                gap = gap.min((centre(i) - centre(j)).norm() / scale);
+            }
+        }
+    }
+    if r == 1 || !gap.is_finite() {
         gap = 1.0;
     }
-    // Rotate each complex eigenvector so its largest entry is real, then keep
-    // the real part (exact for a real eigenvalue up to rounding).
+    // Rotate each eigenvector so its largest entry is real, then keep the
+    // real part (exact for a real eigenvalue up to rounding); a pair keeps
+    // an orthonormal basis of its real plane instead of twice the same
+    // vector.
     let v = eig.U();
-    let vectors = Mat::from_fn(r, r, |i, j| {
+    let mut vectors = Mat::from_fn(r, r, |i, j| {
         let pivot = (0..r)
             .max_by(|&a, &b| v[(a, j)].norm().total_cmp(&v[(b, j)].norm()))
             .unwrap_or(0);
@@ -67,12 +118,96 @@ fn draw(
         let phase = p.conj() / p.norm().max(f64::MIN_POSITIVE);
         (v[(i, j)] * phase).re
     });
+    for &(j, i) in &pairs {
+        let re = Col::from_fn(r, |q| v[(q, j)].re);
+        let im = Col::from_fn(r, |q| v[(q, j)].im);
+        let (a, b) = orthonormal_pair(re, im);
+        for q in 0..r {
+            vectors[(q, j)] = a[q];
+            vectors[(q, i)] = b[q];
+        }
+    }
     Ok(Draw {
         g,
         imag_ratio,
         gap,
+        pairs,
         vectors,
     })
+}
+
+/// Gram–Schmidt on two vectors of a plane.
+fn orthonormal_pair(a: Col<f64>, b: Col<f64>) -> (Col<f64>, Col<f64>) {
+    let na = a.norm_l2().max(f64::MIN_POSITIVE);
+    let a = Col::from_fn(a.nrows(), |q| a[q] / na);
+    let proj = a.transpose() * &b;
+    let b = Col::from_fn(b.nrows(), |q| b[q] - proj * a[q]);
+    let nb = b.norm_l2().max(f64::MIN_POSITIVE);
+    (a, Col::from_fn(b.nrows(), |q| b[q] / nb))
+}
+
+/// The two factors a pair split into and the restricted spectrum's gap.
+type Split = (Col<f64>, Col<f64>, f64);
+
+/// Splits the real invariant plane `[s₁ s₂]` of a complex pair: the plane
+/// is spanned by two of the `v_i`, so it is invariant under every pencil
+/// `A(g') B_r^{−1}`, and the 2 × 2 restriction `Sᵀ N(g') S` has the two
+/// factors as eigenvectors. Fresh contractions are tried until one gives a
+/// real, separated 2 × 2 spectrum (the best of `tries`); `None` if none does.
+#[allow(clippy::too_many_arguments)]
+fn split_pair(
+    t: &dyn SymTensor,
+    u: MatRef<'_, f64>,
+    beta: &[f64],
+    s1: ColRef<'_, f64>,
+    s2: ColRef<'_, f64>,
+    rng: &mut rand::rngs::ChaCha8Rng,
+    tries: usize,
+    par: Par,
+) -> Result<Option<Split>, DecompError> {
+    let r = u.ncols();
+    let mut best: Option<Split> = None;
+    for _ in 0..tries {
+        let g = random_unit(rng, u.nrows());
+        let n = pencil(t, u, beta, g.as_ref(), par)?;
+        let (ns1, ns2) = (&n * s1, &n * s2);
+        // The restriction M = Sᵀ N S in the orthonormal basis S = [s₁ s₂].
+        let (m11, m12) = (s1.transpose() * &ns1, s1.transpose() * &ns2);
+        let (m21, m22) = (s2.transpose() * &ns1, s2.transpose() * &ns2);
+        let half_trace = 0.5 * (m11 + m22);
+        let disc = 0.25 * (m11 - m22).powi(2) + m12 * m21;
+        let spread = m11.abs() + m22.abs() + m12.abs() + m21.abs();
+        if disc <= 0.0 || spread <= 0.0 {
+            continue;
+        }
+        let root = disc.sqrt();
+        let gap = 2.0 * root / spread;
+        if best.as_ref().is_some_and(|b| b.2 >= gap) {
+            continue;
+        }
+        // Eigenvectors of M for λ = half_trace ± root, each from the row of
+        // M − λ I with the larger entries.
+        let eigvec = |lambda: f64| -> (f64, f64) {
+            let (a, b) = (m11 - lambda, m12);
+            let (c, d) = (m21, m22 - lambda);
+            if a.abs() + b.abs() >= c.abs() + d.abs() {
+                (-b, a)
+            } else {
+                (-d, c)
+            }
+        };
+        let lift = |(x, y): (f64, f64)| {
+            let w = Col::from_fn(r, |q| x * s1[q] + y * s2[q]);
+            let nw = w.norm_l2().max(f64::MIN_POSITIVE);
+            Col::from_fn(r, |q| w[q] / nw)
+        };
+        best = Some((
+            lift(eigvec(half_trace + root)),
+            lift(eigvec(half_trace - root)),
+            gap,
+        ));
+    }
+    Ok(best)
 }
 
 impl Jennrich {
@@ -128,48 +263,73 @@ impl Decomposer for Jennrich {
             let found = spectrum.iter().filter(|s| s.abs() > 1e-12 * largest).count();
             return Err(DecompError::RankDeficient { rank, found });
         }
+        // The draw with the fewest complex pairs wins, then the one with the
+        // largest relative gap.
         let mut best: Option<Draw> = None;
-        let mut fallback: Option<Draw> = None;
         let mut gaps = Vec::new();
         let mut complex = 0;
         for _ in 0..p.n_draws {
             let g = random_unit(&mut draws_rng, d);
-            let dr = draw(t, u.as_ref(), &beta, g, par)?;
-            if dr.imag_ratio <= p.imag_tol {
+            let dr = draw(t, u.as_ref(), &beta, g, p.imag_tol, par)?;
+            if dr.pairs.is_empty() && dr.imag_ratio <= p.imag_tol {
                 gaps.push(dr.gap);
-                if best.as_ref().is_none_or(|b| dr.gap > b.gap) {
-                    best = Some(dr);
-                }
             } else {
                 complex += 1;
-                if fallback.as_ref().is_none_or(|f| dr.imag_ratio < f.imag_ratio) {
-                    fallback = Some(dr);
-                }
+            }
+            let better = best
+                .as_ref()
+                .is_none_or(|b| (dr.pairs.len(), -dr.gap) < (b.pairs.len(), -b.gap));
+            if better {
+                best = Some(dr);
             }
         }
         if complex > 0 {
-            notes.push(format!(
-                "{complex} of {} draws had complex spectra and were rejected",
-                p.n_draws
-            ));
+            notes.push(format!("{complex} of {} draws had complex spectra", p.n_draws));
         }
-        let real_found = best.is_some();
-        let chosen = match best.or(fallback) {
-            Some(c) => c,
-            None => {
-                return Err(DecompError::LinearAlgebra {
-                    what: "no eigendecomposition succeeded",
-                });
-            }
+        let Some(mut chosen) = best else {
+            return Err(DecompError::LinearAlgebra {
+                what: "no eigendecomposition succeeded",
+            });
         };
-        if !real_found {
+        // Complex pairs: two eigenvalues of this draw too close for the noise
+        // to keep them real. Their real plane holds two factors; split it
+        // with fresh contractions restricted to it.
+        let mut split_ok = true;
+        if !chosen.pairs.is_empty() {
+            let mut split_rng = rng(seed, 2);
+            let mut split = 0;
+            for &(j, i) in &chosen.pairs.clone() {
+                let s1 = chosen.vectors.col(j).to_owned();
+                let s2 = chosen.vectors.col(i).to_owned();
+                match split_pair(
+                    t,
+                    u.as_ref(),
+                    &beta,
+                    s1.as_ref(),
+                    s2.as_ref(),
+                    &mut split_rng,
+                    p.n_draws,
+                    par,
+                )? {
+                    Some((a, b, gap)) => {
+                        split += 1;
+                        split_ok &= gap >= p.min_gap;
+                        for q in 0..rank {
+                            chosen.vectors[(q, j)] = a[q];
+                            chosen.vectors[(q, i)] = b[q];
+                        }
+                    }
+                    None => split_ok = false,
+                }
+            }
             notes.push(format!(
-                "no draw had a real spectrum (best |Im|/|μ| = {:.3e}); using real parts",
+                "best draw had {} complex pair(s) (|Im|/|μ| up to {:.3e}); {split} split by contractions restricted to their planes",
+                chosen.pairs.len(),
                 chosen.imag_ratio
             ));
         }
-        let converged = real_found && chosen.gap >= p.min_gap;
-        if real_found && chosen.gap < p.min_gap {
+        let converged = split_ok && chosen.gap >= p.min_gap;
+        if chosen.gap < p.min_gap {
             notes.push(format!(
                 "best relative eigengap {:.3e} is below min_gap {:.1e}",
                 chosen.gap, p.min_gap

@@ -10,16 +10,25 @@
 //! 2. For each of `n_draws` random unit g: `A = Uᵀ T(g^{l−2}, ·, ·) U
 //!    = Σ_i λ_i ⟨u_i, g⟩^{l−2} v_i v_iᵀ`, so `A B_r^{−1} = V diag(μ) V^{−1}` with
 //!    `μ_i = λ_i ⟨u_i, g⟩^{l−2} / ρ_i`: its right eigenvectors are the v_i.
-//!    The spectrum is computed with faer's nonsymmetric eigensolver; draws
-//!    with complex eigenvalues (`max |Im μ| > imag_tol · max |μ|`) are
-//!    rejected, and the draw with the largest relative gap
-//!    `min_{i≠j} |μ_i − μ_j| / max |μ|` is kept.
-//! 3. `u_i = U v_i / ‖U v_i‖` (eigenvectors rotated to real phase).
-//! 4. Weights by least squares on `n_probes` contractions
+//!    The spectrum is computed with faer's nonsymmetric eigensolver. The
+//!    draw with the fewest complex-conjugate pairs (`|Im μ| > imag_tol ·
+//!    max |μ|`) wins, ties broken by the largest relative gap
+//!    `min_{i≠j} |μ_i − μ_j| / max |μ|` (a pair counted once).
+//! 3. A complex pair means two eigenvalues closer than the noise moved
+//!    them. Its real invariant plane `span(Re v, Im v)` still holds two of the
+//!    v_i and is invariant under every pencil, so the pair is split by the 2 × 2
+//!    restriction `Sᵀ A(g') B_r^{−1} S` (S an orthonormal basis of the plane)
+//!    for fresh contractions g', keeping the best-separated real one (up to
+//!    `n_draws` tries; if none is real the plane's basis is kept). Without
+//!    this the pair's real part came out twice and the weight solve was
+//!    singular (seen on atv at d = 100, k = 20).
+//! 4. `u_i = U v_i / ‖U v_i‖` (eigenvectors rotated to real phase).
+//! 5. Weights by least squares on `n_probes` contractions
 //!    ([`crate::fit::fit_weights`]); residual on fresh probes.
 //!
 //! `Report::eigengaps` holds the relative gap of every real draw;
-//! `converged` means a real draw with gap ≥ `min_gap` was found.
+//! `converged` means the chosen draw's gap is at least `min_gap` and every
+//! complex pair was split with a gap of at least `min_gap`.
 //!
 //! # Errors
 //! Rank 0 or rank > d, order < 3, a reference of the wrong shape or with
@@ -34,8 +43,10 @@
 //!
 //! # References
 //! R. Harshman (1970), attributed to R. Jennrich; A. Moitra, *Algorithmic
-//! Aspects of Machine Learning* (2018), §3.3; the indefinite reference is the
-//! variant needed for ReLU moments (`../shared/algorithms.md` §2.4, §2.6).
+//! Aspects of Machine Learning* (2018), §3.3. The indefinite reference is the
+//! variant needed for ReLU moments: the second moment of a network whose
+//! output weights have both signs is indefinite and cannot whiten (see
+//! `docs/math/tensor-decomp.md` and `docs/learners/atv.md`).
 
 mod algorithm;
 mod params;

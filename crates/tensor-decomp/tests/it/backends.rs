@@ -168,3 +168,69 @@ fn jennrich_reports_an_unidentifiable_problem() {
         "{r:?}"
     );
 }
+
+#[test]
+fn jennrich_splits_complex_pairs_of_noisy_pencils() {
+    // Twelve non-orthogonal factors in ℝ¹² with mixed-sign weights and an
+    // indefinite reference, one contraction per decomposition, noise σ = 1e-5
+    // per entry: on some seeds two of the twelve pencil eigenvalues lie closer
+    // than the noise moves them and come out as a complex pair. Jennrich used
+    // to return the pair's real part twice (collinear factors, singular
+    // weights); it now splits the pair's real plane with contractions
+    // restricted to it. Measured over 40 seeds: 4 hit a pair, their factor
+    // errors 0.049..0.19 (median 0.07) against 0.0025..0.90 (median 0.14)
+    // for the 36 draws with a real spectrum. Asserted: at least two seeds hit
+    // a pair, no two returned factors are collinear, and the split's median
+    // error is at most twice the real draws' median.
+    let weights = [1.0, -1.2, 0.8, 1.5, -0.7, 1.1, -1.4, 0.9, 1.3, -1.0, 0.6, -0.8];
+    let truth = planted(3, 12, &weights, false, 21);
+    let exact = DenseSymTensor::from_cp(&truth).unwrap();
+    let e = noise(3, 12, 22);
+    let rho: Vec<f64> = weights.iter().map(|w| 0.5 * w).collect();
+    let b = reference(&truth, &rho);
+    let one_draw = tensor_decomp::JennrichParams {
+        n_draws: 1,
+        ..tensor_decomp::JennrichParams::default()
+    }
+    .validate()
+    .unwrap();
+    let data: Vec<f64> = exact.data().iter().zip(&e).map(|(t, n)| t + 1e-5 * n).collect();
+    let t = DenseSymTensor::new(3, 12, data).unwrap();
+    let hints = Hints {
+        reference: Some(b.as_ref()),
+    };
+    let (mut split, mut real) = (Vec::new(), Vec::new());
+    for seed in 0..40 {
+        let (found, report) = one_draw.decompose(&t, 12, &hints, seed, Par::Seq).unwrap();
+        let (dir, _) = errors(&found, &truth);
+        if !report.notes.iter().any(|n| n.contains("complex pair")) {
+            real.push(dir);
+            continue;
+        }
+        split.push(dir);
+        let f = found.factors();
+        for i in 0..12 {
+            for j in i + 1..12 {
+                let cos: f64 = (0..12).map(|q| f[(q, i)] * f[(q, j)]).sum();
+                assert!(
+                    cos.abs() < 0.999,
+                    "seed {seed}: factors {i} and {j} collinear ({cos})"
+                );
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    assert!(
+        split.len() >= 2,
+        "only {} of 40 seeds produced a complex pair",
+        split.len()
+    );
+    let (ms, mr) = (median(&mut split), median(&mut real));
+    assert!(
+        ms <= 2.0 * mr,
+        "split pairs: median factor error {ms:e}, real draws {mr:e}"
+    );
+}
