@@ -1,6 +1,7 @@
 //! Tidy checks of the whole workspace, run as ordinary tests: every Rust
 //! file starts with a `//!` doc line, the crate graph matches
-//! ARCHITECTURE.md, and library crates never print.
+//! ARCHITECTURE.md, library crates never print, and nothing refers to notes
+//! that live outside the repository.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -134,4 +135,51 @@ fn library_crates_never_print() {
         })
         .collect();
     assert!(bad.is_empty(), "library crates must not print: {bad:?}");
+}
+
+/// Every file under `dir` with one of `exts`, skipping `target` and `.git`.
+fn files_with_extensions(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "target" && n != ".git") {
+                files_with_extensions(&p, exts, out);
+            }
+        } else if p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn nothing_refers_to_notes_outside_the_repository() {
+    // Split literals, so that this file does not match its own needles.
+    let needles = [
+        concat!("../", "shared"),
+        concat!("algorithms", ".md"),
+        concat!("algorithms", "-extra.md"),
+        concat!("design", ".md"),
+    ];
+    let mut files = Vec::new();
+    files_with_extensions(&root(), &["rs", "md", "toml", "py", "sh"], &mut files);
+    assert!(files.len() > 10);
+    let bad: Vec<String> = files
+        .iter()
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| needles.iter().any(|n| l.contains(n)))
+                .map(|(i, _)| format!("{}:{}", p.display(), i + 1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "lines referring to notes that are not part of the repository (cite the paper or a \
+         page under docs/ instead): {bad:?}"
+    );
 }

@@ -1,6 +1,6 @@
 //! Label-filtered second moments conditioned on a cell of a subspace: the
-//! statistic of the filtered PCA of Chen–Klivans–Meka
-//! (`../shared/algorithms.md` §1.2, §1.4):
+//! statistic of the filtered PCA of Chen–Klivans–Meka (FOCS 2021, arXiv
+//! 2009.13512, after Chen & Meka, COLT 2020; see `docs/math/subspace-pca.md`):
 //!
 //! ```text
 //! M_{A,c} = E[(P x xᵀ P − P) 1[y ∈ A] | Vᵀ x ∈ c],   P = I − V Vᵀ

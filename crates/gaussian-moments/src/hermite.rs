@@ -7,7 +7,8 @@
 //! * Normalised `h_n = He_n / √(n!)` by the stable recurrence
 //!   `h_{n+1}(t) = (t h_n(t) − √n h_{n−1}(t)) / √(n+1)`: no factorials, no
 //!   overflow where `He_n` grows like √(n!) (`He_30(6) ≈ −5.5 · 10¹⁹`).
-//! * ReLU with bias (`../shared/algorithms.md` §0.3): for t ~ N(0, 1),
+//! * ReLU with bias (derivation in `docs/math/gaussian-moments.md`): for
+//!   t ~ N(0, 1),
 //!   `E[relu(t + b)] = b Φ(b) + φ(b)`, `E[relu(t + b) t] = Φ(b)` and, for
 //!   k ≥ 2, `E[relu(t + b) He_k(t)] = (−1)^k He_{k−2}(b) φ(b)` (Stein's
 //!   identity with `relu'' = δ`), so the normalised coefficient is

@@ -10,17 +10,19 @@
 //! identity, for a ReLU unit with unit weight w and bias b,
 //! `E[relu(⟨w,x⟩ + b) S_l(x)] = ĉ_l(b) w^{⊗l}` with
 //! `ĉ_l(b) = (−1)^l h_{l−2}(b) φ(b) / √(l(l−1))` for l ≥ 2
-//! ([`hermite::relu_coefficient`]; `../shared/algorithms.md` §0.3). The
-//! contraction of `S_l(x)` with `g^{⊗(l−2)}` (g a unit vector, z = ⟨g, x⟩,
-//! `x_⊥ = x − z g`) is
+//! ([`hermite::relu_coefficient`]; derivation in
+//! `docs/math/gaussian-moments.md`). The contraction of `S_l(x)` with
+//! `g^{⊗(l−2)}` (g a unit vector, z = ⟨g, x⟩, `x_⊥ = x − z g`) is
 //!
 //! ```text
 //! S_l(x)[g^{l−2}, ·, ·] = h_{l−2}(z)/√(l(l−1)) (x_⊥ x_⊥ᵀ − I + g gᵀ) + h_{l−1}(z)/√l (g x_⊥ᵀ + x_⊥ gᵀ) + h_l(z) g gᵀ
 //! ```
 //!
-//! (§0.4), so a batch of samples contributes one weighted Gram matrix
-//! `Xᵀ diag(w) X` plus rank-2 corrections: moment tensors of any order are
-//! estimated at matrix-multiply speed without forming d^l numbers.
+//! (from the generating function `exp(⟨t, x⟩ − ‖t‖²/2)` at `t = s g + v`,
+//! v ⊥ g; see `docs/math/gaussian-moments.md`), so a batch of samples
+//! contributes one weighted Gram matrix `Xᵀ diag(w) X` plus rank-2
+//! corrections: moment tensors of any order are estimated at
+//! matrix-multiply speed without forming d^l numbers.
 //!
 //! # Entry points
 //! * [`hermite`]: `He_n`, the stable normalised `h_n`, Φ, φ, ReLU
@@ -67,7 +69,8 @@
 //!   learning depth-2 neural networks with general ReLU activations.*
 //!   NeurIPS 2021.
 //! * S. Chen, Z. Dou, S. Goel, A. Klivans, R. Meka. *Learning narrow
-//!   one-hidden-layer ReLU networks.* COLT 2023 (random contractions, §0.4).
+//!   one-hidden-layer ReLU networks.* COLT 2023, arXiv 2304.10524 (random
+//!   contractions of moment tensors).
 
 mod error;
 mod estimator;

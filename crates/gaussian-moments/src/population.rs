@@ -3,7 +3,7 @@
 //!
 //! For `f(x) = Σ_i a_i relu(⟨w_i, x⟩ + b_i) + c` write each unit in canonical
 //! form `ã_i relu(⟨u_i, x⟩ + β_i)` with `u_i = w_i/‖w_i‖`, `β_i = b_i/‖w_i‖`,
-//! `ã_i = a_i ‖w_i‖`. By Stein's identity (`../shared/algorithms.md` §0.2–0.3)
+//! `ã_i = a_i ‖w_i‖`. By Stein's identity (see `docs/math/gaussian-moments.md`)
 //!
 //! ```text
 //! E[f]        = c + Σ_i ã_i ĉ_0(β_i)

@@ -1,7 +1,8 @@
 //! Samples with projected inputs `z = Uᵀ x` for an orthonormal `U` (d × m):
 //! high-order statistics inside a recovered subspace cost O(m^l) instead of
 //! O(d^l). Since `z ~ N(0, I_m)`, every estimator of this crate applies
-//! unchanged, and `H_l(x)[U, …, U] = H_l^{(m)}(z)` (§0.2).
+//! unchanged, and `H_l(x)[U, …, U] = H_l^{(m)}(z)` (see
+//! `docs/math/gaussian-moments.md`).
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, Mat, MatMut, MatRef, Par};

@@ -2,11 +2,13 @@
 //! `y` times a Hermite tensor, computed batch by batch as matrix products.
 //!
 //! Conventions: `S_l(x) = H_l(x) / √(l!)` is the normalised Hermite tensor
-//! (`../shared/algorithms.md` §0.2), so that for a ReLU unit with unit
+//! (not the entrywise `√(α!)` normalisation of some papers; see
+//! `docs/math/gaussian-moments.md`), so that for a ReLU unit with unit
 //! weight w, `E[relu(⟨w,x⟩ + b) S_l(x)] = ĉ_l(b) w^{⊗l}` with
 //! `ĉ_l = `[`relu_coefficient`](crate::hermite::relu_coefficient). For a
 //! unit vector g and z = ⟨g, x⟩, `x_⊥ = x − z g`, `P_⊥ = I − g gᵀ`
-//! (§0.4, divided by √(l!)):
+//! (the contraction identity of `docs/math/gaussian-moments.md`, from the
+//! generating function of `H_l`):
 //!
 //! ```text
 //! S_l(x)[g^{l−2}, ·, ·] = h_{l−2}(z)/√(l(l−1)) (x_⊥ x_⊥ᵀ − P_⊥) + h_{l−1}(z)/√l (g x_⊥ᵀ + x_⊥ gᵀ) + h_l(z) g gᵀ

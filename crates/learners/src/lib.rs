@@ -105,6 +105,12 @@ pub struct Report {
     /// (see [`recovery`]); `None` when nobody judged.
     #[serde(default)]
     pub recovered: Option<bool>,
+    /// Settings the fit chose from the data rather than from its
+    /// parameters, by name (`hidden`, `max_order`, `landmarks`,
+    /// `subspace_dim`, `inputs`, …): the value and the rule, in words. Empty
+    /// when every setting came from the parameters.
+    #[serde(default)]
+    pub chosen: BTreeMap<String, String>,
 }
 
 /// A fitted model and its report.

@@ -1,6 +1,7 @@
 //! Training sets whose zero-loss realizability by a sum of k ReLUs is
 //! equivalent to the k-colourability of an r-uniform hypergraph
-//! (`algorithms.md` §5.2(a); the pattern of Blum–Rivest). r = 3, k = 2:
+//! (derived here in the pattern of Blum–Rivest, not taken from a paper;
+//! proofs in `docs/math/lower-bounds.md`). r = 3, k = 2:
 //! hypergraph 2-colouring (set splitting); r = 2: graph k-colouring.
 //!
 //! **Instance.** Vertices [n], edges E. Points in ℝ^n: `e_i` with label 1

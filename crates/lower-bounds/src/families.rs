@@ -85,13 +85,14 @@ fn normalised(units: &[(Vec<f64>, f64)], d: usize) -> Result<(Network, f64), Har
 }
 
 /// The planar family of Diakonikolas, Kane, Kontonis & Zarifis (COLT 2020,
-/// Eq. (3) with σ = identity, φ = ReLU):
+/// arXiv 2006.12476, Eq. (3) with σ = identity, φ = ReLU):
 /// `f(x) = Σ_{m=1}^{2k} (−1)^m relu(⟨cos(πm/k) a + sin(πm/k) b, x⟩) / ‖f‖`
 /// for a random orthonormal pair (a, b) — 2k ReLUs, output weights ±1.
 /// For even k its Hermite components of degree < k vanish and degree k does
-/// not (`algorithms.md` §8.1; the paper's "degree at most k" is off by one
-/// here); for odd k, units m and m + k cancel (`relu(t) − relu(−t) = t`,
-/// and the linear parts sum to 0), so f ≡ 0 and the family is refused.
+/// not (the "degree at most k" of the paper's Lemma 18 is off by one for
+/// this instance; see `docs/math/lower-bounds.md`); for odd k, units m and
+/// m + k cancel (`relu(t) − relu(−t) = t`, and the linear parts sum to 0),
+/// so f ≡ 0 and the family is refused.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Planar {
     dim: usize,
@@ -171,7 +172,9 @@ impl HardFamily for Planar {
 }
 
 /// The parity-of-signs family of Goel, Gollakota, Jin, Karmalkar & Klivans
-/// (ICML 2020; `algorithms.md` §8.2):
+/// (ICML 2020, arXiv 2006.12011), as reconstructed in
+/// `docs/math/lower-bounds.md` (the construction's details are not from the
+/// paper's text):
 /// `f(x) = Σ_{w ∈ {±1}^k} χ(w) relu(⟨w, Q x⟩/√k) / ‖f‖`, `χ(w) = Π_i w_i`,
 /// for a random `k × d` matrix Q with orthonormal rows (the paper's
 /// coordinate subset S, rotated). Flipping one coordinate of Qx flips χ, so
@@ -263,8 +266,9 @@ impl HardFamily for Parity {
     }
 }
 
-/// The slab bump of `algorithms.md` §1.7 (ours, exhibiting CKM's "some
-/// dependence on Λ is necessary"): `g(x) = ρ(Λ(⟨v, x⟩ − c))` with
+/// The slab bump (ours, exhibiting CKM's "some dependence on Λ is
+/// necessary"; the paper's own construction is not known to us, see
+/// `docs/math/lower-bounds.md`): `g(x) = ρ(Λ(⟨v, x⟩ − c))` with
 /// `ρ(s) = relu(s + 1) − 2 relu(s) + relu(s − 1)` — three biased ReLUs of
 /// slope Λ along a random unit v. g is supported on the slab
 /// `|⟨v, x⟩ − c| ≤ 1/Λ` of mass ≈ 2φ(c)/Λ, with `‖g‖² ≈ 2φ(c)/(3Λ)`.

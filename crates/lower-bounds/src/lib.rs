@@ -37,22 +37,23 @@
 //! Densest-κ-Subgraph) and for dimension 2 (Froese–Hertrich, from a variant
 //! of 3-SAT with "levee" and "selection" gadgets), the source problems'
 //! gadgets — point coordinates and labels — were not available in the
-//! material we could read (`../shared/algorithms.md` §5.2, §6.1 mark them
-//! unknown), so no faithful generator can be written. The colouring
-//! reductions here are the derived ones of §5.2(a), with complete proofs in
-//! the docs.
+//! material we could read (only abstracts and third-party summaries), so no
+//! faithful generator can be written. The colouring reductions here are
+//! derived ones in the pattern of Blum–Rivest, not the papers' own, with
+//! complete proofs in `docs/math/lower-bounds.md`.
 //!
 //! # References
 //! * I. Diakonikolas, D. Kane, V. Kontonis, N. Zarifis. *Algorithms and SQ
 //!   lower bounds for PAC learning one-hidden-layer ReLU networks.* COLT
-//!   2020.
+//!   2020 (arXiv 2006.12476).
 //! * S. Goel, A. Gollakota, Z. Jin, S. Karmalkar, A. Klivans.
 //!   *Superpolynomial lower bounds for learning one-layer neural networks
-//!   using gradient descent.* ICML 2020.
+//!   using gradient descent.* ICML 2020 (arXiv 2006.12011).
 //! * S. Goel, A. Klivans, P. Manurangsi, D. Reichman. *Tight hardness
-//!   results for training depth-2 ReLU networks.* ITCS 2021.
+//!   results for training depth-2 ReLU networks.* ITCS 2021 (arXiv
+//!   2011.13550).
 //! * V. Froese, C. Hertrich. *Training neural networks is NP-hard in fixed
-//!   dimension.* NeurIPS 2023.
+//!   dimension.* NeurIPS 2023 (arXiv 2303.17045).
 //! * A. Blum, R. Rivest. *Training a 3-node neural network is NP-complete.*
 //!   1992 (the pattern of the colouring reductions).
 

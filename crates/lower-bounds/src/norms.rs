@@ -11,8 +11,9 @@
 //! ‖f^{[m]}‖² = Σ_{i,j} λ_i λ_j ĉ_m(β_i) ĉ_m(β_j) ⟨u_i, u_j⟩^m   (+ c² and the cross terms at m = 0).
 //! ```
 //!
-//! (`../shared/algorithms.md` §8.3.) For bias-free units the total norm has
-//! the arc-cosine closed form ([`relu_net::metrics::arc_cosine`]).
+//! (Derivation in `docs/math/lower-bounds.md`.) For bias-free units the
+//! total norm has the arc-cosine closed form
+//! ([`relu_net::metrics::arc_cosine`]).
 
 use gaussian_moments::hermite::relu_coefficient;
 use relu_net::Network;

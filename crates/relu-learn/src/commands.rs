@@ -875,6 +875,9 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     if let Some(v) = fitted.report.metrics.get("validation_error") {
         writeln!(out, "validation relative error {}", fmt_sig(*v, 3))?;
     }
+    for (name, how) in &fitted.report.chosen {
+        writeln!(out, "chosen from the data: {name} = {how}")?;
+    }
     for note in &fitted.report.notes {
         writeln!(out, "note: {note}")?;
     }

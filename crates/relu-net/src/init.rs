@@ -6,11 +6,12 @@
 //!
 //! * [`Init::He`]: `W_l ~ N(0, 2 / fan_in)`, `b_l = 0` (He et al. 2015).
 //! * [`Init::Gaussian`]: `W_l ~ N(0, σ_w² / fan_in)`, `b_l ~ N(0, σ_b²)`.
-//! * [`Init::ParamSharing`] (Burkholz & Dubatovka, NeurIPS 2019, §"parameter
-//!   sharing"; `../shared/algorithms.md` §7.3): every hidden width is even,
-//!   `2h_l`, and a template `W₀^l ∈ ℝ^{h_l × h_{l-1}}` is drawn per layer:
-//!   first layer `W = [W₀; −W₀]`, hidden layers `W = [[W₀, −W₀], [−W₀, W₀]]`,
-//!   output `W = [W₀, −W₀]`, all biases 0. Writing a hidden signal as
+//! * [`Init::ParamSharing`] (the parameter sharing of Burkholz & Dubatovka,
+//!   NeurIPS 2019, arXiv 1806.06362; see `docs/math/relu-net.md`): every
+//!   hidden width is even, `2h_l`, and a template `W₀^l ∈ ℝ^{h_l × h_{l-1}}`
+//!   is drawn per layer: first layer `W = [W₀; −W₀]`, hidden layers
+//!   `W = [[W₀, −W₀], [−W₀, W₀]]`, output `W = [W₀, −W₀]`, all biases 0.
+//!   Writing a hidden signal as
 //!   `(x⁺, x⁻)`, a layer outputs `(relu(a), relu(−a))` with
 //!   `a = W₀(x⁺ − x⁻)`, and `relu(a) − relu(−a) = a`: the difference signal
 //!   evolves linearly, so at initialisation the network computes exactly the

@@ -1,6 +1,7 @@
 //! The exact output distribution of random ReLU networks at initialisation
-//! (Burkholz & Dubatovka, NeurIPS 2019; `../shared/algorithms.md` §7.2) and
-//! dynamical-isometry diagnostics.
+//! (Burkholz & Dubatovka, NeurIPS 2019, arXiv 1806.06362; the recursion
+//! below is derived in `docs/math/relu-net.md`) and dynamical-isometry
+//! diagnostics.
 //!
 //! Fix an input x and let `Q_l = ‖x^l‖²` be the squared norm of the signal
 //! after hidden layer l (`Q_0 = ‖x‖²`), for widths `n_0, …, n_{L-1}`.

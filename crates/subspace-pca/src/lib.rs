@@ -6,8 +6,8 @@
 //! A ReLU network `F(x) = G(W x)` depends on x only through its projection
 //! onto `U = rowspan(W)` (dim ≤ k). For any event A defined through the
 //! label, `M_A = E[(x xᵀ − I) 1[y ∈ A]]` has its column space inside U
-//! (`../shared/algorithms.md` §1.2); filtered PCA finds U one direction at a
-//! time from the top eigenvectors of such matrices.
+//! (see `docs/math/subspace-pca.md`); filtered PCA finds U one direction at
+//! a time from the top eigenvectors of such matrices.
 //!
 //! # Entry points
 //! * [`Subspace`]: an orthonormal basis with the spectrum that found it;

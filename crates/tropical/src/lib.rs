@@ -19,9 +19,11 @@
 //! `max_i min_{j ∈ S_i} ℓ_j(x)` of its affine pieces ([`Lattice`];
 //! Ovchinnikov 2002). [`svg::render`] draws slices.
 //!
-//! This is the structural tool behind filtered PCA in CKM (superlevel sets
-//! of a network are unions of few polyhedra: `../shared/algorithms.md` §1.2)
-//! and a workbench in its own right. It depends on `relu-net` only (and on
+//! Lattice polynomials and tropical geometry are the structural tools that
+//! Chen, Klivans & Meka (FOCS 2021, arXiv 2009.13512) use to analyse
+//! filtered PCA (superlevel sets of a network are unions of few polyhedra;
+//! see `docs/math/tropical.md`), and this crate is a workbench in its own
+//! right. It depends on `relu-net` only (and on
 //! Clarabel for LPs).
 //!
 //! # Example

@@ -1,5 +1,5 @@
-//! `alphatron`: the kernelised GLMtron of Goel & Klivans (COLT 2019;
-//! `../shared/algorithms.md` §9.2), an improper learner for models
+//! `alphatron`: the kernelised GLMtron of Goel & Klivans (COLT 2019, arXiv
+//! 1709.06010; see `docs/learners/alphatron.md`), an improper learner for models
 //! `E[y | x] = u(⟨v, ψ(x)⟩)` with a known non-decreasing Lipschitz u (the
 //! identity for a network's linear output, or a ReLU) and a kernel feature
 //! map ψ (multinomial `MK_q(x, x') = Σ_{j≤q} ⟨x, x'⟩^j`, or arc-cosine).

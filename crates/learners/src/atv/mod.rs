@@ -1,6 +1,7 @@
 //! `atv`: learning a depth-2 ReLU network with biases from Hermite moments
-//! (Awasthi, Tang & Vijayaraghavan, NeurIPS 2021, full-rank case; recipe of
-//! `../shared/algorithms.md` §2.4, made robust as described below).
+//! (Awasthi, Tang & Vijayaraghavan, NeurIPS 2021, arXiv 2107.10209,
+//! full-rank case; a pipeline derived from the Hermite expansion, made robust
+//! as described below; see `docs/learners/atv.md`).
 //!
 //! Model: `f(x) = Σ_{i≤k} a_i relu(⟨w_i, x⟩ + b_i) + c`, `‖w_i‖ = 1` w.l.o.g.,
 //! linearly independent `w_i` (k ≤ d), x ~ N(0, I_d). With `S_l = H_l/√(l!)`
@@ -37,7 +38,7 @@
 //!    from the first moment: the coefficient of `v_i` in `T_1` is `a Φ(sb)`
 //!    if s = +1 and `a (Φ(sb) − 1)` if s = −1. The output bias follows from
 //!    `T_0`.
-//! 6. Low-error mode (`../shared/algorithms.md` §2.4): `(w, b)` and `(−w, −b)`
+//! 6. Low-error mode: since `relu(z) − relu(−z) = z`, `(w, b)` and `(−w, −b)`
 //!    differ by an affine function only, so when a unit's first-moment
 //!    coefficient lies near the middle of the two options (within a quarter
 //!    of |a|) its sign is not identifiable at this sample size; an extra
@@ -51,9 +52,10 @@
 //!
 //! Departures from the paper: the paper's exact tensor orders, its
 //! combination of orders and its robust decomposition are not reproduced
-//! verbatim (its full text was not available); steps 4–6 are the derived
-//! recipe of `../shared/algorithms.md` §2.4 with the robustness changes above,
-//! and step 7 (polish) is an addition that the report announces.
+//! verbatim (its full text was not available); steps 4–6 are a recipe
+//! derived from the Hermite expansion (written out, with its check on exact
+//! population moments, in `docs/learners/atv.md`) with the robustness changes
+//! above, and step 7 (polish) is an addition that the report announces.
 //!
 //! # Errors
 //! k = 0 or k > d, too few samples (`max(2000, 20 (d + k²))`), constant

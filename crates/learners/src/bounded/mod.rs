@@ -1,7 +1,8 @@
 //! `bounded-weight`: the proper learner for depth-2 networks with bounded
 //! weights by random projection and exhaustive search in the projected
 //! space (Goel, Klivans, Manurangsi & Reichman, ITCS 2021, after
-//! Manurangsi & Reichman 2018; `../shared/algorithms.md` §5.3).
+//! Manurangsi & Reichman 2018, arXiv 1810.04207; the procedure is
+//! reconstructed from summaries, see `docs/learners/bounded-weight.md`).
 //!
 //! ## Setting
 //! Inputs in the unit ball, unit weights `‖(a_i, b_i)‖ ≤ B`, any

@@ -372,6 +372,12 @@ impl Ckm {
         };
         let m = subspace.dim();
         report.metrics.insert("subspace_dim".to_owned(), m as f64);
+        report.chosen.insert(
+            "subspace_dim".to_owned(),
+            format!(
+                "{m}: the directions filtered PCA found above its noise floors (at most the first width)"
+            ),
+        );
         report.series.insert(
             "filtered_eigenvalues".to_owned(),
             sreport.rounds.iter().map(|r| r.eigenvalue).collect(),

@@ -1,5 +1,6 @@
 //! `ckm`: deep ReLU networks in time polynomial in d (Chen, Klivans & Meka,
-//! FOCS 2021; `../shared/algorithms.md` §1, `algorithms-extra.md` §1).
+//! FOCS 2021, arXiv 2009.13512; see `docs/learners/ckm.md` for what is the
+//! paper's and what is ours).
 //!
 //! A network `F(x) = G(W₁ x)` of any depth depends on x only through
 //! `U = rowspan W₁` (dim ≤ k, the first-layer width). Filtered PCA recovers

@@ -1,7 +1,7 @@
 //! `exact-erm`: exact empirical risk minimisation for one hidden layer in
-//! fixed small dimension (Arora, Basu, Mianjy & Mukherjee, ICLR 2018;
-//! `../shared/algorithms.md` §6.2), with the convex-map case of Froese &
-//! Hertrich (NeurIPS 2023).
+//! fixed small dimension (Arora, Basu, Mianjy & Mukherjee, ICLR 2018, arXiv
+//! 1611.01491), with the convex-map case of Froese & Hertrich (NeurIPS 2023,
+//! arXiv 2303.17045); see `docs/learners/exact-erm.md`.
 //!
 //! ## The problem
 //! Given points `x_j ∈ ℝ^n` and labels `y_j` (j = 1…D), minimise the square

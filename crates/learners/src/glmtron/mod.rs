@@ -1,5 +1,7 @@
 //! `glmtron`: a single ReLU `relu(⟨w, x⟩ + b)` by the GLMtron of Kakade,
-//! Kalai, Kanade & Shamir (NeurIPS 2011; `../shared/algorithms.md` §9.1).
+//! Kalai, Kanade & Shamir (NeurIPS 2011, arXiv 1104.2018), in the form
+//! restated by Goel & Klivans (COLT 2019) as Alphatron with ψ(x) = x; see
+//! `docs/learners/glmtron.md`.
 //!
 //! ## The algorithm
 //! 1. Inputs are augmented with a constant 1 (for the bias) and scaled to
@@ -21,7 +23,7 @@
 //! # References
 //! S. Kakade, A. Kalai, V. Kanade, O. Shamir. *Efficient learning of
 //! generalized linear and single index models with isotonic regression.*
-//! NeurIPS 2011.
+//! NeurIPS 2011 (arXiv 1104.2018).
 
 mod algorithm;
 

@@ -259,6 +259,12 @@ impl Learner for KernelLearner {
             .insert("validation_error".to_owned(), relative(mse, var));
         report.metrics.insert("effective_dimension".to_owned(), d_eff);
         report.metrics.insert("landmarks".to_owned(), s as f64);
+        if p.landmarks.is_none() {
+            report.chosen.insert(
+                "landmarks".to_owned(),
+                format!("{s}: ceil(2 d_eff log m) with d_eff = {d_eff:.1} from the Gram spectrum, capped at max_landmarks = {}", p.max_landmarks),
+            );
+        }
         report
             .metrics
             .insert("decay_polynomial_exponent".to_owned(), poly);

@@ -1,5 +1,5 @@
 //! `kernel`: improper learning under eigenvalue decay (Goel & Klivans,
-//! NeurIPS 2017; `../shared/algorithms.md` §4).
+//! NeurIPS 2017, arXiv 1708.03708; see `docs/learners/kernel.md`).
 //!
 //! A ReLU network is approximated by an element of the RKHS of the
 //! multinomial kernel (or the arc-cosine kernel); when the Gram matrix's
@@ -36,8 +36,9 @@
 //!
 //! # References
 //! S. Goel, A. Klivans. *Eigenvalue decay implies polynomial-time
-//! learnability for neural networks.* NeurIPS 2017. C. Musco, C. Musco.
-//! *Recursive sampling for the Nyström method.* NeurIPS 2017.
+//! learnability for neural networks.* NeurIPS 2017 (arXiv 1708.03708).
+//! C. Musco, C. Musco. *Recursive sampling for the Nyström method.* NeurIPS
+//! 2017.
 
 mod algorithm;
 

@@ -1,7 +1,7 @@
 //! `narrow`: bias-free one-hidden-layer networks with signed output weights
 //! and no conditioning assumption (Chen, Dou, Goel, Klivans & Meka, COLT
-//! 2023; the one-stage variant of Chen & Narayanan, COLT 2024;
-//! `../shared/algorithms.md` §3).
+//! 2023, arXiv 2304.10524; the one-stage variant of Chen & Narayanan, COLT
+//! 2024, arXiv 2307.12496; see `docs/learners/narrow.md`).
 //!
 //! Model: `f(x) = Σ_{i≤k} λ_i relu(⟨u_i, x⟩) + c`, unit `u_i`, any signs, any
 //! angles. Since `relu(z) = (|z| + z)/2`, `f(x) = c + ⟨w, x⟩ + Σ μ_i |⟨u_i, x⟩|`
@@ -9,8 +9,10 @@
 //! Hermite components, and for one random unit g
 //! `M_l = E[y S_l(x)](g^{l−2}, ·, ·) / ĉ_l(0) = Σ_i λ_i ⟨u_i, g⟩^{l−2} u_i u_iᵀ`
 //! for even l (CDGKM Lemmas 3–4: g keeps the `⟨u_i, g⟩` anti-concentrated). A
-//! single `M_2` can vanish (the planar instance of §8.1 has `M_2 = 0`); the
-//! collection over l = 2, 4, …, 2k + 2 cannot (§3.3).
+//! single `M_2` can vanish (the planar instance of
+//! Diakonikolas–Kane–Kontonis–Zarifis has `M_2 = 0`); the collection over
+//! l = 2, 4, …, 2k + 2 cannot, because polynomials in `⟨u_i, g⟩²` isolate
+//! groups of units (Chen–Narayanan, Lemma 7; see `docs/learners/narrow.md`).
 //!
 //! ## The algorithm
 //! 1. Validation split; `E[y]`, `E[y x]`; one random unit g; `M_l` for even
@@ -48,9 +50,11 @@
 //! Departures from the papers: the brute-force nets over directions and
 //! coefficients (exponential in k) are replaced by candidates from the
 //! moment pencils and a net in the low-dimensional V, least squares for the
-//! coefficients (the improvement of §3.5), greedy discovery on residuals in
-//! the spirit of CDGKM's iterative procedure, and a final polish; the
-//! theoretical thresholds are replaced by empirical noise floors (§3.7).
+//! coefficients (for fixed directions the loss is a convex quadratic in them,
+//! so this cannot do worse than the papers' net over coefficients), greedy
+//! discovery on residuals in the spirit of CDGKM's iterative procedure, and a
+//! final polish; the theoretical thresholds, astronomically small in
+//! practice, are replaced by empirical noise floors.
 //!
 //! # Errors
 //! k = 0, too few samples, constant labels, non-finite data.

@@ -13,8 +13,9 @@ use crate::planted;
 
 #[test]
 fn recovers_biased_depth2_from_population_moments() {
-    // Biases at 0 (order-3 coefficient vanishes) and ±1 (order-4 vanishes),
-    // mixed signs of a: the instance of ../shared/checks/atv_pop.py.
+    // d = 8, k = 4: biases at 0 (the order-3 coefficient vanishes), at ±1
+    // (the order-4 one vanishes) and at −0.6 (neither), output weights of
+    // both signs, so every case of the order-3/order-4 mix is exercised.
     let teacher = planted(8, &[0.0, 1.0, -0.6, -1.0], &[1.0, -1.5, 0.8, 1.2], 1);
     let pop = PopulationMoments::of_depth2(&teacher).unwrap();
     let t2 = pop.tensor(2).unwrap().contract_to_matrix(&[], Par::Seq);

@@ -196,7 +196,7 @@ fn output(
     let moment_table = Table {
         name: "hardness-moments".into(),
         title: format!(
-            "Squared norms of the Hermite components of degree m (exact, §8.3; E f² = 1; d = {})",
+            "Squared norms of the Hermite components of degree m (exact; E f² = 1; d = {})",
             g.dim
         ),
         headers,

@@ -85,8 +85,9 @@ fn instances(d: usize, k: usize, seed: Seed) -> Result<Vec<Instance>> {
 }
 
 /// The planar construction of Diakonikolas–Kane–Kontonis–Zarifis with
-/// k = 4 (`../shared/algorithms.md` §8.1): 8 ReLUs at angles πm/4 in a
-/// random plane with output weights (−1)^m. Its second moment vanishes.
+/// k = 4 (COLT 2020, arXiv 2006.12476, Eq. (3); see
+/// `docs/math/lower-bounds.md`): 8 ReLUs at angles πm/4 in a random plane
+/// with output weights (−1)^m. Its second moment vanishes.
 fn planar(d: usize, seed: Seed) -> Result<Network> {
     let q = relu_net::init::haar_orthogonal(d, 2, seed.derive("planar"));
     let w = Mat::from_fn(8, d, |m, j| {

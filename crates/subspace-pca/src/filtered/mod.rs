@@ -1,8 +1,8 @@
 //! Filtered PCA: the subspace spanned by the first-layer weights of a ReLU
 //! network, one direction at a time (Chen & Meka, COLT 2020, Algorithm 2
 //! "TrimmedPCA"; its extension to ReLU networks by Chen, Klivans & Meka,
-//! FOCS 2021; `../shared/algorithms.md` §1.2, §1.4, `algorithms-extra.md`
-//! §1.2–1.3).
+//! FOCS 2021, arXiv 2009.13512; see `docs/math/subspace-pca.md` for what
+//! comes from which paper).
 //!
 //! If `F(x) = G(W x)`, the part of x orthogonal to `U = rowspan W` is
 //! independent of y. So for any label set A and any cell c of an
@@ -36,8 +36,9 @@
 //! the noise floor, the null eigenvalue, the samples in the cell and
 //! selected, and the validation error of the regression on `Vᵀ x`.
 //!
-//! Departures: CKM's exact thresholds, cells and stopping rule are unknown
-//! (`algorithms-extra.md` §1.1); the thresholds here are label quantiles,
+//! Departures: CKM's exact thresholds, cells and stopping rule are not
+//! given in the material available to us (the paper's abstract and later
+//! papers' descriptions of it); the thresholds here are label quantiles,
 //! the cells Chen–Meka's slab, the stop an empirical noise floor and null
 //! and a held-out regression. Fresh samples per round (Chen–Meka) are
 //! replaced by the same training samples (the dependence only weakens the
