@@ -65,6 +65,26 @@ pub fn relative_error(net: &Network, src: &dyn SampleSource, par: Par) -> Result
     Ok(compare_on_samples(net, src, par)?.relative_error)
 }
 
+/// The Wigner-scale noise level of a symmetric d × d moment estimate:
+/// a symmetric matrix of independent entries with standard deviation σ has
+/// operator norm about `2 σ √d`, with σ² the mean of the entries' squared
+/// standard errors. Eigenvalues of the estimate above a few times this are
+/// signal.
+#[must_use]
+pub fn wigner_noise(est: &gaussian_moments::MatrixEstimate) -> f64 {
+    let d = est.std_error.nrows();
+    if d == 0 {
+        return 0.0;
+    }
+    let se = est.std_error.as_ref();
+    let mean_var = (0..d)
+        .flat_map(|i| (0..d).map(move |j| (i, j)))
+        .map(|(i, j)| se[(i, j)].powi(2))
+        .sum::<f64>()
+        / (d * d) as f64;
+    2.0 * (d as f64).sqrt() * mean_var.sqrt()
+}
+
 /// The first `n` rows of a source, in memory.
 #[must_use]
 pub fn load_rows(src: &dyn SampleSource, n: usize) -> (Mat<f64>, Col<f64>) {

@@ -882,14 +882,7 @@ impl Learner for Atv {
         };
         observer.stage("moments");
         let low = low_order_moments(&train, &self.est, par)?;
-        // A symmetric d × d noise matrix with entries of standard deviation σ
-        // has operator norm about 2σ√d (Wigner); σ² is the mean entry variance.
-        let mean_var = (0..d)
-            .flat_map(|i| (0..d).map(move |j| (i, j)))
-            .map(|(i, j)| low.t2.std_error[(i, j)].powi(2))
-            .sum::<f64>()
-            / (d * d) as f64;
-        let noise = 2.0 * (d as f64).sqrt() * mean_var.sqrt();
+        let noise = crate::common::wigner_noise(&low.t2);
         let choice = self.subspace(low.t2.mean.as_ref(), noise)?;
         let k = choice.k;
         report.notes.extend(choice.notes.iter().cloned());

@@ -21,6 +21,10 @@ const NAME: &str = "narrow";
 /// only noise at any practical n).
 pub const MAX_ADAPTIVE_ORDER: usize = 12;
 
+/// Up to this many directions, every sign pattern of the proper network is
+/// tried when the directions outnumber V's dimensions (2^16 patterns).
+const MAX_SIGN_ENUMERATION: usize = 16;
+
 /// The narrow-network learner with validated parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Narrow {
@@ -307,6 +311,32 @@ fn networks(
             let a: Vec<f64> = mu.iter().map(|m| 2.0 * m).collect();
             build(&rows, &a).map(|net| (net, gate))
         })
+    } else if dirs.len() > m && dirs.len() <= MAX_SIGN_ENUMERATION {
+        // More directions than V has dimensions: the t_j are not determined,
+        // so every sign pattern is tried and the one whose Σ s_j μ_j v_j is
+        // nearest the linear part kept (gate: within 0.35 min |μ_j|).
+        let (best, miss) = (0u32..1 << dirs.len())
+            .map(|bits| {
+                let sign = |j: usize| if bits >> j & 1 == 1 { -1.0 } else { 1.0 };
+                let miss = (0..m)
+                    .map(|i| {
+                        let fit: f64 = (0..dirs.len()).map(|j| sign(j) * mu[j] * dirs[j][i]).sum();
+                        (blin[i] - fit).powi(2)
+                    })
+                    .sum::<f64>()
+                    .sqrt();
+                (bits, miss)
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, f64::INFINITY));
+        let gate = miss <= 0.35 * mu.iter().map(|m| m.abs()).fold(f64::INFINITY, f64::min);
+        let rows: Vec<Col<f64>> = lifted
+            .iter()
+            .enumerate()
+            .map(|(j, u)| Col::from_fn(d, |i| if best >> j & 1 == 1 { -u[i] } else { u[i] }))
+            .collect();
+        let a: Vec<f64> = mu.iter().map(|m| 2.0 * m).collect();
+        Some(build(&rows, &a).map(|net| (net, gate)))
     } else {
         None
     };
@@ -344,12 +374,7 @@ impl Learner for Narrow {
         let mut top = (2 * k + 2).min(p.max_order);
         // The Wigner-scale noise level of a symmetric estimate.
         let noise_of = |est: &gaussian_moments::MatrixEstimate, scale: f64| {
-            let mean_var = (0..d)
-                .flat_map(|i| (0..d).map(move |j| (i, j)))
-                .map(|(i, j)| est.std_error[(i, j)].powi(2))
-                .sum::<f64>()
-                / (d * d) as f64;
-            2.0 * (d as f64).sqrt() * mean_var.sqrt() * scale.abs()
+            crate::common::wigner_noise(est) * scale.abs()
         };
         let order = |l: usize| -> Result<(usize, Mat<f64>, f64), LearnError> {
             let est = if l == 2 {
@@ -673,6 +698,16 @@ impl Learner for Narrow {
                     report.converged = pr.converged;
                 }
             }
+            observer.stage("residual");
+            let grow = super::residual::GrowParams {
+                k,
+                threshold: p.subspace_threshold,
+                fit_samples: p.fit_samples,
+                est: &self.est,
+                polish: &p.polish_params,
+            };
+            (network, error, _) =
+                super::residual::grow(network, error, &train, &val, &grow, par, &mut report)?;
         } else {
             report.converged = true;
         }

@@ -70,6 +70,7 @@
 
 mod algorithm;
 mod params;
+mod residual;
 mod squared_labels;
 
 pub use algorithm::{MAX_ADAPTIVE_ORDER, Narrow};
