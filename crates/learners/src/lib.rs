@@ -55,6 +55,7 @@ pub mod kernel;
 mod model;
 pub mod narrow;
 pub mod recovery;
+mod residual_labels;
 
 use std::collections::BTreeMap;
 

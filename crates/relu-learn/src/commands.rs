@@ -35,11 +35,13 @@ fn family_options(a: &GenerateArgs) -> Result<(Family, usize)> {
             FAMILY_NAMES.join(", ")
         );
     }
-    let hidden = match (name, a.hidden) {
-        ("single", None | Some(1)) => 1,
-        ("single", Some(k)) => bail!("family single has one hidden unit, but --hidden {k} was given"),
-        (_, Some(k)) => k,
-        (_, None) => bail!("--hidden K is required for family {name}"),
+    let hidden = match (name, a.hidden, &a.widths) {
+        ("single", None | Some(1), _) => 1,
+        ("single", Some(k), _) => bail!("family single has one hidden unit, but --hidden {k} was given"),
+        (_, Some(k), _) => k,
+        // --widths sets the first width itself (checked below).
+        ("deep", None, Some(w)) => w.first().copied().unwrap_or(0),
+        (_, None, _) => bail!("--hidden K is required for family {name}"),
     };
     let depth = match (name, a.depth) {
         ("deep", d) => d.unwrap_or(3),

@@ -406,18 +406,89 @@ impl Ckm {
                 if r.accepted { "" } else { " rejected" }
             ));
         }
-        if m == 0 {
-            return Err(LearnError::Unidentifiable {
-                learner: NAME,
-                reason: format!(
-                    "filtered PCA found no direction above its noise floor on {} samples: supply more samples \
-                     (the floor falls as 1/√n; the time-to-target table in docs/performance.md shows about 3·10⁴ \
-                     for d = 20, depth 3, width 2) or check that the labels depend on x",
-                    src.len()
-                ),
-            });
-        }
         let v = subspace.basis().to_owned();
+        let k = p.widths.first().copied().unwrap_or(1);
+        let error_of = |f: &Fitted| {
+            f.report
+                .metrics
+                .get("validation_error")
+                .copied()
+                .unwrap_or(f64::INFINITY)
+        };
+        let mut best = if m > 0 {
+            Some(self.fit_in_subspace(src, v.clone(), seed, par, observer, report.clone())?)
+        } else {
+            None
+        };
+        // Fewer directions than the first width and a fit that does not
+        // explain the labels: extend V from the residual's moments
+        // (ckm/extend.rs) and fit again; the better fit wins.
+        if m < k && best.as_ref().is_none_or(|f| error_of(f) > p.train_above) {
+            observer.stage("extend-subspace");
+            let net = best.as_ref().and_then(|f| match &f.model {
+                Model::Network(n) => Some(n),
+                Model::Kernel(_) => None,
+            });
+            let (extra, from) = super::extend::extra_directions(src, v.as_ref(), net, k - m, par)?;
+            if extra.ncols() > 0 {
+                let wide = Mat::from_fn(d, m + extra.ncols(), |i, j| {
+                    if j < m { v[(i, j)] } else { extra[(i, j - m)] }
+                });
+                let mut more = report.clone();
+                more.notes.push(format!(
+                    "subspace extended from dimension {m} to {} by the {} of the {}",
+                    wide.ncols(),
+                    from.join(" and "),
+                    if net.is_some() { "residual" } else { "labels" }
+                ));
+                more.metrics
+                    .insert("subspace_dim".to_owned(), wide.ncols() as f64);
+                more.metrics
+                    .insert("subspace_extended".to_owned(), extra.ncols() as f64);
+                let wider = self.fit_in_subspace(src, wide, seed.derive("ckm-extended"), par, observer, more);
+                match (wider, &mut best) {
+                    (Ok(f), Some(b)) if error_of(&f) < error_of(b) => *b = f,
+                    (Ok(f), None) => best = Some(f),
+                    (Ok(f), Some(b)) => b.report.notes.push(format!(
+                        "a subspace extended by {} direction(s) fitted to validation error {:.3e}: not kept",
+                        extra.ncols(),
+                        error_of(&f)
+                    )),
+                    (Err(e), Some(b)) => b
+                        .report
+                        .notes
+                        .push(format!("the fit in the extended subspace failed: {e}")),
+                    (Err(e), None) => return Err(e),
+                }
+            }
+        }
+        best.ok_or_else(|| LearnError::Unidentifiable {
+            learner: NAME,
+            reason: format!(
+                "filtered PCA found no direction above its noise floor on {} samples, nor do the labels' first \
+                 and second moments: supply more samples (the floor falls as 1/√n; the time-to-target table in \
+                 docs/performance.md shows about 3·10⁴ for d = 20, depth 3, width 2) or check that the labels \
+                 depend on x",
+                src.len()
+            ),
+        })
+    }
+
+    /// Everything after filtered PCA in the subspace with orthonormal
+    /// basis `v` (d × m): projection, the searches, the polish in ℝ^d.
+    #[allow(clippy::too_many_lines)]
+    fn fit_in_subspace(
+        &self,
+        src: &dyn SampleSource,
+        v: Mat<f64>,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+        mut report: Report,
+    ) -> Result<Fitted, LearnError> {
+        let p = &self.params;
+        let d = src.dim();
+        let m = v.ncols();
         observer.stage("project");
         let projected = Projected::new(src, v.as_ref())?;
         let (train, val) = split(&projected, p.validation_fraction);

@@ -43,5 +43,6 @@
 //! fixed-parameter tractable.* FOCS 2021 (arXiv 2009.13512).
 
 mod algorithm;
+mod extend;
 
 pub use algorithm::{Ckm, CkmParams, Search};

@@ -26,40 +26,16 @@
 //! cluster cannot express; R's top eigenvector then lies in the span of the
 //! cluster's direction and its spread, and the polish splits the unit.
 
-use faer::{ColMut, Mat, MatMut, MatRef, Par};
+use faer::{Mat, MatRef, Par};
 use gaussian_moments::hermite::relu_coefficient;
 use gaussian_moments::{Estimator, low_order_moments};
-use relu_net::{Network, Predictor, SampleSource};
+use relu_net::{Network, SampleSource};
 use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
 use crate::common::{PolishParams, Rows, polish_lm, relative_error, solve_psd, wigner_noise};
 use crate::error::LearnError;
-
-/// The samples `(x, y − f̂(x))` of another source.
-struct Residual<'a> {
-    src: &'a dyn SampleSource,
-    net: &'a Network,
-}
-
-impl SampleSource for Residual<'_> {
-    fn dim(&self) -> usize {
-        self.src.dim()
-    }
-
-    fn len(&self) -> usize {
-        self.src.len()
-    }
-
-    fn chunk(&self, start: usize, mut x: MatMut<'_, f64>, mut y: ColMut<'_, f64>) {
-        self.src.chunk(start, x.as_mut(), y.as_mut());
-        let mut pred = faer::Col::zeros(y.nrows());
-        self.net.predict_into(x.as_ref(), pred.as_mut(), Par::Seq);
-        for i in 0..y.nrows() {
-            y[i] -= pred[i];
-        }
-    }
-}
+use crate::residual_labels::ResidualLabels;
 
 /// The number of distinct directions (up to sign, |cos| < 1 − 10⁻⁶, about
 /// 1.4·10⁻³ rad: the resolution at which discovery merges directions) among
@@ -101,7 +77,7 @@ fn with_unit(net: &Network, w: &[f64], a: f64) -> Result<Network, LearnError> {
 /// first `rows` training rows, by least squares on the two features
 /// `relu(⟨u, x⟩)`, `relu(−⟨u, x⟩)` (their sum is |⟨u, x⟩|, the part of R's
 /// direction that both signs share; their difference the linear part).
-fn best_unit(res: &Residual<'_>, rows: usize, u: MatRef<'_, f64>) -> Option<(Vec<f64>, f64)> {
+fn best_unit(res: &ResidualLabels<'_>, rows: usize, u: MatRef<'_, f64>) -> Option<(Vec<f64>, f64)> {
     let (x, r) = crate::common::load_rows(res, rows);
     let z = &x * u;
     let f = Mat::from_fn(z.nrows(), 2, |i, j| {
@@ -142,10 +118,7 @@ pub(super) fn grow(
     let scale = 1.0 / relu_coefficient(2, 0.0);
     let mut errors = vec![error];
     while net.depth() == 2 && added < g.k && directions(&net) < g.k && error > 0.0 {
-        let res = Residual {
-            src: train,
-            net: &net,
-        };
+        let res = ResidualLabels::new(train, &net);
         let r2 = low_order_moments(&res, g.est, par)?.t2;
         let noise = wigner_noise(&r2) * scale;
         let (vecs, vals) = top_eigen(r2.mean.as_ref(), 1)?;
