@@ -45,14 +45,26 @@
 //!    polishing and a proper candidate exists (signs `sign(t_j)` of the
 //!    least-squares fit of the linear part), that one is polished too and
 //!    replaces the result if its validation error is lower: the improper
-//!    form's polish can stop at a worse stationary point.
+//!    form's polish can stop at a worse stationary point. With more
+//!    directions than V has dimensions, every sign pattern is tried for the
+//!    proper network (up to 16 directions).
+//! 6. Discovery on the residual (`residual`, CDGKM's iterative step): the
+//!    top eigenvector of `E[(y − f̂(x)) S_2(x)]` becomes a new unit while it
+//!    stands above that matrix's noise and halves the validation error, up
+//!    to k directions (units whose net weight nearly cancels, missed by V).
+//! 7. Search in V (`subspace_search`): when the validation error is still
+//!    above `search_above`, Adam with k units on `Vᵀx`, lifted and polished
+//!    in ℝ^d, replaces the result if better (parity-of-signs: 8 directions in
+//!    a 4-dimensional V). A start that explains less than half of the label
+//!    variance is not polished first.
 //!
 //! Departures from the papers: the brute-force nets over directions and
 //! coefficients (exponential in k) are replaced by candidates from the
 //! moment pencils and a net in the low-dimensional V, least squares for the
 //! coefficients (for fixed directions the loss is a convex quadratic in them,
 //! so this cannot do worse than the papers' net over coefficients), greedy
-//! discovery on residuals in the spirit of CDGKM's iterative procedure, and a
+//! discovery on residuals in the spirit of CDGKM's iterative procedure, a
+//! local search (Adam) in V where the papers search a net of networks, and a
 //! final polish; the theoretical thresholds, astronomically small in
 //! practice, are replaced by empirical noise floors.
 //!
@@ -72,6 +84,7 @@ mod algorithm;
 mod params;
 mod residual;
 mod squared_labels;
+mod subspace_search;
 
 pub use algorithm::{MAX_ADAPTIVE_ORDER, Narrow};
 pub use params::NarrowParams;
