@@ -170,6 +170,11 @@ fn grid(size: Size) -> Grid {
                 cell("narrow", Kind::Signed, 10, 4, 100_000, 1e-3),
                 cell("narrow", close, 10, 4, 100_000, 1e-3),
                 cell("ckm", Kind::Deep { widths: &[2, 2] }, 10, 2, 100_000, 1e-3),
+                cell("atv", Kind::Generic { bias: 3.0 }, 10, 4, 1_000_000, 1e-6),
+                cell("atv", Kind::Generic { bias: 2.0 }, 20, 8, 1_000_000, 1e-6),
+                cell("narrow", Kind::Signed, 6, 8, 300_000, 1e-3),
+                cell("narrow", Kind::Parity, 10, 16, 100_000, 1e-3),
+                cell("ckm", Kind::Deep { widths: &[3, 3] }, 20, 3, 300_000, 1e-3),
             ],
             seeds: 10,
             gd_seeds: 1,
@@ -500,6 +505,6 @@ weights ±U[0.5, 1.5] with random signs), `signed` (bias-free, mixed signs; k > 
 (groups of r units within θ radians, mixed signs), `deep w₁-w₂` (depth 3, He layers, hidden biases
 N(0, 0.25)), `biased, x ~ N(μ, ρ)` (the biased family with mixed signs on inputs with mean μ·1 and
 correlation ρ^|i−j|, the teacher written for x), `parity-16` (the 16-unit parity-of-signs network on a
-4-dimensional span, every Hermite degree below 4 vanishing; `--full` only). A cell misses its target when
+4-dimensional span, every Hermite degree below 4 vanishing). A cell misses its target when
 any seed does; the notes list every miss with its error. gd runs on the first seeds only (it is the
 slowest learner), on the first samples, with the true widths. Times are wall-clock on 2 threads.";
