@@ -516,14 +516,19 @@ impl Ckm {
                 Mat::from_fn(xv.nrows().min(2000), m, |i, j| xv[(i, j)]),
                 Col::from_fn(yv.nrows().min(2000), |i| yv[i]),
             );
-            let mut scored: Vec<(f64, Network)> = Vec::with_capacity(p.grid_candidates);
-            for _ in 0..p.grid_candidates {
-                let net = grid_network(m, &p.widths, p.weight_bound, p.grid_resolution, &mut rng)?;
-                let e = mse(&net, &xs, &ys);
-                if e.is_finite() {
-                    scored.push((e, net));
-                }
-            }
+            // Drawn in sequence (one seeded stream), scored in parallel when
+            // `par` allows (the scores do not depend on the thread count).
+            let nets = (0..p.grid_candidates)
+                .map(|_| grid_network(m, &p.widths, p.weight_bound, p.grid_resolution, &mut rng))
+                .collect::<Result<Vec<_>, _>>()?;
+            let score = |net: Network| (mse(&net, &xs, &ys), net);
+            let mut scored: Vec<(f64, Network)> = if matches!(par, Par::Seq) {
+                nets.into_iter().map(score).collect()
+            } else {
+                use rayon::prelude::*;
+                nets.into_par_iter().map(score).collect()
+            };
+            scored.retain(|(e, _)| e.is_finite());
             // Stable sort: ties keep the order of the draws.
             scored.sort_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((_, net)) = scored.first() {
@@ -544,11 +549,20 @@ impl Ckm {
                 let n_fit = p.polish_params.samples.min(train.len());
                 let (xt, yt) = load_rows(&train, n_fit);
                 let fit_rows = relu_net::InMemory::new(xt, yt)?;
-                let mut refined: Vec<(f64, Network)> = Vec::with_capacity(p.grid_refine);
-                for (_, start) in scored.iter().take(p.grid_refine) {
+                // Each start is polished sequentially on its own, the starts
+                // in parallel when `par` allows: the results do not depend
+                // on the thread count (collected in draw order).
+                let refine = |start: &Network| -> Result<(f64, Network), LearnError> {
                     let (net, _) = polish_lm(start, &fit_rows, &p.polish_params, Par::Seq)?;
-                    refined.push((relative(mse(&net, &xv, &yv), var), net));
-                }
+                    Ok((relative(mse(&net, &xv, &yv), var), net))
+                };
+                let starts: Vec<&Network> = scored.iter().take(p.grid_refine).map(|(_, n)| n).collect();
+                let mut refined: Vec<(f64, Network)> = if matches!(par, Par::Seq) {
+                    starts.into_iter().map(refine).collect::<Result<_, _>>()?
+                } else {
+                    use rayon::prelude::*;
+                    starts.into_par_iter().map(refine).collect::<Result<_, _>>()?
+                };
                 refined.sort_by(|a, b| a.0.total_cmp(&b.0));
                 if let Some((e, _)) = refined.first() {
                     report

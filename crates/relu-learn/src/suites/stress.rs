@@ -172,7 +172,7 @@ fn grid(size: Size) -> Grid {
                 cell("ckm", Kind::Deep { widths: &[2, 2] }, 10, 2, 100_000, 1e-3),
                 cell("atv", Kind::Generic { bias: 3.0 }, 10, 4, 1_000_000, 1e-6),
                 cell("atv", Kind::Generic { bias: 2.0 }, 20, 8, 1_000_000, 1e-6),
-                cell("narrow", Kind::Signed, 6, 8, 300_000, 1e-3),
+                cell("narrow", Kind::Signed, 6, 8, 200_000, 1e-3),
                 cell("narrow", Kind::Parity, 10, 16, 100_000, 1e-3),
                 cell("ckm", Kind::Deep { widths: &[3, 3] }, 20, 3, 300_000, 1e-3),
             ],
