@@ -214,7 +214,9 @@ fn narrow_recovers_the_parity_network_by_the_search_in_v() {
         a[s] = signs.iter().product();
     }
     let teacher = Network::depth2(w.as_ref(), Col::<f64>::zeros(16).as_ref(), a.as_ref(), 0.0).unwrap();
-    let data = Planted::new(teacher.clone(), 100_000, 0.0, Seed(4)).unwrap().materialize();
+    let data = Planted::new(teacher.clone(), 100_000, 0.0, Seed(4))
+        .unwrap()
+        .materialize();
     for max_order in [8, 2] {
         let fitted = NarrowParams {
             hidden: Some(16),
@@ -225,9 +227,15 @@ fn narrow_recovers_the_parity_network_by_the_search_in_v() {
         .unwrap()
         .fit(&data, Seed(5), Par::rayon(2))
         .unwrap();
-        let err = relative_l2_error(fitted.network().unwrap(), &teacher, 50_000, Seed(6), Par::rayon(2))
-            .unwrap()
-            .relative_error;
+        let err = relative_l2_error(
+            fitted.network().unwrap(),
+            &teacher,
+            50_000,
+            Seed(6),
+            Par::rayon(2),
+        )
+        .unwrap()
+        .relative_error;
         let searched = fitted.report.metrics.get("search_in_v_used") == Some(&1.0);
         assert!(
             err <= 1e-8 && (max_order == 8 || searched),
