@@ -65,6 +65,33 @@ pub fn relative_error(net: &Network, src: &dyn SampleSource, par: Par) -> Result
     Ok(compare_on_samples(net, src, par)?.relative_error)
 }
 
+/// A network fitted on projected inputs `z = Vᵀx` (V: d × m, orthonormal
+/// columns) as a network on x: first layer `W Vᵀ`, the rest unchanged.
+///
+/// # Panics
+/// If the first layer does not take `v.ncols()` inputs (callers fit `net`
+/// on `Vᵀx`).
+///
+/// # Errors
+/// [`LearnError::Net`] if the lifted layers do not form a network (they do
+/// whenever `net` is one).
+pub fn lift(net: &Network, v: MatRef<'_, f64>) -> Result<Network, LearnError> {
+    let parts = net
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let w = if l == 0 {
+                layer.weight() * v.transpose()
+            } else {
+                layer.weight().to_owned()
+            };
+            (w, layer.bias().to_owned())
+        })
+        .collect();
+    Ok(Network::from_parts(parts)?)
+}
+
 /// The Wigner-scale noise level of a symmetric d × d moment estimate:
 /// a symmetric matrix of independent entries with standard deviation σ has
 /// operator norm about `2 σ √d`, with σ² the mean of the entries' squared

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use subspace_pca::{FilteredPcaParams, SubspaceFinder};
 
 use crate::common::{
-    PolishParams, Standardized, check_data, load_rows, polish_lm, relative, scale_output, split, variance,
+    PolishParams, Standardized, check_data, lift, load_rows, polish_lm, relative, scale_output, split,
+    variance,
 };
 use crate::error::LearnError;
 use crate::exact_erm::{ExactErm, ExactErmParams};
@@ -232,25 +233,6 @@ fn grid_network(
                 Mat::from_fn(sizes[l], sizes[l - 1], |_, _| draw()),
                 Col::from_fn(sizes[l], |_| draw()),
             )
-        })
-        .collect();
-    Ok(Network::from_parts(parts)?)
-}
-
-/// Lifts a network on z = Vᵀ x to one on x: the first layer `W'` becomes
-/// `W' Vᵀ`.
-fn lift(net: &Network, v: faer::MatRef<'_, f64>) -> Result<Network, LearnError> {
-    let parts = net
-        .layers()
-        .iter()
-        .enumerate()
-        .map(|(l, layer)| {
-            let w = if l == 0 {
-                layer.weight() * v.transpose()
-            } else {
-                layer.weight().to_owned()
-            };
-            (w, layer.bias().to_owned())
         })
         .collect();
     Ok(Network::from_parts(parts)?)

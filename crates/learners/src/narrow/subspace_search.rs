@@ -23,7 +23,7 @@ use faer::{MatRef, Par};
 use gaussian_moments::Projected;
 use relu_net::{Network, SampleSource, Seed};
 
-use crate::common::{PolishParams, Rows, polish_lm, relative_error};
+use crate::common::{PolishParams, Rows, lift, polish_lm, relative_error};
 use crate::error::LearnError;
 use crate::gd::GdParams;
 use crate::{Learner, Report};
@@ -36,24 +36,6 @@ pub(super) struct SearchParams<'a> {
     pub rows: usize,
     /// The polish in ℝ^d.
     pub polish: &'a PolishParams,
-}
-
-/// `net` (on z = Vᵀx) as a network on x: first layer `W Vᵀ`.
-fn lift(net: &Network, v: MatRef<'_, f64>) -> Result<Network, LearnError> {
-    let parts = net
-        .layers()
-        .iter()
-        .enumerate()
-        .map(|(l, layer)| {
-            let w = if l == 0 {
-                layer.weight() * v.transpose()
-            } else {
-                layer.weight().to_owned()
-            };
-            (w, layer.bias().to_owned())
-        })
-        .collect();
-    Ok(Network::from_parts(parts)?)
 }
 
 /// Step 9 (see the module docs): the best network with `k` units found by
