@@ -760,3 +760,35 @@ fn fit_whitens_correlated_inputs_and_strict_flags_a_fit_that_did_not_recover() {
     assert!(err.contains("did not recover a network"), "{err}");
     assert!(dir.join("glm.json").exists());
 }
+
+#[test]
+fn generate_takes_widths_without_hidden() {
+    // `--widths` sets every hidden width of `deep`; it used to fail with
+    // "--hidden K is required".
+    let dir = scratch("generate-widths");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "generate",
+        "--family",
+        "deep",
+        "--dim",
+        "6",
+        "--widths",
+        "3,2",
+        "--samples",
+        "10",
+        "--seed",
+        "1",
+        "--out",
+        d,
+    ]);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("teacher.json")).unwrap()).unwrap();
+    let widths: Vec<usize> = json["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["weight"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(widths, vec![3, 2, 1]);
+}
