@@ -666,7 +666,7 @@ impl Learner for Narrow {
         report.metrics.insert("moment_validation_error".to_owned(), error);
         // A start that explains less than half of the label variance is not
         // one a local polish turns into the network (parity-16: 0.99 -> 0.86
-        // in 29 iterations, 17 s); the search in V (step 9) runs instead.
+        // in 29 iterations, 17 s); the search in V (`subspace_search`) runs instead.
         let hopeless = error > 0.5 && v.ncols() > 0 && p.search_above.is_finite();
         if hopeless {
             report.notes.push(format!(

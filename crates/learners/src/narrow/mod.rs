@@ -47,7 +47,8 @@
 //!    replaces the result if its validation error is lower: the improper
 //!    form's polish can stop at a worse stationary point. With more
 //!    directions than V has dimensions, every sign pattern is tried for the
-//!    proper network (up to 16 directions).
+//!    proper network (up to 16 directions); the one nearest the linear part
+//!    is only ever the runner-up (several patterns can come close).
 //! 6. Discovery on the residual (`residual`, CDGKM's iterative step): the
 //!    top eigenvector of `E[(y − f̂(x)) S_2(x)]` becomes a new unit while it
 //!    stands above that matrix's noise and halves the validation error, up

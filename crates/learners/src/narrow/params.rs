@@ -35,7 +35,7 @@ pub struct NarrowParams {
     /// Default 0.01.
     pub min_improvement: f64,
     /// Validation error (relative to Var(y)) above which the search in the
-    /// joint subspace runs (step 9: Adam with `hidden` units on `Vᵀx`, then
+    /// joint subspace runs (`narrow` step 7: Adam with `hidden` units on `Vᵀx`, then
     /// the polish in ℝ^d). Default 0.05, the error above which a fit counts
     /// as not recovered; `inf` turns the step off.
     pub search_above: f64,

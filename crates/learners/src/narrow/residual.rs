@@ -1,6 +1,6 @@
-//! Step 8: discovery on the residual, CDGKM's iterative procedure.
+//! Step 6 of `narrow` (module docs): discovery on the residual, CDGKM's iterative procedure.
 //!
-//! After the network of steps 1–7 has been polished, the labels it leaves
+//! After the network of steps 1–5 has been polished, the labels it leaves
 //! unexplained, `r = y − f̂(x)`, are themselves the output of a bias-free
 //! one-hidden-layer network plus what the fit got slightly wrong. Units the
 //! joint subspace missed (a cluster whose output weights nearly cancel: its
@@ -102,7 +102,7 @@ pub(super) struct GrowParams<'a> {
     pub polish: &'a PolishParams,
 }
 
-/// Step 8 (see the module docs): adds units found in the residual's second
+/// Step 6 (see the module docs): adds units found in the residual's second
 /// moment while they halve the validation error; returns the network, its
 /// validation error and the number of units added.
 pub(super) fn grow(

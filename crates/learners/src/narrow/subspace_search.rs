@@ -1,9 +1,9 @@
-//! Step 9: a search for the whole network inside the joint subspace V, for
+//! Step 7 of `narrow` (module docs): a search for the whole network inside the joint subspace V, for
 //! when the moment-based discovery did not explain the labels.
 //!
 //! CDGKM's final step is a brute force over a net of networks whose units
 //! lie in V. In dimension m ≤ 3 narrow runs it as an exhaustive search over
-//! subsets of a net of directions (step 5); above, a net fine enough to
+//! subsets of a net of directions; above, a net fine enough to
 //! contain k directions is out of reach, and the pencil candidates need
 //! linearly independent units, which V cannot hold when k > m (the
 //! parity-of-signs family: 16 units, 8 directions up to sign, in a
@@ -38,7 +38,7 @@ pub(super) struct SearchParams<'a> {
     pub polish: &'a PolishParams,
 }
 
-/// Step 9 (see the module docs): the best network with `k` units found by
+/// Step 7 (see the module docs): the best network with `k` units found by
 /// Adam on the projected rows, lifted and polished, with its validation
 /// error; `None` when Adam returned nothing usable.
 pub(super) fn search(
