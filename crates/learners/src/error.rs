@@ -63,12 +63,28 @@ pub enum LearnError {
     InvalidParam {
         /// The learner's name.
         learner: &'static str,
-        /// Parameter name.
-        name: &'static str,
-        /// Offending value.
-        value: f64,
+        /// Parameter name (`outer.inner` for nested parameters).
+        name: String,
+        /// Offending value, as given.
+        value: String,
         /// Allowed range, in words.
         expected: &'static str,
+    },
+    /// No learner has this id.
+    #[error("unknown learner {name:?}: choose one of {choices}")]
+    UnknownLearner {
+        /// The id given.
+        name: String,
+        /// The ids there are, comma-separated.
+        choices: String,
+    },
+    /// Parameters given as JSON do not describe the learner's parameters.
+    #[error("invalid {learner} parameters: {reason} (see docs/learners/{learner}.md)")]
+    InvalidParams {
+        /// The learner's id.
+        learner: String,
+        /// The parser's message (names the field).
+        reason: String,
     },
     /// A model file or model parameters are invalid.
     #[error("invalid model: {reason}")]
@@ -85,4 +101,23 @@ pub enum LearnError {
     /// An error of a decomposition backend.
     #[error(transparent)]
     Decomp(#[from] DecompError),
+}
+
+impl LearnError {
+    /// [`LearnError::InvalidParam`]: parameter `name` of `learner` has
+    /// `value` (printed as given: a number, a name, a list), which is not
+    /// `expected`.
+    pub(crate) fn invalid(
+        learner: &'static str,
+        name: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: &'static str,
+    ) -> Self {
+        Self::InvalidParam {
+            learner,
+            name: name.into(),
+            value: value.to_string(),
+            expected,
+        }
+    }
 }

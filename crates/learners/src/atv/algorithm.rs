@@ -13,6 +13,11 @@ use crate::{Fitted, Learner, Observer, Report};
 
 const NAME: &str = "atv";
 
+/// Step 8 (residual units) runs when the validation error is above this:
+/// below it the fit has recovered the network to the precision of the
+/// arithmetic.
+const RESIDUAL_ABOVE: f64 = 1e-12;
+
 /// The ATV learner with validated parameters and its decomposition backend.
 pub struct Atv {
     params: AtvParams,
@@ -584,85 +589,6 @@ fn resolve_signs(
     Some(out)
 }
 
-/// After a polish of a low-error network (k units and an affine pair, last),
-/// absorbs the pair by flipping units: with canonical units `(ŵ, b̂, â)`, the
-/// pair is `â_k (⟨ŵ_k, x⟩ + b̂_k)` when its second unit mirrors the first, and
-/// flipping a set S of units adds `Σ_{i∈S} â_i (⟨ŵ_i, x⟩ + b̂_i)`; so S is read
-/// off `â_k ŵ_k = −Σ_{i∈S} â_i ŵ_i` (least squares, coefficients within 0.05
-/// of 0 or −1). Returns the k-unit network, or `None` if the pair does not
-/// mirror or no such S exists.
-fn simplify_affine(net: &Network, k: usize) -> Option<Network> {
-    let c = relu_net::matching::canonical_units_in_order(net).ok()?;
-    let (units, c0) = c;
-    if units.len() != k + 2 {
-        return None;
-    }
-    let (p, q) = (&units[k], &units[k + 1]);
-    let mirrored = p.0.iter().zip(&q.0).all(|(a, b)| (a + b).abs() < 1e-3)
-        && (p.1 + q.1).abs() < 1e-3 * (1.0 + p.1.abs())
-        && (p.2 + q.2).abs() < 1e-3 * (1.0 + p.2.abs());
-    if !mirrored {
-        return None;
-    }
-    let d = p.0.len();
-    let target = Col::from_fn(d, |j| -p.2 * p.0[j]);
-    let basis = Mat::from_fn(d, k, |j, i| units[i].2 * units[i].0[j]);
-    let lambda = least_squares(basis.as_ref(), &target)?;
-    let mut rows = Vec::with_capacity(k);
-    let (mut b, mut a) = (Vec::with_capacity(k), Vec::with_capacity(k));
-    let mut constant = c0 + p.2 * p.1;
-    for i in 0..k {
-        let (w, bi, ai) = &units[i];
-        let flip = if lambda[i].abs() < 0.05 {
-            false
-        } else if (lambda[i] - 1.0).abs() < 0.05 {
-            true
-        } else {
-            return None;
-        };
-        let s = if flip { -1.0 } else { 1.0 };
-        if flip {
-            constant += ai * bi;
-        }
-        rows.push(w.iter().map(|v| s * v).collect::<Vec<f64>>());
-        b.push(s * bi);
-        a.push(*ai);
-    }
-    let w = Mat::from_fn(k, d, |i, j| rows[i][j]);
-    Network::depth2(
-        w.as_ref(),
-        Col::from_fn(k, |i| b[i]).as_ref(),
-        Col::from_fn(k, |i| a[i]).as_ref(),
-        constant,
-    )
-    .ok()
-}
-
-/// The k units of a depth-2 network with the largest output scale
-/// `|a_i| · ‖(w_i, b_i)‖`, in their original order (same output bias).
-fn largest_units(net: &Network, k: usize) -> Option<Network> {
-    let p = net.as_depth2().ok()?;
-    let n = p.w.nrows();
-    if n < k {
-        return None;
-    }
-    let scale = |i: usize| {
-        let norm = ((0..p.w.ncols()).map(|j| p.w[(i, j)].powi(2)).sum::<f64>() + p.b[i].powi(2)).sqrt();
-        p.a[i].abs() * norm
-    };
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| scale(j).total_cmp(&scale(i)).then(i.cmp(&j)));
-    let mut keep: Vec<usize> = order[..k].to_vec();
-    keep.sort_unstable();
-    Network::depth2(
-        Mat::from_fn(k, p.w.ncols(), |r, c| p.w[(keep[r], c)]).as_ref(),
-        Col::from_fn(k, |r| p.b[keep[r]]).as_ref(),
-        Col::from_fn(k, |r| p.a[keep[r]]).as_ref(),
-        p.c,
-    )
-    .ok()
-}
-
 /// The network of the units (direction `s v` lifted by U, bias `s τ`,
 /// output weight a) with the output bias from `T_0`; with `affine =
 /// Some(T_1)`, plus the two units of the affine correction
@@ -809,41 +735,8 @@ impl Atv {
         }
         if network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0) == k + 2 {
             observer.stage("simplify");
-            // Two ways back to k units: absorb a mirrored pair by flipping
-            // units, or drop a pair the polish drove to negligible output
-            // weights (its units would still cut spurious region
-            // boundaries). The first whose polished error stays within 2×
-            // wins. The re-polish is not waste although the profile at
-            // d = 100 shows it (15 of 44 s): taking a candidate unpolished,
-            // even within 10 % of the error, cost a factor 4 in accuracy in
-            // the samples suite, because the polish of k units goes below
-            // the k + 2 units' error.
-            let candidates = [
-                (simplify_affine(&network, k), "absorbed by flipping units"),
-                (largest_units(&network, k), "dropped (negligible)"),
-            ];
-            let mut done = false;
-            let bound = (2.0 * final_error).max(1e-12);
-            for (candidate, how) in candidates {
-                let Some(candidate) = candidate else { continue };
-                let (candidate, _) = polish_lm(&candidate, train, &self.params.polish_params, par)?;
-                let e = relative_error(&candidate, val, par)?;
-                if e <= bound {
-                    report.notes.push(format!(
-                        "the affine pair was {how}: {k} units, validation error {e:.3e}"
-                    ));
-                    network = candidate;
-                    final_error = e;
-                    done = true;
-                    break;
-                }
-                report.notes.push(format!(
-                    "the affine pair not {how}: the validation error would rise to {e:.3e}"
-                ));
-            }
-            if !done {
-                report.notes.push("kept k + 2 units".to_owned());
-            }
+            let rows = super::simplify::Judge { train, val, par };
+            (network, final_error) = self.simplify(network, final_error, k, &rows, report)?;
         }
         Ok((network, final_error))
     }
@@ -957,7 +850,40 @@ impl Learner for Atv {
                 }
             }
         }
+        if self.params.polish && self.params.residual_units > 0 && final_error > RESIDUAL_ABOVE {
+            observer.stage("residual");
+            let k_now = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+            let grow = super::residual::GrowParams {
+                max_units: self.params.residual_units,
+                fit_samples: 100_000,
+                est: &self.est,
+                polish: &self.params.polish_params,
+            };
+            let (grown, e, added) =
+                super::residual::grow(network, final_error, &train, &val, &grow, par, &mut report)?;
+            (network, final_error) = (grown, e);
+            // With k given, units beyond it go if that costs at most 2x;
+            // with k chosen, units that only compensate each other go.
+            let rows = super::simplify::Judge {
+                train: &train,
+                val: &val,
+                par,
+            };
+            match self.params.hidden {
+                Some(target) if added > 0 && k_now + added > target => {
+                    (network, final_error) =
+                        self.simplify(network, final_error, target, &rows, &mut report)?;
+                }
+                None if added > 0 => {
+                    (network, final_error) =
+                        self.simplify_auto(network, final_error, k, &rows, &mut report)?;
+                }
+                _ => {}
+            }
+        }
+        let found_more = report.metrics.get("residual_units").is_some_and(|&m| m > 0.0);
         if self.params.hidden.is_none()
+            && !found_more
             && let Some(&next) = choice.spectrum.get(k)
             && next > 1.2 * choice.bulk_edge.unwrap_or(f64::INFINITY)
             && next <= 1.5 * noise

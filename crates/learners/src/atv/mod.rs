@@ -48,14 +48,25 @@
 //! 7. Every candidate is scored on the validation set; the best is polished
 //!    by Levenberg–Marquardt on the square loss
 //!    ([`crate::common::polish_lm`]) and kept if it improves the validation
-//!    error.
+//!    error. Units beyond k (an affine pair, step 8's units) are removed
+//!    when that costs at most a factor 2: a mirrored pair is absorbed by
+//!    flipping units, others go by backward elimination on the output
+//!    layer's least squares.
+//! 8. Units in the residual (`atv/residual.rs`): a unit whose `T_2`
+//!    eigenvalue sits inside `T_2`'s noise is missed by step 2; the second
+//!    moment of the residual `y − f̂(x)` has noise proportional to the
+//!    residual, so the missed unit stands out there. Its top eigenvector,
+//!    with sign, bias and output weight by least squares on a bias grid, is
+//!    added and the network polished again, while that halves the validation
+//!    error (at most `residual_units` times).
 //!
 //! Departures from the paper: the paper's exact tensor orders, its
 //! combination of orders and its robust decomposition are not reproduced
 //! verbatim (its full text was not available); steps 4–6 are a recipe
 //! derived from the Hermite expansion (written out, with its check on exact
 //! population moments, in `docs/learners/atv.md`) with the robustness changes
-//! above, and step 7 (polish) is an addition that the report announces.
+//! above, and steps 7 (polish) and 8 (residual units) are additions that the
+//! report announces.
 //!
 //! # Errors
 //! k = 0 or k > d, too few samples (`max(2000, 20 (d + k²))`), constant
@@ -75,6 +86,8 @@
 
 mod algorithm;
 mod params;
+mod residual;
+mod simplify;
 
 pub use algorithm::{Atv, AtvMoments, Candidate, ProjectedMoments, SubspaceChoice};
 pub use params::{AtvParams, JENNRICH_DRAWS};

@@ -34,6 +34,9 @@ pub struct AtvParams {
     /// Whether to polish the best candidate by Levenberg–Marquardt.
     /// Default true.
     pub polish: bool,
+    /// Most units step 8 adds from the residual's second moment (only with
+    /// `polish`). Default 8; 0 turns the step off.
+    pub residual_units: usize,
     /// Settings of the polish.
     pub polish_params: PolishParams,
     /// Settings of the moment estimators.
@@ -54,6 +57,7 @@ impl Default for AtvParams {
             decomposer: "jennrich".to_owned(),
             max_bias: 4.0,
             polish: true,
+            residual_units: 8,
             polish_params: PolishParams::default(),
             moments: MomentParams::default(),
         }
@@ -67,30 +71,35 @@ impl AtvParams {
     /// [`LearnError::InvalidParam`] for out-of-range values or an unknown
     /// decomposer.
     pub fn validate(self) -> Result<Atv, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: "atv",
-            name,
-            value,
-            expected,
-        };
         if self.hidden == Some(0) {
-            return Err(bad("hidden", 0.0, "at least 1"));
+            return Err(LearnError::invalid("atv", "hidden", 0.0, "at least 1"));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "atv",
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",
             ));
         }
         if self.max_validation < 100 {
-            return Err(bad("max_validation", self.max_validation as f64, "at least 100"));
+            return Err(LearnError::invalid(
+                "atv",
+                "max_validation",
+                self.max_validation,
+                "at least 100",
+            ));
         }
         if self.mix_draws == 0 {
-            return Err(bad("mix_draws", 0.0, "at least 1"));
+            return Err(LearnError::invalid("atv", "mix_draws", 0.0, "at least 1"));
         }
         if !(self.max_bias > 0.0 && self.max_bias.is_finite()) {
-            return Err(bad("max_bias", self.max_bias, "a finite number > 0"));
+            return Err(LearnError::invalid(
+                "atv",
+                "max_bias",
+                self.max_bias,
+                "a finite number > 0",
+            ));
         }
         // Jennrich with 64 random contractions instead of its default 8: with
         // output weights of both signs the pencil's reference is indefinite,
@@ -106,9 +115,16 @@ impl AtvParams {
                 .validate()?,
             )
         } else {
-            tensor_decomp::backend(&self.decomposer)
-                .ok_or_else(|| bad("decomposer", f64::NAN, "one of tensor_decomp::BACKENDS"))?
+            tensor_decomp::backend(&self.decomposer).ok_or_else(|| {
+                LearnError::invalid(
+                    "atv",
+                    "decomposer",
+                    format!("{:?}", self.decomposer),
+                    "one of tensor_decomp::BACKENDS",
+                )
+            })?
         };
+        self.polish_params.validate("atv", "polish_params")?;
         let estimator = self.moments.validate()?;
         Ok(Atv::new(self, decomposer, estimator))
     }
