@@ -478,6 +478,36 @@ impl Default for PolishParams {
     }
 }
 
+impl PolishParams {
+    /// Checks the settings, as part of the validation of `learner`'s
+    /// parameters; `name` is the field that holds them (`polish_params`).
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] (named `name.field`) for zero
+    /// iterations or samples, and for a budget or tolerance that is not a
+    /// finite number ≥ 0 (a budget of 0 means: `samples` rows only).
+    pub fn validate(&self, learner: &'static str, name: &'static str) -> Result<(), LearnError> {
+        let field = |f: &str| format!("{name}.{f}");
+        if self.max_iters == 0 {
+            return Err(LearnError::invalid(learner, field("max_iters"), 0, "at least 1"));
+        }
+        if self.samples == 0 {
+            return Err(LearnError::invalid(learner, field("samples"), 0, "at least 1"));
+        }
+        for (f, v) in [
+            ("flop_budget", self.flop_budget),
+            ("rel_tol", self.rel_tol),
+            ("stat_tol", self.stat_tol),
+            ("abs_tol", self.abs_tol),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(LearnError::invalid(learner, field(f), v, "a finite number >= 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What a polish did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PolishReport {

@@ -314,11 +314,13 @@ impl Whitening {
     /// finite, or zero.
     pub fn new(mean: Col<f64>, covariance: MatRef<'_, f64>) -> Result<Self, LearnError> {
         let d = mean.nrows();
-        let bad = |expected: &'static str| LearnError::InvalidParam {
-            learner: "inputs",
-            name: "covariance",
-            value: f64::NAN,
-            expected,
+        let bad = |expected: &'static str| {
+            LearnError::invalid(
+                "inputs",
+                "covariance",
+                format!("a {}x{} matrix", covariance.nrows(), covariance.ncols()),
+                expected,
+            )
         };
         if covariance.nrows() != d || covariance.ncols() != d {
             return Err(bad("a d x d covariance for inputs of dimension d"));
@@ -536,12 +538,16 @@ pub fn fit_any_gaussian(
         }
         InputMode::Given { mean, covariance } => {
             if mean.len() != d || covariance.len() != d || covariance.iter().any(|r| r.len() != d) {
-                return Err(LearnError::InvalidParam {
-                    learner: "inputs",
-                    name: "mean/covariance dimension",
-                    value: mean.len() as f64,
-                    expected: "a mean of length d and a d x d covariance, d the input dimension",
-                });
+                return Err(LearnError::invalid(
+                    "inputs",
+                    "mean/covariance dimension",
+                    format!(
+                        "mean of length {}, covariance with {} rows",
+                        mean.len(),
+                        covariance.len()
+                    ),
+                    "a mean of length d and a d x d covariance, d the input dimension",
+                ));
             }
             let cov = Mat::from_fn(d, d, |i, j| covariance[i][j]);
             let w = Whitening::new(Col::from_fn(d, |j| mean[j]), cov.as_ref())?;

@@ -55,6 +55,7 @@ pub mod kernel;
 mod model;
 pub mod narrow;
 pub mod recovery;
+pub mod registry;
 mod residual_labels;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::LearnError;
 pub use model::{KERNEL_FORMAT, Kernel, KernelModel, Link, Model};
+pub use registry::{LEARNERS, LearnerSpec, learner};
 
 /// Receives the stages of a fit as they start (for timings and progress in
 /// the application; libraries never read clocks).
@@ -165,80 +167,5 @@ pub trait Learner {
     /// As [`Learner::fit_observed`].
     fn fit(&self, src: &dyn SampleSource, seed: Seed, par: Par) -> Result<Fitted, LearnError> {
         self.fit_observed(src, seed, par, &mut NoObserver)
-    }
-}
-
-/// The learner names accepted by [`learner`].
-pub const LEARNERS: &[&str] = &[
-    "atv",
-    "narrow",
-    "ckm",
-    "exact-erm",
-    "bounded-weight",
-    "kernel",
-    "glmtron",
-    "alphatron",
-    "gd",
-];
-
-/// A learner by name with default parameters and, where the learner takes
-/// one, the number of hidden units (`None`: chosen from the data where the
-/// learner can, else its default).
-///
-/// # Errors
-/// [`LearnError::InvalidParam`] for an unknown name.
-pub fn learner(name: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, LearnError> {
-    match name {
-        "atv" => Ok(Box::new(
-            atv::AtvParams {
-                hidden,
-                ..atv::AtvParams::default()
-            }
-            .validate()?,
-        )),
-        "narrow" => Ok(Box::new(
-            narrow::NarrowParams {
-                hidden,
-                ..narrow::NarrowParams::default()
-            }
-            .validate()?,
-        )),
-        "ckm" => Ok(Box::new(
-            ckm::CkmParams {
-                widths: hidden.map_or_else(|| vec![3, 3], |k| vec![k, k]),
-                ..ckm::CkmParams::default()
-            }
-            .validate()?,
-        )),
-        "exact-erm" => Ok(Box::new(
-            exact_erm::ExactErmParams {
-                hidden: hidden.unwrap_or(2),
-                ..exact_erm::ExactErmParams::default()
-            }
-            .validate()?,
-        )),
-        "bounded-weight" => Ok(Box::new(
-            bounded::BoundedWeightParams {
-                hidden: hidden.unwrap_or(2),
-                ..bounded::BoundedWeightParams::default()
-            }
-            .validate()?,
-        )),
-        "kernel" => Ok(Box::new(kernel::KernelParams::default().validate()?)),
-        "glmtron" => Ok(Box::new(glmtron::GlmtronParams::default().validate()?)),
-        "alphatron" => Ok(Box::new(alphatron::AlphatronParams::default().validate()?)),
-        "gd" => Ok(Box::new(
-            gd::GdParams {
-                hidden: hidden.map(|k| vec![k]),
-                ..gd::GdParams::default()
-            }
-            .validate()?,
-        )),
-        _ => Err(LearnError::InvalidParam {
-            learner: "fit",
-            name: "learner",
-            value: f64::NAN,
-            expected: "one of the names in learners::LEARNERS",
-        }),
     }
 }

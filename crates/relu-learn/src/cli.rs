@@ -140,7 +140,9 @@ pub struct FitArgs {
     /// Seed of the teacher stream.
     #[arg(long, default_value_t = 0, requires = "teacher")]
     pub data_seed: u64,
-    /// Hidden units (chosen from the data when the learner can).
+    /// Hidden units (chosen from the data when the learner can): every hidden
+    /// layer's width for ckm, one hidden layer for gd; kernel, glmtron and
+    /// alphatron have none and reject it.
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Use only the first N samples.

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::cli::{EvalArgs, FitArgs, GenerateArgs, MomentsArgs, PredictArgs, ReproduceArgs};
 use crate::model_io::{read_any_model, read_model, write_any_model, write_model};
 use crate::npy::{read_matrix, read_vector, write_matrix_streaming, write_vector};
-use crate::output::fmt_sig;
+use crate::output::{Table, fmt_sig};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::suites::{self, Size, SuiteContext};
@@ -351,7 +351,7 @@ pub fn reproduce(a: &ReproduceArgs, par: Par, threads: usize) -> Result<()> {
             .run(&ctx)
             .with_context(|| format!("suite {}", suite.name()))?;
         let secs = start.elapsed().as_secs_f64();
-        rows += result.tables.iter().map(|t| t.rows.len()).sum::<usize>();
+        rows += result.tables.iter().map(Table::len).sum::<usize>();
         writeln!(out, "{}", result.to_markdown())?;
         let dir = result.write(&a.out, &provenance, secs)?;
         writeln!(
@@ -729,90 +729,30 @@ impl learners::Observer for StageTimer {
     }
 }
 
-/// A learner by name, with parameters from a JSON file if given.
+/// A learner by id, with parameters from a JSON file if given, through the
+/// registry ([`learners::LearnerSpec`]); `hidden` as the registry defines it
+/// per learner.
 ///
 /// # Errors
-/// Unknown learner, unreadable or invalid parameter file.
+/// Unknown learner, unreadable or invalid parameter file, `hidden` for a
+/// learner without hidden units.
 pub fn make_learner(
     name: &str,
     hidden: Option<usize>,
     params: Option<&std::path::Path>,
 ) -> Result<Box<dyn learners::Learner>> {
-    if !learners::LEARNERS.contains(&name) {
-        bail!(
-            "unknown learner {name:?}: choose one of {}",
-            learners::LEARNERS.join(", ")
-        );
-    }
-    let Some(path) = params else {
-        return Ok(learners::learner(name, hidden)?);
+    let spec = match params {
+        None => learners::LearnerSpec::defaults(name)?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| crate::io_context::cannot_read(path, " the parameter file"))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?;
+            learners::LearnerSpec::from_params(name, value)
+                .with_context(|| format!("{}: invalid parameter file", path.display()))?
+        }
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| crate::io_context::cannot_read(path, " the parameter file"))?;
-    let ctx = || {
-        format!(
-            "{}: invalid {name} parameters (check the file against docs/learners/{name}.md)",
-            path.display()
-        )
-    };
-    Ok(match name {
-        "atv" => {
-            let mut p: learners::atv::AtvParams = serde_json::from_str(&text).with_context(ctx)?;
-            p.hidden = hidden.or(p.hidden);
-            Box::new(p.validate()?)
-        }
-        "narrow" => {
-            let mut p: learners::narrow::NarrowParams = serde_json::from_str(&text).with_context(ctx)?;
-            p.hidden = hidden.or(p.hidden);
-            Box::new(p.validate()?)
-        }
-        "ckm" => {
-            let mut p: learners::ckm::CkmParams = serde_json::from_str(&text).with_context(ctx)?;
-            if let Some(k) = hidden {
-                p.widths = vec![k; p.widths.len()];
-            }
-            Box::new(p.validate()?)
-        }
-        "exact-erm" => {
-            let mut p: learners::exact_erm::ExactErmParams = serde_json::from_str(&text).with_context(ctx)?;
-            if let Some(k) = hidden {
-                p.hidden = k;
-            }
-            Box::new(p.validate()?)
-        }
-        "bounded-weight" => {
-            let mut p: learners::bounded::BoundedWeightParams =
-                serde_json::from_str(&text).with_context(ctx)?;
-            if let Some(k) = hidden {
-                p.hidden = k;
-            }
-            Box::new(p.validate()?)
-        }
-        "kernel" => Box::new(
-            serde_json::from_str::<learners::kernel::KernelParams>(&text)
-                .with_context(ctx)?
-                .validate()?,
-        ),
-        "glmtron" => Box::new(
-            serde_json::from_str::<learners::glmtron::GlmtronParams>(&text)
-                .with_context(ctx)?
-                .validate()?,
-        ),
-        "alphatron" => Box::new(
-            serde_json::from_str::<learners::alphatron::AlphatronParams>(&text)
-                .with_context(ctx)?
-                .validate()?,
-        ),
-        "gd" => {
-            let mut p: learners::gd::GdParams = serde_json::from_str(&text).with_context(ctx)?;
-            p.hidden = hidden.map(|k| vec![k]).or(p.hidden);
-            Box::new(p.validate()?)
-        }
-        _ => bail!(
-            "unknown learner {name:?}: choose one of {}",
-            learners::LEARNERS.join(", ")
-        ),
-    })
+    Ok(spec.with_hidden(hidden)?.build()?)
 }
 
 /// `relu-learn fit`.

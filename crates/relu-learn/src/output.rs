@@ -5,6 +5,7 @@
 //! numbers, for CSV and JSON). Machine-readable values keep full
 //! precision; Markdown cells are rounded for reading.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,166 @@ use crate::provenance::Provenance;
 /// One record: named values in column order.
 pub type Record = Vec<(String, Value)>;
 
-/// A results table.
+/// How `reproduce --check` compares a column with its baseline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Gate {
+    /// Equal: text exactly, numbers to 10⁻⁹ relative (labels, sizes,
+    /// parameters).
+    Equal,
+    /// An error or another positive accuracy figure, compared on a log
+    /// scale: a baseline at or below [`EXACT`] must stay there (lost
+    /// exactness fails); otherwise the value must lie within this factor of
+    /// the baseline either way.
+    Error(f64),
+    /// A fitted slope or exponent: within ± this of the baseline.
+    Slope(f64),
+    /// A rate, a fraction or a count: within ± this of the baseline.
+    Rate(f64),
+    /// Not compared: times, memory, anything that depends on the machine.
+    Ignore,
+}
+
+/// The default [`Gate::Error`]: a factor 3.
+pub const ERROR: Gate = Gate::Error(3.0);
+/// The default [`Gate::Slope`]: ± 0.1.
+pub const SLOPE: Gate = Gate::Slope(0.1);
+/// Errors at or below this are exact up to rounding.
+pub const EXACT: f64 = 1e-12;
+
+/// One column of a [`Table`]: its Markdown header, its key in the records
+/// (CSV, JSON, the baseline) and how the gate compares it. A column may be
+/// shown only (a verdict in words) or recorded only (a figure the Markdown
+/// leaves out).
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// Markdown header; `None`: recorded only.
+    pub header: Option<Cow<'static, str>>,
+    /// Record key; `None`: shown only.
+    pub key: Option<Cow<'static, str>>,
+    /// How `reproduce --check` compares it.
+    pub gate: Gate,
+}
+
+/// A [`Column`] in one line: shown under `header`, recorded as `key`.
+#[must_use]
+pub const fn col(header: &'static str, key: &'static str, gate: Gate) -> Column {
+    Column {
+        header: Some(Cow::Borrowed(header)),
+        key: Some(Cow::Borrowed(key)),
+        gate,
+    }
+}
+
+/// A [`Column`] whose header or key are computed (one column per sample
+/// size, say).
+#[must_use]
+pub fn col_owned(header: impl Into<String>, key: impl Into<String>, gate: Gate) -> Column {
+    Column {
+        header: Some(Cow::Owned(header.into())),
+        key: Some(Cow::Owned(key.into())),
+        gate,
+    }
+}
+
+/// A column shown in the Markdown only.
+#[must_use]
+pub const fn shown(header: &'static str) -> Column {
+    Column {
+        header: Some(Cow::Borrowed(header)),
+        key: None,
+        gate: Gate::Ignore,
+    }
+}
+
+/// A column shown in the Markdown only, under a computed header.
+#[must_use]
+pub fn shown_owned(header: impl Into<String>) -> Column {
+    Column {
+        header: Some(Cow::Owned(header.into())),
+        key: None,
+        gate: Gate::Ignore,
+    }
+}
+
+/// A column in the records only.
+#[must_use]
+pub const fn recorded(key: &'static str, gate: Gate) -> Column {
+    Column {
+        header: None,
+        key: Some(Cow::Borrowed(key)),
+        gate,
+    }
+}
+
+/// One cell: its machine-readable value and the text a reader sees.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    value: Value,
+    shown: String,
+}
+
+impl Cell {
+    /// A text cell.
+    #[must_use]
+    pub fn text(s: impl Into<String>) -> Self {
+        let s = s.into();
+        Self {
+            value: json!(s),
+            shown: s,
+        }
+    }
+    /// A whole number.
+    #[must_use]
+    pub fn int<T: Into<Value> + std::fmt::Display>(n: T) -> Self {
+        Self {
+            shown: n.to_string(),
+            value: n.into(),
+        }
+    }
+    /// A number shown to `digits` significant digits (`null`/"–" when not
+    /// finite).
+    #[must_use]
+    pub fn sig(x: f64, digits: usize) -> Self {
+        Self {
+            value: num(x),
+            shown: if x.is_finite() {
+                fmt_sig(x, digits)
+            } else {
+                "–".to_owned()
+            },
+        }
+    }
+    /// An error or another figure shown to two significant digits, "–" when
+    /// not finite (a failed fit).
+    #[must_use]
+    pub fn err(x: f64) -> Self {
+        Self::sig(x, 2)
+    }
+    /// Seconds, shown with two decimals.
+    #[must_use]
+    pub fn secs(x: f64) -> Self {
+        Self::fixed(x, 2)
+    }
+    /// A number shown with `decimals` decimals.
+    #[must_use]
+    pub fn fixed(x: f64, decimals: usize) -> Self {
+        Self {
+            value: num(x),
+            shown: format!("{x:.decimals$}"),
+        }
+    }
+    /// Any value, shown as `shown`.
+    #[must_use]
+    pub fn shown(value: Value, shown: impl Into<String>) -> Self {
+        Self {
+            value,
+            shown: shown.into(),
+        }
+    }
+}
+
+/// A results table, built column by column ([`Table::new`], [`Table::push`]):
+/// every column states its header, its record key and its gate in one place.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
     /// File-name stem (kebab-case).
@@ -24,14 +184,104 @@ pub struct Table {
     /// Title shown above the table.
     pub title: String,
     /// Markdown headers.
-    pub headers: Vec<String>,
+    headers: Vec<String>,
     /// Markdown rows (formatted cells).
-    pub rows: Vec<Vec<String>>,
+    rows: Vec<Vec<String>>,
     /// Machine-readable records, one per row.
-    pub records: Vec<Record>,
+    records: Vec<Record>,
+    /// The gate of each record key.
+    gates: Vec<(String, Gate)>,
+    /// The columns.
+    columns: Vec<Column>,
 }
 
 impl Table {
+    /// An empty table with these columns.
+    #[must_use]
+    pub fn new(name: impl Into<String>, title: impl Into<String>, columns: &[Column]) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            headers: columns
+                .iter()
+                .filter_map(|c| c.header.as_ref().map(|h| h.to_string()))
+                .collect(),
+            rows: Vec::new(),
+            records: Vec::new(),
+            gates: columns
+                .iter()
+                .filter_map(|c| c.key.as_ref().map(|k| (k.to_string(), c.gate)))
+                .collect(),
+            columns: columns.to_vec(),
+        }
+    }
+
+    /// Appends a row, one cell per column in order.
+    ///
+    /// # Panics
+    /// When the number of cells differs from the number of columns (a bug
+    /// in the suite, caught by its tests).
+    pub fn push(&mut self, cells: Vec<Cell>) {
+        assert_eq!(
+            cells.len(),
+            self.columns.len(),
+            "table {}: {} cells for {} columns",
+            self.name,
+            cells.len(),
+            self.columns.len()
+        );
+        self.rows.push(
+            self.columns
+                .iter()
+                .zip(&cells)
+                .filter(|(c, _)| c.header.is_some())
+                .map(|(_, cell)| cell.shown.clone())
+                .collect(),
+        );
+        self.records.push(
+            self.columns
+                .iter()
+                .zip(cells)
+                .filter_map(|(c, cell)| c.key.as_ref().map(|k| (k.to_string(), cell.value)))
+                .collect(),
+        );
+    }
+
+    /// The Markdown headers.
+    #[must_use]
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The Markdown rows (formatted cells).
+    #[must_use]
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
+    /// The machine-readable records, one per row.
+    #[must_use]
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the table has no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The gate of record key `key`, if the table states it.
+    fn gate(&self, key: &str) -> Option<Gate> {
+        self.gates.iter().find(|(k, _)| k == key).map(|(_, g)| *g)
+    }
+
     /// The table in GitHub-flavoured Markdown.
     #[must_use]
     pub fn to_markdown(&self) -> String {
@@ -199,11 +449,10 @@ impl SuiteOutput {
     }
 
     /// Differences between this run and a baseline of
-    /// [`SuiteOutput::baseline_json`], accuracy figures only: keys naming a
-    /// time (`seconds`, `time`) are skipped; keys naming an error, a loss,
-    /// an angle or a count of successes allow a factor 10 (both below 1e-8
-    /// count as equal: rounding); every other value must be equal (to 1e-9
-    /// relative for numbers).
+    /// [`SuiteOutput::baseline_json`], each record value compared under its
+    /// column's [`Gate`] (errors on a log scale with exactness kept, slopes
+    /// and rates within a stated margin, times ignored, everything else
+    /// equal).
     #[must_use]
     pub fn check_against(&self, baseline: &Value) -> Vec<String> {
         let mut out = Vec::new();
@@ -229,11 +478,15 @@ impl SuiteOutput {
                 ));
                 continue;
             }
+            let table = self.tables.iter().find(|t| t.name == name);
             for (i, (ro, rn)) in o.iter().zip(n).enumerate() {
                 let Some(fields) = rn.as_object() else { continue };
                 for (k, vn) in fields {
                     let vo = &ro[k];
-                    if let Some(why) = compare_value(k, vo, vn) {
+                    // A key without a stated gate must be equal.
+                    let gate = table.and_then(|t| t.gate(k)).unwrap_or(Gate::Equal);
+                    let why = compare_gated(gate, vo, vn);
+                    if let Some(why) = why {
                         out.push(format!("{}/{name} row {i} `{k}`: {why}", self.suite));
                     }
                 }
@@ -243,39 +496,44 @@ impl SuiteOutput {
     }
 }
 
-fn compare_value(key: &str, old: &Value, new: &Value) -> Option<String> {
-    let k = key.to_lowercase();
-    if k.contains("second") || k.contains("time") {
-        return None;
+/// `new` against the baseline `old` under `gate`; `None` when it passes,
+/// else why not.
+fn compare_gated(gate: Gate, old: &Value, new: &Value) -> Option<String> {
+    if let (Value::Array(a), Value::Array(b)) = (old, new) {
+        if a.len() != b.len() {
+            return Some(format!("length {} vs baseline {}", b.len(), a.len()));
+        }
+        return a.iter().zip(b).find_map(|(x, y)| compare_gated(gate, x, y));
     }
-    let loose = [
-        "error", "loss", "sin", "theta", "success", "slope", "norm", "ks_", "count",
-    ]
-    .iter()
-    .any(|w| k.contains(w));
-    match (old, new) {
-        (Value::Array(a), Value::Array(b)) => {
-            if a.len() != b.len() {
-                return Some(format!("length {} vs baseline {}", b.len(), a.len()));
+    let fail = || Some(format!("{new} vs baseline {old} ({gate:?})"));
+    match gate {
+        Gate::Ignore => None,
+        Gate::Equal => match (old.as_f64(), new.as_f64()) {
+            (Some(a), Some(b)) => ((a - b).abs() > 1e-9 * (1.0 + a.abs().max(b.abs())))
+                .then(fail)
+                .flatten(),
+            _ => (old != new).then(fail).flatten(),
+        },
+        Gate::Error(factor) => match (old.as_f64(), new.as_f64()) {
+            (None, None) => (old != new).then(fail).flatten(),
+            (Some(a), Some(b)) => {
+                let ok = if a.abs() <= EXACT {
+                    b.abs() <= EXACT
+                } else {
+                    b.abs() <= EXACT && a.abs() <= EXACT * factor
+                        || (b != 0.0
+                            && a.signum() == b.signum()
+                            && (b / a).abs().ln().abs() <= factor.ln() + 1e-12)
+                };
+                (!ok).then(fail).flatten()
             }
-            a.iter().zip(b).find_map(|(x, y)| compare_value(key, x, y))
-        }
-        (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (a.as_f64()?, b.as_f64()?);
-            let same = if loose {
-                (a.abs() <= 1e-8 && b.abs() <= 1e-8)
-                    || (a != 0.0
-                        && b != 0.0
-                        && a.signum() == b.signum()
-                        && (b / a).abs().log10().abs() <= 1.0)
-                    || (a - b).abs() <= 1e-8
-            } else {
-                (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
-            };
-            (!same).then(|| format!("{b} vs baseline {a}"))
-        }
-        (a, b) if a == b => None,
-        (a, b) => Some(format!("{b} vs baseline {a}")),
+            _ => fail(),
+        },
+        Gate::Slope(tol) | Gate::Rate(tol) => match (old.as_f64(), new.as_f64()) {
+            (None, None) => (old != new).then(fail).flatten(),
+            (Some(a), Some(b)) => ((a - b).abs() > tol + 1e-12).then(fail).flatten(),
+            _ => fail(),
+        },
     }
 }
 
@@ -324,33 +582,60 @@ pub fn fmt_sig(x: f64, sig: usize) -> String {
 mod tests {
     use super::*;
 
-    fn suite(err: f64, secs: f64, learner: &str) -> SuiteOutput {
+    fn gated(values: &[(&str, Value)], gates: &[Column]) -> SuiteOutput {
+        let mut t = Table::new("t", "T", gates);
+        t.push(values.iter().map(|(_, v)| Cell::shown(v.clone(), "")).collect());
         SuiteOutput {
             suite: "s".into(),
-            tables: vec![Table {
-                name: "t".into(),
-                records: vec![vec![
-                    ("learner".into(), json!(learner)),
-                    ("relative_error".into(), json!(err)),
-                    ("seconds".into(), json!(secs)),
-                    ("n".into(), json!(1000)),
-                ]],
-                ..Table::default()
-            }],
+            tables: vec![t],
             ..SuiteOutput::default()
         }
     }
 
+    /// The two degradations the gate exists for: a rate that falls from
+    /// n^−1.03 to n^−0.11, and exact recovery that falls from 1e-23 to 1e-9;
+    /// a time that doubles and an error within the factor pass.
     #[test]
-    fn the_check_ignores_time_and_allows_a_factor_ten_on_errors() {
-        let base = suite(1e-3, 2.0, "atv").baseline_json();
-        assert!(suite(1e-3, 9.0, "atv").check_against(&base).is_empty());
-        assert!(suite(3e-3, 2.0, "atv").check_against(&base).is_empty());
-        assert_eq!(suite(2e-2, 2.0, "atv").check_against(&base).len(), 1);
-        assert_eq!(suite(1e-3, 2.0, "gd").check_against(&base).len(), 1);
-        // Both at rounding: equal.
-        let tiny = suite(1e-25, 1.0, "atv").baseline_json();
-        assert!(suite(3e-20, 1.0, "atv").check_against(&tiny).is_empty());
+    fn the_gate_fails_on_a_degraded_rate_and_on_lost_exactness() {
+        let cols = [
+            col("learner", "learner", Gate::Equal),
+            col("slope", "slope", SLOPE),
+            col("error", "error", ERROR),
+            col("s", "seconds", Gate::Ignore),
+        ];
+        let run = |slope: f64, err: f64, secs: f64| {
+            gated(
+                &[
+                    ("learner", json!("atv")),
+                    ("slope", json!(slope)),
+                    ("error", json!(err)),
+                    ("seconds", json!(secs)),
+                ],
+                &cols,
+            )
+        };
+        let base = run(-1.03, 1e-23, 1.0).baseline_json();
+        assert!(run(-1.03, 1e-23, 2.0).check_against(&base).is_empty());
+        assert!(run(-0.98, 3e-20, 1.0).check_against(&base).is_empty());
+        let rate = run(-0.11, 1e-23, 1.0).check_against(&base);
+        assert_eq!(rate.len(), 1, "{rate:?}");
+        assert!(rate[0].contains("slope"), "{rate:?}");
+        let exact = run(-1.03, 1e-9, 1.0).check_against(&base);
+        assert_eq!(exact.len(), 1, "{exact:?}");
+        assert!(exact[0].contains("error"), "{exact:?}");
+        // Above exactness: within a factor 3 either way.
+        let base = run(-1.0, 1e-3, 1.0).baseline_json();
+        assert!(run(-1.0, 2.9e-3, 1.0).check_against(&base).is_empty());
+        assert!(run(-1.0, 3.5e-4, 1.0).check_against(&base).is_empty());
+        assert_eq!(run(-1.0, 3.1e-3, 1.0).check_against(&base).len(), 1);
+        // A failed fit (null) that now returns a number moved: the baseline
+        // must be refreshed on purpose.
+        assert_eq!(
+            run(-1.0, 1e-3, 1.0)
+                .check_against(&run(-1.0, f64::NAN, 1.0).baseline_json())
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -365,14 +650,26 @@ mod tests {
 
     #[test]
     fn renders_markdown_and_csv() {
-        let t = Table {
-            name: "t".into(),
-            title: "T".into(),
-            headers: vec!["a".into(), "b".into()],
-            rows: vec![vec!["1".into(), "x".into()]],
-            records: vec![vec![("a".into(), json!(1.5)), ("b".into(), json!("x,y"))]],
-        };
-        assert_eq!(t.to_markdown(), "| a | b |\n|---|---|\n| 1 | x |\n");
-        assert_eq!(t.to_csv(), "a,b\n1.5,\"x,y\"\n");
+        let mut t = Table::new(
+            "t",
+            "T",
+            &[
+                col("a", "a", Gate::Equal),
+                col("b", "b", Gate::Equal),
+                shown("c"),
+                recorded("d", Gate::Ignore),
+            ],
+        );
+        t.push(vec![
+            Cell::shown(json!(1.5), "1"),
+            Cell::text("x,y"),
+            Cell::text("only shown"),
+            Cell::secs(2.0),
+        ]);
+        assert_eq!(
+            t.to_markdown(),
+            "| a | b | c |\n|---|---|---|\n| 1 | x,y | only shown |\n"
+        );
+        assert_eq!(t.to_csv(), "a,b,d\n1.5,\"x,y\",2.0\n");
     }
 }

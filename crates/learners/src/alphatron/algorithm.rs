@@ -48,20 +48,25 @@ impl AlphatronParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<Alphatron, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: NAME,
-            name,
-            value,
-            expected,
-        };
         if self.iters == 0 || self.train_size < 2 {
-            return Err(bad("iters / train_size", 0.0, "iters >= 1 and train_size >= 2"));
+            return Err(LearnError::invalid(
+                NAME,
+                "iters / train_size",
+                0.0,
+                "iters >= 1 and train_size >= 2",
+            ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(bad("learning_rate", self.learning_rate, "a finite number > 0"));
+            return Err(LearnError::invalid(
+                NAME,
+                "learning_rate",
+                self.learning_rate,
+                "a finite number > 0",
+            ));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",
@@ -70,7 +75,7 @@ impl AlphatronParams {
         if let Kernel::Multinomial { degree } = self.kernel
             && degree > 64
         {
-            return Err(bad("kernel degree", degree as f64, "at most 64"));
+            return Err(LearnError::invalid(NAME, "kernel degree", degree, "at most 64"));
         }
         Ok(Alphatron { params: self })
     }

@@ -87,27 +87,28 @@ impl BoundedWeightParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<BoundedWeight, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: NAME,
-            name,
-            value,
-            expected,
-        };
         if self.hidden == 0 || self.hidden > 8 {
-            return Err(bad("hidden", self.hidden as f64, "between 1 and 8"));
+            return Err(LearnError::invalid(
+                NAME,
+                "hidden",
+                self.hidden,
+                "between 1 and 8",
+            ));
         }
         if self.proj_dim == 0 || self.proj_dim > 6 {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "proj_dim",
-                self.proj_dim as f64,
+                self.proj_dim,
                 "between 1 and 6 (the search is exponential in it)",
             ));
         }
         if self.samples < 2 {
-            return Err(bad("samples", self.samples as f64, "at least 2"));
+            return Err(LearnError::invalid(NAME, "samples", self.samples, "at least 2"));
         }
         if !(self.resolution > 0.0 && self.weight_bound >= self.resolution && self.weight_bound.is_finite()) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "resolution / weight_bound",
                 self.resolution,
                 "0 < resolution <= weight_bound < inf",
@@ -322,12 +323,12 @@ impl Learner for BoundedWeight {
         };
         check_data(NAME, src, m.min(src.len()).max(2), par)?;
         if p.proj_dim > d {
-            return Err(LearnError::InvalidParam {
-                learner: NAME,
-                name: "proj_dim",
-                value: p.proj_dim as f64,
-                expected: "at most the input dimension d",
-            });
+            return Err(LearnError::invalid(
+                NAME,
+                "proj_dim",
+                p.proj_dim,
+                "at most the input dimension d",
+            ));
         }
         let m = m.min(src.len());
         observer.stage("project");

@@ -136,30 +136,36 @@ impl CkmParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<Ckm, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: NAME,
-            name,
-            value,
-            expected,
-        };
         if self.widths.is_empty() || self.widths.contains(&0) {
-            return Err(bad("widths", 0.0, "a non-empty list of positive widths"));
+            return Err(LearnError::invalid(
+                NAME,
+                "widths",
+                0.0,
+                "a non-empty list of positive widths",
+            ));
         }
         if !(self.grid_resolution > 0.0
             && self.weight_bound >= self.grid_resolution
             && self.weight_bound.is_finite())
         {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "grid_resolution / weight_bound",
                 self.grid_resolution,
                 "0 < resolution <= bound < inf",
             ));
         }
         if self.polish_top == 0 || self.grid_candidates == 0 {
-            return Err(bad("polish_top / grid_candidates", 0.0, "at least 1"));
+            return Err(LearnError::invalid(
+                NAME,
+                "polish_top / grid_candidates",
+                0.0,
+                "at least 1",
+            ));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",
@@ -184,9 +190,10 @@ impl CkmParams {
             None
         };
         if self.search == Search::Exact && exact.is_none() {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "widths",
-                self.widths.len() as f64,
+                self.widths.len(),
                 "a single hidden layer of at most 8 units for search = exact (exact ERM is for one hidden layer)",
             ));
         }
@@ -195,6 +202,8 @@ impl CkmParams {
             ..self.train.clone()
         }
         .validate()?;
+        self.polish_params.validate(NAME, "polish_params")?;
+        self.final_polish.validate(NAME, "final_polish")?;
         Ok(Ckm {
             params: self,
             finder,

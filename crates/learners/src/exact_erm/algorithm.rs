@@ -66,20 +66,29 @@ impl ExactErmParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<ExactErm, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: NAME,
-            name,
-            value,
-            expected,
-        };
         if self.hidden == 0 || self.hidden > 8 {
-            return Err(bad("hidden", self.hidden as f64, "between 1 and 8"));
+            return Err(LearnError::invalid(
+                NAME,
+                "hidden",
+                self.hidden,
+                "between 1 and 8",
+            ));
         }
         if self.max_points < 1 || self.max_dim < 1 || self.max_programs < 1 {
-            return Err(bad("max_points / max_dim / max_programs", 0.0, "at least 1"));
+            return Err(LearnError::invalid(
+                NAME,
+                "max_points / max_dim / max_programs",
+                0.0,
+                "at least 1",
+            ));
         }
         if !(self.zero_tol >= 0.0 && self.zero_tol.is_finite()) {
-            return Err(bad("zero_tol", self.zero_tol, "a finite number >= 0"));
+            return Err(LearnError::invalid(
+                NAME,
+                "zero_tol",
+                self.zero_tol,
+                "a finite number >= 0",
+            ));
         }
         Ok(ExactErm { params: self })
     }

@@ -53,31 +53,37 @@ impl GdParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<Gd, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: "gd",
-            name,
-            value,
-            expected,
-        };
         if self
             .hidden
             .as_ref()
             .is_some_and(|h| h.is_empty() || h.contains(&0))
         {
-            return Err(bad("hidden", 0.0, "a non-empty list of positive widths"));
+            return Err(LearnError::invalid(
+                "gd",
+                "hidden",
+                0.0,
+                "a non-empty list of positive widths",
+            ));
         }
         if self.batch_size == 0 || self.max_epochs == 0 || self.restarts == 0 || self.max_train == 0 {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "gd",
                 "batch_size / max_epochs / restarts / max_train",
                 0.0,
                 "at least 1",
             ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(bad("learning_rate", self.learning_rate, "a finite number > 0"));
+            return Err(LearnError::invalid(
+                "gd",
+                "learning_rate",
+                self.learning_rate,
+                "a finite number > 0",
+            ));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "gd",
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",

@@ -46,20 +46,20 @@ impl GlmtronParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<Glmtron, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: NAME,
-            name,
-            value,
-            expected,
-        };
         if self.max_iters == 0 || self.max_train == 0 {
-            return Err(bad("max_iters / max_train", 0.0, "at least 1"));
+            return Err(LearnError::invalid(
+                NAME,
+                "max_iters / max_train",
+                0.0,
+                "at least 1",
+            ));
         }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return Err(bad("tol", self.tol, "a finite number >= 0"));
+            return Err(LearnError::invalid(NAME, "tol", self.tol, "a finite number >= 0"));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",

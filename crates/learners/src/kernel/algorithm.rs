@@ -69,27 +69,33 @@ impl KernelParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<KernelLearner, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: NAME,
-            name,
-            value,
-            expected,
-        };
         if !(self.ridge > 0.0 && self.ridge.is_finite()) {
-            return Err(bad("ridge", self.ridge, "a finite number > 0"));
+            return Err(LearnError::invalid(
+                NAME,
+                "ridge",
+                self.ridge,
+                "a finite number > 0",
+            ));
         }
         if self.gram_samples < 10 || self.gram_samples > 20_000 {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "gram_samples",
-                self.gram_samples as f64,
+                self.gram_samples,
                 "between 10 and 20 000",
             ));
         }
         if self.landmarks == Some(0) || self.max_train == 0 || self.max_landmarks == 0 {
-            return Err(bad("landmarks / max_train", 0.0, "at least 1"));
+            return Err(LearnError::invalid(
+                NAME,
+                "landmarks / max_train",
+                0.0,
+                "at least 1",
+            ));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                NAME,
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",
@@ -98,7 +104,7 @@ impl KernelParams {
         if let Kernel::Multinomial { degree } = self.kernel
             && degree > 64
         {
-            return Err(bad("kernel degree", degree as f64, "at most 64"));
+            return Err(LearnError::invalid(NAME, "kernel degree", degree, "at most 64"));
         }
         Ok(KernelLearner { params: self })
     }

@@ -91,49 +91,58 @@ impl NarrowParams {
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
     pub fn validate(self) -> Result<Narrow, LearnError> {
-        let bad = |name: &'static str, value: f64, expected: &'static str| LearnError::InvalidParam {
-            learner: "narrow",
-            name,
-            value,
-            expected,
-        };
         if self.hidden == Some(0) {
-            return Err(bad("hidden", 0.0, "at least 1"));
+            return Err(LearnError::invalid("narrow", "hidden", 0.0, "at least 1"));
         }
         if self.max_order < 2 || self.max_order % 2 == 1 || self.max_order > 20 {
-            return Err(bad("max_order", self.max_order as f64, "even, between 2 and 20"));
+            return Err(LearnError::invalid(
+                "narrow",
+                "max_order",
+                self.max_order,
+                "even, between 2 and 20",
+            ));
         }
         if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "narrow",
                 "validation_fraction",
                 self.validation_fraction,
                 "in (0, 0.5]",
             ));
         }
         if !(self.subspace_threshold > 0.0 && self.subspace_threshold.is_finite()) {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "narrow",
                 "subspace_threshold",
                 self.subspace_threshold,
                 "a finite number > 0",
             ));
         }
         if self.net_points == 0 || self.fit_samples < 100 {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "narrow",
                 "net_points / fit_samples",
                 0.0,
                 "net_points >= 1 and fit_samples >= 100",
             ));
         }
         if !(0.0..1.0).contains(&self.resolution) || !(0.0..1.0).contains(&self.min_improvement) {
-            return Err(bad("resolution / min_improvement", self.resolution, "in [0, 1)"));
+            return Err(LearnError::invalid(
+                "narrow",
+                "resolution / min_improvement",
+                self.resolution,
+                "in [0, 1)",
+            ));
         }
         if self.search_above.is_nan() || self.search_above < 0.0 || self.search_rows < 100 {
-            return Err(bad(
+            return Err(LearnError::invalid(
+                "narrow",
                 "search_above / search_rows",
                 self.search_above,
                 "search_above >= 0 (inf: never) and search_rows >= 100",
             ));
         }
+        self.polish_params.validate("narrow", "polish_params")?;
         let est = self.moments.validate()?;
         Ok(Narrow { params: self, est })
     }

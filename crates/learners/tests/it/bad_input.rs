@@ -39,14 +39,17 @@ fn atv_rejects_bad_requests_and_data() {
         .validate(),
         Err(LearnError::InvalidParam { .. })
     ));
-    assert!(matches!(
-        AtvParams {
-            decomposer: "nope".into(),
-            ..AtvParams::default()
-        }
-        .validate(),
-        Err(LearnError::InvalidParam { .. })
-    ));
+    // A string parameter is printed as given, not as a number.
+    let err = AtvParams {
+        decomposer: "nope".into(),
+        ..AtvParams::default()
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "atv: parameter `decomposer` = \"nope\" is invalid: it must be one of tensor_decomp::BACKENDS"
+    );
     let few = Planted::new(teacher, 100, 0.0, Seed(2)).unwrap();
     assert!(matches!(
         fit(
@@ -140,7 +143,77 @@ fn gd_rejects_bad_parameters() {
         .validate()
         .is_err()
     );
-    assert!(learners::learner("nope", None).is_err());
+    assert!(matches!(
+        learners::learner("nope", None),
+        Err(LearnError::UnknownLearner { .. })
+    ));
+}
+
+/// The polish settings nested in a learner's parameters are validated with
+/// the learner's, and named by their path.
+#[test]
+fn nested_polish_parameters_are_validated() {
+    use learners::common::PolishParams;
+    let bad = [
+        PolishParams {
+            flop_budget: -1.0,
+            ..PolishParams::default()
+        },
+        PolishParams {
+            rel_tol: f64::NAN,
+            ..PolishParams::default()
+        },
+        PolishParams {
+            max_iters: 0,
+            ..PolishParams::default()
+        },
+    ];
+    for polish in bad {
+        let err = AtvParams {
+            polish_params: polish,
+            ..AtvParams::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(
+            matches!(&err, LearnError::InvalidParam { name, .. } if name.starts_with("polish_params.")),
+            "{err}"
+        );
+        let spec = learners::LearnerSpec::Ckm(learners::ckm::CkmParams {
+            final_polish: polish,
+            ..learners::ckm::CkmParams::default()
+        });
+        assert!(spec.build().is_err());
+    }
+}
+
+/// The registry: `hidden` is rejected by learners without hidden units,
+/// parameters come from JSON with defaults for missing fields, and unknown
+/// fields are named.
+#[test]
+fn the_registry_builds_every_learner_and_says_what_hidden_means() {
+    use learners::{LEARNERS, LearnerSpec};
+    for &id in LEARNERS {
+        let spec = LearnerSpec::defaults(id).unwrap();
+        assert_eq!(spec.id(), id);
+        let with = spec.clone().with_hidden(Some(3));
+        assert_eq!(with.is_ok(), spec.takes_hidden(), "{id}");
+        assert!(spec.build().is_ok(), "{id}");
+    }
+    let ckm = LearnerSpec::from_params("ckm", serde_json::json!({ "widths": [2, 2, 2] }))
+        .unwrap()
+        .with_hidden(Some(4))
+        .unwrap();
+    match ckm {
+        LearnerSpec::Ckm(p) => assert_eq!(p.widths, vec![4, 4, 4]),
+        other => panic!("{other:?}"),
+    }
+    let err = LearnerSpec::from_params("atv", serde_json::json!({ "hiden": 3 })).unwrap_err();
+    assert!(err.to_string().contains("hiden"), "{err}");
+    let Err(err) = learners::learner("kernel", Some(3)) else {
+        panic!("kernel took --hidden")
+    };
+    assert!(err.to_string().contains("leave out --hidden"), "{err}");
 }
 
 #[test]

@@ -114,7 +114,7 @@ fn bounded_weight_rejects_bad_input() {
     .unwrap();
     assert!(matches!(
         too_wide.fit(&data, Seed(0), Par::Seq),
-        Err(LearnError::InvalidParam { name: "proj_dim", .. })
+        Err(LearnError::InvalidParam { name, .. }) if name == "proj_dim"
     ));
     let fine = BoundedWeightParams {
         hidden: 3,

@@ -46,7 +46,9 @@ fn every_learner_is_bit_identical_on_one_and_two_threads() {
     for &name in LEARNERS {
         let src = if name == "exact-erm" { &tiny } else { &src };
         same_everywhere(name, |par| {
-            let l = learners::learner(name, Some(2)).unwrap();
+            let spec = learners::LearnerSpec::defaults(name).unwrap();
+            let hidden = spec.takes_hidden().then_some(2);
+            let l = spec.with_hidden(hidden).unwrap().build().unwrap();
             let f = l.fit(src, Seed(5), par).unwrap_or_else(|e| panic!("{name}: {e}"));
             (f.model, f.report)
         });

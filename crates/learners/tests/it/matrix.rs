@@ -259,7 +259,9 @@ fn every_learner_handles_every_bad_input() {
                 }
                 Ok(src) => {
                     let run = catch_unwind(AssertUnwindSafe(|| {
-                        learners::learner(name, case.hidden)
+                        // Only learners with hidden units are given a count.
+                        let takes = learners::LearnerSpec::defaults(name).is_ok_and(|s| s.takes_hidden());
+                        learners::learner(name, case.hidden.filter(|_| takes))
                             .and_then(|l| l.fit(src.as_ref(), Seed(7), Par::rayon(2)))
                     }));
                     match run {

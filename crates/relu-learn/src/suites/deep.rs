@@ -14,7 +14,7 @@ use serde_json::json;
 use subspace_pca::{orthonormalize, sin_theta};
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, dash, num};
+use crate::output::{Cell, Column, ERROR, Gate, SuiteOutput, Table, col};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -281,6 +281,27 @@ fn widths_label(w: &[usize]) -> String {
     w.iter().map(ToString::to_string).collect::<Vec<_>>().join("-")
 }
 
+/// The columns of the main table.
+const MAIN_COLUMNS: [Column; 8] = [
+    col("d", "d", Gate::Equal),
+    col("widths", "widths", Gate::Equal),
+    col("bias std", "bias_std", Gate::Equal),
+    col("n", "n", Gate::Equal),
+    col("learner", "learner", Gate::Equal),
+    col("rel. error", "relative_error", ERROR),
+    col("sin θ", "sin_theta", ERROR),
+    col("seconds", "seconds", Gate::Ignore),
+];
+
+/// The columns of the time-against-d table.
+const SCALING_COLUMNS: [Column; 5] = [
+    col("d", "d", Gate::Equal),
+    col("rel. error", "relative_error", ERROR),
+    col("sin θ", "sin_theta", ERROR),
+    col("filtered PCA s", "pca_seconds", Gate::Ignore),
+    col("total s", "seconds", Gate::Ignore),
+];
+
 fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row], scaling: &[Row]) -> SuiteOutput {
     let floor = |e: f64| {
         if e.is_finite() {
@@ -319,91 +340,43 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row], scaling: &[Row]) -> SuiteO
                 slope, first.case.d, last.case.d
             ));
     }
-    let main = Table {
-        name: "deep".into(),
-        title: format!(
+    let mut main = Table::new(
+        "deep",
+        format!(
             "Relative test error E[(f − f*)²]/Var(f*) on {} fresh samples; sin θ between the first-layer row spans",
             g.test_samples
         ),
-        headers: [
-            "d",
-            "widths",
-            "bias std",
-            "n",
-            "learner",
-            "rel. error",
-            "sin θ",
-            "seconds",
-        ]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.case.d.to_string(),
-                    widths_label(r.case.widths),
-                    r.case.bias_std.to_string(),
-                    r.case.n.to_string(),
-                    r.learner.to_owned(),
-                    dash(r.outcome.relative),
-                    dash(r.outcome.sin_theta),
-                    format!("{:.2}", r.outcome.seconds),
-                ]
-            })
-            .collect(),
-        records: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    ("d".to_owned(), json!(r.case.d)),
-                    ("widths".to_owned(), json!(r.case.widths)),
-                    ("bias_std".to_owned(), json!(r.case.bias_std)),
-                    ("n".to_owned(), json!(r.case.n)),
-                    ("learner".to_owned(), json!(r.learner)),
-                    ("relative_error".to_owned(), num(r.outcome.relative)),
-                    ("sin_theta".to_owned(), num(r.outcome.sin_theta)),
-                    ("seconds".to_owned(), json!(r.outcome.seconds)),
-                ]
-            })
-            .collect(),
-    };
-    let scale = Table {
-        name: "deep-scaling".into(),
-        title: format!(
+        &MAIN_COLUMNS,
+    );
+    for r in rows {
+        main.push(vec![
+            Cell::int(r.case.d),
+            Cell::shown(json!(r.case.widths), widths_label(r.case.widths)),
+            Cell::shown(json!(r.case.bias_std), r.case.bias_std.to_string()),
+            Cell::int(r.case.n),
+            Cell::text(r.learner),
+            Cell::err(r.outcome.relative),
+            Cell::err(r.outcome.sin_theta),
+            Cell::secs(r.outcome.seconds),
+        ]);
+    }
+    let mut scale = Table::new(
+        "deep-scaling",
+        format!(
             "CKM's time against the input dimension (widths 3-3, bias std 0.5, n = {})",
             g.scaling_n
         ),
-        headers: ["d", "rel. error", "sin θ", "filtered PCA s", "total s"]
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect(),
-        rows: scaling
-            .iter()
-            .map(|r| {
-                vec![
-                    r.case.d.to_string(),
-                    dash(r.outcome.relative),
-                    dash(r.outcome.sin_theta),
-                    format!("{:.2}", r.outcome.pca_seconds),
-                    format!("{:.2}", r.outcome.seconds),
-                ]
-            })
-            .collect(),
-        records: scaling
-            .iter()
-            .map(|r| {
-                vec![
-                    ("d".to_owned(), json!(r.case.d)),
-                    ("relative_error".to_owned(), num(r.outcome.relative)),
-                    ("sin_theta".to_owned(), num(r.outcome.sin_theta)),
-                    ("pca_seconds".to_owned(), json!(r.outcome.pca_seconds)),
-                    ("seconds".to_owned(), json!(r.outcome.seconds)),
-                ]
-            })
-            .collect(),
-    };
+        &SCALING_COLUMNS,
+    );
+    for r in scaling {
+        scale.push(vec![
+            Cell::int(r.case.d),
+            Cell::err(r.outcome.relative),
+            Cell::err(r.outcome.sin_theta),
+            Cell::secs(r.outcome.pca_seconds),
+            Cell::secs(r.outcome.seconds),
+        ]);
+    }
     SuiteOutput {
         suite: "deep".into(),
         title: "deep networks: CKM (filtered PCA + subspace search) vs gradient descent".into(),

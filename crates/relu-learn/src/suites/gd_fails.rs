@@ -15,7 +15,7 @@ use relu_net::{Family, Network, Planted, Seed};
 use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{Cell, Column, Gate, SuiteOutput, Table, col, fmt_sig, recorded, shown};
 use crate::plots::{Series1, grouped_bars};
 use crate::progress::Progress;
 
@@ -261,78 +261,61 @@ fn median(v: &[f64]) -> f64 {
     f[(f.len() - 1) / 2]
 }
 
+/// The table's columns: a success count may move by one seed, a per-seed
+/// error by a factor 10 (the failures are far above the threshold).
+const COLUMNS: [Column; 12] = [
+    col("family", "family", Gate::Equal),
+    col("first non-zero degree", "degree", Gate::Equal),
+    col("d", "d", Gate::Equal),
+    col("units", "units", Gate::Equal),
+    col("learner", "learner", Gate::Equal),
+    col("successes", "successes", Gate::Rate(1.0)),
+    recorded("runs", Gate::Equal),
+    recorded("relative_errors", Gate::Error(10.0)),
+    shown("median rel. error"),
+    recorded("seconds", Gate::Ignore),
+    shown("mean seconds"),
+    col("samples used", "samples_used", Gate::Equal),
+];
+
 fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> SuiteOutput {
     let successes = |r: &Row| r.errors.iter().filter(|e| **e <= SUCCESS).count();
-    let table = Table {
-        name: "gd-fails".into(),
-        title: format!(
+    let mut table = Table::new(
+        "gd-fails",
+        format!(
             "Success (relative test error ≤ {SUCCESS}) over {} seeds, n = {} noise-free samples",
             g.seeds, g.n
         ),
-        headers: [
-            "family",
-            "first non-zero degree",
-            "d",
-            "units",
-            "learner",
-            "successes",
-            "median rel. error",
-            "mean seconds",
-            "samples used",
-        ]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                let med = median(&r.errors);
-                vec![
-                    r.fam.label(),
-                    r.fam.degree().to_string(),
-                    r.d.to_string(),
-                    r.units.to_string(),
-                    r.learner.to_owned(),
-                    format!("{}/{}", successes(r), r.errors.len()),
-                    if med.is_finite() {
-                        fmt_sig(med, 2)
-                    } else {
-                        "failed".to_owned()
-                    },
-                    format!(
-                        "{:.2}",
-                        r.seconds.iter().sum::<f64>() / r.seconds.len().max(1) as f64
-                    ),
-                    r.samples.to_string(),
-                ]
-            })
-            .collect(),
-        records: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    ("family".to_owned(), json!(r.fam.label())),
-                    ("degree".to_owned(), json!(r.fam.degree())),
-                    ("d".to_owned(), json!(r.d)),
-                    ("units".to_owned(), json!(r.units)),
-                    ("learner".to_owned(), json!(r.learner)),
-                    ("successes".to_owned(), json!(successes(r))),
-                    ("runs".to_owned(), json!(r.errors.len())),
-                    (
-                        "relative_errors".to_owned(),
-                        json!(
-                            r.errors
-                                .iter()
-                                .map(|e| if e.is_finite() { json!(e) } else { json!(null) })
-                                .collect::<Vec<_>>()
-                        ),
-                    ),
-                    ("seconds".to_owned(), json!(r.seconds)),
-                    ("samples_used".to_owned(), json!(r.samples)),
-                ]
-            })
-            .collect(),
-    };
+        &COLUMNS,
+    );
+    for r in rows {
+        let med = median(&r.errors);
+        let finite = |e: &f64| if e.is_finite() { json!(e) } else { json!(null) };
+        table.push(vec![
+            Cell::text(r.fam.label()),
+            Cell::int(r.fam.degree()),
+            Cell::int(r.d),
+            Cell::int(r.units),
+            Cell::text(r.learner),
+            Cell::shown(
+                json!(successes(r)),
+                format!("{}/{}", successes(r), r.errors.len()),
+            ),
+            Cell::int(r.errors.len()),
+            Cell::shown(json!(r.errors.iter().map(finite).collect::<Vec<_>>()), ""),
+            Cell::text(if med.is_finite() {
+                fmt_sig(med, 2)
+            } else {
+                "failed".to_owned()
+            }),
+            Cell::shown(json!(r.seconds), ""),
+            Cell::text(format!(
+                "{:.2}",
+                r.seconds.iter().sum::<f64>() / r.seconds.len().max(1) as f64
+            )),
+            Cell::int(r.samples),
+        ]);
+    }
     let mut notes = Vec::new();
     for r in rows.iter().filter(|r| r.learner == "gd") {
         notes.push(format!(

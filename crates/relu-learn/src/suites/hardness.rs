@@ -11,7 +11,7 @@ use lower_bounds::{Colouring, HardFamily, Hypergraph, Parity, Planar, colourable
 use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{Cell, Column, ERROR, Gate, SuiteOutput, Table, col, fmt_sig, recorded, shown_owned};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -183,6 +183,26 @@ impl Suite for HardnessSuite {
     }
 }
 
+/// The columns of the exact-ERM table.
+const ERM_COLUMNS: [Column; 8] = [
+    col("vertices", "vertices", Gate::Equal),
+    col("edges", "edges", Gate::Equal),
+    col("seed", "seed", Gate::Equal),
+    col("2-colourable", "colourable", Gate::Equal),
+    col("exact-ERM loss", "loss", ERROR),
+    col("zero iff colourable", "agrees", Gate::Equal),
+    col("programs", "programs", Gate::Equal),
+    col("seconds", "seconds", Gate::Ignore),
+];
+
+/// The columns of the exhaustive-search table.
+const BRUTE_COLUMNS: [Column; 4] = [
+    col("vertices", "vertices", Gate::Equal),
+    col("edges", "edges", Gate::Equal),
+    col("2-colourable", "colourable", Gate::Equal),
+    col("seconds", "seconds", Gate::Ignore),
+];
+
 fn output(
     ctx: &SuiteContext,
     g: &Grid,
@@ -190,108 +210,78 @@ fn output(
     erm: &[ErmRow],
     brute: &[BruteRow],
 ) -> SuiteOutput {
-    let mut headers = vec!["family".to_owned(), "k".to_owned(), "units".to_owned()];
-    headers.extend((0..=g.degrees).map(|m| format!("‖f^[{m}]‖²")));
-    headers.push("verified".to_owned());
-    let moment_table = Table {
-        name: "hardness-moments".into(),
-        title: format!(
+    // The norms are exact computations: zeros must stay zero, the others
+    // agree to rounding.
+    let mut columns = vec![
+        col("family", "family", Gate::Equal),
+        col("k", "k", Gate::Equal),
+        col("units", "units", Gate::Equal),
+        recorded("degree_norms", Gate::Error(1.001)),
+    ];
+    columns.extend((0..=g.degrees).map(|m| shown_owned(format!("‖f^[{m}]‖²"))));
+    columns.push(col("verified", "verified", Gate::Equal));
+    let mut moment_table = Table::new(
+        "hardness-moments",
+        format!(
             "Squared norms of the Hermite components of degree m (exact; E f² = 1; d = {})",
             g.dim
         ),
-        headers,
-        rows: moments
-            .iter()
-            .map(|r| {
-                let mut row = vec![r.family.to_owned(), r.k.to_string(), r.units.to_string()];
-                row.extend(
-                    r.norms
-                        .iter()
-                        .map(|&v| if v < 1e-24 { "0".to_owned() } else { fmt_sig(v, 2) }),
-                );
-                row.push(if r.holds { "yes" } else { "NO" }.to_owned());
-                row
-            })
-            .collect(),
-        records: moments
-            .iter()
-            .map(|r| {
-                vec![
-                    ("family".to_owned(), json!(r.family)),
-                    ("k".to_owned(), json!(r.k)),
-                    ("units".to_owned(), json!(r.units)),
-                    ("degree_norms".to_owned(), json!(r.norms)),
-                    ("verified".to_owned(), json!(r.holds)),
-                ]
-            })
-            .collect(),
-    };
+        &columns,
+    );
+    for r in moments {
+        let mut cells = vec![
+            Cell::text(r.family),
+            Cell::int(r.k),
+            Cell::int(r.units),
+            Cell::shown(json!(r.norms), ""),
+        ];
+        cells.extend(
+            r.norms
+                .iter()
+                .map(|&v| Cell::text(if v < 1e-24 { "0".to_owned() } else { fmt_sig(v, 2) })),
+        );
+        cells.push(Cell::shown(json!(r.holds), if r.holds { "yes" } else { "NO" }));
+        moment_table.push(cells);
+    }
     let agrees = |r: &ErmRow| (r.loss <= 1e-20) == r.colourable;
-    let erm_table = Table {
-        name: "hardness-erm".into(),
-        title: "Graph 2-colouring → sum of 2 positive bias-free ReLUs: exact ERM's certified optimum against brute-force colourability".into(),
-        headers: ["vertices", "edges", "seed", "2-colourable", "exact-ERM loss", "zero iff colourable", "programs", "seconds"]
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect(),
-        rows: erm
-            .iter()
-            .map(|r| {
-                vec![
-                    r.n.to_string(),
-                    r.m.to_string(),
-                    r.seed.to_string(),
-                    if r.colourable { "yes" } else { "no" }.to_owned(),
-                    if r.loss <= 1e-20 { "0".to_owned() } else { fmt_sig(r.loss, 3) },
-                    if agrees(r) { "yes" } else { "NO" }.to_owned(),
-                    r.programs.to_string(),
-                    format!("{:.3}", r.seconds),
-                ]
-            })
-            .collect(),
-        records: erm
-            .iter()
-            .map(|r| {
-                vec![
-                    ("vertices".to_owned(), json!(r.n)),
-                    ("edges".to_owned(), json!(r.m)),
-                    ("seed".to_owned(), json!(r.seed)),
-                    ("colourable".to_owned(), json!(r.colourable)),
-                    ("loss".to_owned(), json!(r.loss)),
-                    ("agrees".to_owned(), json!(agrees(r))),
-                    ("programs".to_owned(), json!(r.programs)),
-                    ("seconds".to_owned(), json!(r.seconds)),
-                ]
-            })
-            .collect(),
-    };
-    let brute_table = Table {
-        name: "hardness-brute".into(),
-        title: "Random 3-uniform hypergraphs: 2-colourability by exhaustive search (2^(n−1) colourings in the worst case)".into(),
-        headers: ["vertices", "edges", "2-colourable", "seconds"].iter().map(|h| (*h).to_owned()).collect(),
-        rows: brute
-            .iter()
-            .map(|r| {
-                vec![
-                    r.n.to_string(),
-                    r.m.to_string(),
-                    if r.colourable { "yes" } else { "no" }.to_owned(),
-                    format!("{:.4}", r.seconds),
-                ]
-            })
-            .collect(),
-        records: brute
-            .iter()
-            .map(|r| {
-                vec![
-                    ("vertices".to_owned(), json!(r.n)),
-                    ("edges".to_owned(), json!(r.m)),
-                    ("colourable".to_owned(), json!(r.colourable)),
-                    ("seconds".to_owned(), json!(r.seconds)),
-                ]
-            })
-            .collect(),
-    };
+    let yes_no = |b: bool, no: &str| Cell::shown(json!(b), if b { "yes".to_owned() } else { no.to_owned() });
+    let mut erm_table = Table::new(
+        "hardness-erm",
+        "Graph 2-colouring → sum of 2 positive bias-free ReLUs: exact ERM's certified optimum against brute-force colourability",
+        &ERM_COLUMNS,
+    );
+    for r in erm {
+        erm_table.push(vec![
+            Cell::int(r.n),
+            Cell::int(r.m),
+            Cell::int(r.seed),
+            yes_no(r.colourable, "no"),
+            Cell::shown(
+                json!(r.loss),
+                if r.loss <= 1e-20 {
+                    "0".to_owned()
+                } else {
+                    fmt_sig(r.loss, 3)
+                },
+            ),
+            yes_no(agrees(r), "NO"),
+            Cell::int(r.programs),
+            Cell::fixed(r.seconds, 3),
+        ]);
+    }
+    let mut brute_table = Table::new(
+        "hardness-brute",
+        "Random 3-uniform hypergraphs: 2-colourability by exhaustive search (2^(n−1) colourings in the worst case)",
+        &BRUTE_COLUMNS,
+    );
+    for r in brute {
+        brute_table.push(vec![
+            Cell::int(r.n),
+            Cell::int(r.m),
+            yes_no(r.colourable, "no"),
+            Cell::fixed(r.seconds, 4),
+        ]);
+    }
     let verified = moments.iter().filter(|r| r.holds).count();
     let agree = erm.iter().filter(|r| agrees(r)).count();
     let notes = vec![

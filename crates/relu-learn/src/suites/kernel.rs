@@ -10,7 +10,9 @@ use relu_net::{Family, Network, Planted, Seed};
 use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, dash};
+use crate::output::{
+    Cell, Column, ERROR, Gate, SLOPE, SuiteOutput, Table, col, dash, recorded, shown, shown_owned,
+};
 use crate::plots::{Series, log_log, log_slope};
 use crate::progress::Progress;
 
@@ -193,6 +195,26 @@ fn mu_at(mu: &[f64], i: usize) -> f64 {
 }
 
 #[allow(clippy::too_many_lines)]
+/// The columns of the spectrum table: the spectrum and its fitted decay
+/// are deterministic; they may move by 10 % (the rate and d_eff by 20 %).
+const SPECTRUM_COLUMNS: [Column; 11] = [
+    col("kernel", "kernel", Gate::Equal),
+    recorded("spectrum_top", Gate::Error(1.1)),
+    shown("μ₁"),
+    shown("μ₁₀"),
+    shown("μ₅₀"),
+    shown("μ₁₀₀"),
+    col("decay μ_i ∝ i^−a: a", "decay_polynomial_exponent", SLOPE),
+    col("decay μ_i ∝ e^−bi: b", "decay_exponential_rate", Gate::Error(1.2)),
+    col("d_eff(λ)", "effective_dimension", Gate::Error(1.2)),
+    col("⌈2 d_eff log m⌉", "formula_landmarks", Gate::Error(1.2)),
+    col(
+        "default landmarks (capped at max_landmarks and m)",
+        "default_landmarks",
+        Gate::Error(1.2),
+    ),
+];
+
 fn output(
     ctx: &SuiteContext,
     g: &Grid,
@@ -201,62 +223,30 @@ fn output(
     mut notes: Vec<String>,
 ) -> Result<SuiteOutput> {
     let ridge = KernelParams::default().ridge;
-    let spectrum_table = Table {
-        name: "spectrum".into(),
-        title: format!(
+    let mut spectrum_table = Table::new(
+        "spectrum",
+        format!(
             "Eigenvalues μ_i of K/m (m = {} inputs x ~ N(0, I_{}) scaled into the unit ball), their fitted decay over \
              i ≤ 50, and the effective dimension at the default ridge λ = {ridge:e}",
             g.gram_samples, g.dim
         ),
-        headers: [
-            "kernel",
-            "μ₁",
-            "μ₁₀",
-            "μ₅₀",
-            "μ₁₀₀",
-            "decay μ_i ∝ i^−a: a",
-            "decay μ_i ∝ e^−bi: b",
-            "d_eff(λ)",
-            "⌈2 d_eff log m⌉",
-            "default landmarks (capped at max_landmarks and m)",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        rows: spectra
-            .iter()
-            .map(|s| {
-                vec![
-                    s.kernel.clone(),
-                    dash(mu_at(&s.mu, 1)),
-                    dash(mu_at(&s.mu, 10)),
-                    dash(mu_at(&s.mu, 50)),
-                    dash(mu_at(&s.mu, 100)),
-                    format!("{:.2}", s.poly),
-                    format!("{:.3}", s.expo),
-                    format!("{:.1}", s.d_eff),
-                    s.formula_landmarks.to_string(),
-                    s.default_landmarks.to_string(),
-                ]
-            })
-            .collect(),
-        records: spectra
-            .iter()
-            .map(|s| {
-                vec![
-                    ("kernel".to_owned(), json!(s.kernel)),
-                    (
-                        "spectrum_top".to_owned(),
-                        json!(s.mu.iter().take(10).collect::<Vec<_>>()),
-                    ),
-                    ("decay_polynomial_exponent".to_owned(), json!(s.poly)),
-                    ("decay_exponential_rate".to_owned(), json!(s.expo)),
-                    ("effective_dimension".to_owned(), json!(s.d_eff)),
-                    ("formula_landmarks".to_owned(), json!(s.formula_landmarks)),
-                    ("default_landmarks".to_owned(), json!(s.default_landmarks)),
-                ]
-            })
-            .collect(),
-    };
+        &SPECTRUM_COLUMNS,
+    );
+    for s in spectra {
+        spectrum_table.push(vec![
+            Cell::text(s.kernel.clone()),
+            Cell::shown(json!(s.mu.iter().take(10).collect::<Vec<_>>()), ""),
+            Cell::text(dash(mu_at(&s.mu, 1))),
+            Cell::text(dash(mu_at(&s.mu, 10))),
+            Cell::text(dash(mu_at(&s.mu, 50))),
+            Cell::text(dash(mu_at(&s.mu, 100))),
+            Cell::shown(json!(s.poly), format!("{:.2}", s.poly)),
+            Cell::shown(json!(s.expo), format!("{:.3}", s.expo)),
+            Cell::shown(json!(s.d_eff), format!("{:.1}", s.d_eff)),
+            Cell::int(s.formula_landmarks),
+            Cell::int(s.default_landmarks),
+        ]);
+    }
     let slopes: Vec<Option<f64>> = curves
         .iter()
         .map(|c| {
@@ -268,62 +258,58 @@ fn output(
             )
         })
         .collect();
-    let mut headers = vec!["teacher".to_owned(), "kernel".to_owned()];
-    headers.extend(g.landmarks.iter().map(|s| format!("s = {s}")));
-    headers.extend(["slope".to_owned(), "seconds (largest s)".to_owned()]);
-    let compression = Table {
-        name: "compression".into(),
-        title: format!(
+    let mut columns = vec![
+        col("teacher", "teacher", Gate::Equal),
+        col("kernel", "kernel", Gate::Equal),
+        recorded("landmarks", Gate::Equal),
+        recorded("relative_error", ERROR),
+    ];
+    columns.extend(g.landmarks.iter().map(|s| shown_owned(format!("s = {s}"))));
+    columns.extend([
+        col("slope", "slope_error", SLOPE),
+        recorded("seconds", Gate::Ignore),
+        shown("seconds (largest s)"),
+    ]);
+    let mut compression = Table::new(
+        "compression",
+        format!(
             "Relative test error E(h − f*)²/Var f* of the kernel learner against the number of landmarks s (the \
              compression size: s stored inputs and s + 1 coefficients); d = {}, n = {} noise-free samples, \
              {} Gram rows, ridge λ = {ridge:e}; slope of log error against log s",
             g.dim, g.samples, g.gram_samples
         ),
-        headers,
-        rows: curves
-            .iter()
-            .zip(&slopes)
-            .map(|(c, sl)| {
-                let mut row = vec![c.teacher.to_owned(), c.kernel.clone()];
-                row.extend(c.points.iter().map(|p| dash(p.1)));
-                row.push(sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
-                row.push(
+        &columns,
+    );
+    for (c, sl) in curves.iter().zip(&slopes) {
+        let mut cells = vec![
+            Cell::text(c.teacher),
+            Cell::text(c.kernel.clone()),
+            Cell::shown(json!(c.points.iter().map(|p| p.0).collect::<Vec<_>>()), ""),
+            Cell::shown(
+                json!(
                     c.points
-                        .last()
-                        .map_or_else(|| "–".to_owned(), |p| format!("{:.1}", p.2)),
-                );
-                row
-            })
-            .collect(),
-        records: curves
-            .iter()
-            .zip(&slopes)
-            .map(|(c, sl)| {
-                vec![
-                    ("teacher".to_owned(), json!(c.teacher)),
-                    ("kernel".to_owned(), json!(c.kernel)),
-                    (
-                        "landmarks".to_owned(),
-                        json!(c.points.iter().map(|p| p.0).collect::<Vec<_>>()),
-                    ),
-                    (
-                        "relative_error".to_owned(),
-                        json!(
-                            c.points
-                                .iter()
-                                .map(|p| p.1.is_finite().then_some(p.1))
-                                .collect::<Vec<_>>()
-                        ),
-                    ),
-                    ("slope_error".to_owned(), json!(sl)),
-                    (
-                        "seconds".to_owned(),
-                        json!(c.points.iter().map(|p| p.2).collect::<Vec<_>>()),
-                    ),
-                ]
-            })
-            .collect(),
-    };
+                        .iter()
+                        .map(|p| p.1.is_finite().then_some(p.1))
+                        .collect::<Vec<_>>()
+                ),
+                "",
+            ),
+        ];
+        cells.extend(c.points.iter().map(|p| Cell::err(p.1)));
+        cells.extend([
+            Cell::shown(
+                json!(sl),
+                sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")),
+            ),
+            Cell::shown(json!(c.points.iter().map(|p| p.2).collect::<Vec<_>>()), ""),
+            Cell::text(
+                c.points
+                    .last()
+                    .map_or_else(|| "–".to_owned(), |p| format!("{:.1}", p.2)),
+            ),
+        ]);
+        compression.push(cells);
+    }
     let spectrum_series: Vec<Series> = spectra
         .iter()
         .map(|s| {

@@ -8,11 +8,10 @@ use faer::{Col, Mat};
 use relu_net::matching::match_depth2;
 use relu_net::metrics::relative_l2_error;
 use relu_net::{Family, Network, Planted, Seed};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::commands::make_learner;
-use crate::output::{SuiteOutput, Table, dash, fmt_sig};
+use crate::output::{Cell, Column, ERROR, Gate, SuiteOutput, Table, col, fmt_sig, recorded, shown};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -171,7 +170,7 @@ fn run(
             .validate()?,
         ) as Box<dyn learners::Learner>
     } else {
-        make_learner(learner, Some(k), None)?
+        learners::learner(learner, Some(k))?
     };
     let start = Instant::now();
     let fitted = model.fit(data, ctx.seed.derive(learner), ctx.par);
@@ -332,18 +331,22 @@ impl Suite for RecoverySuite {
     }
 }
 
+/// The table's columns.
+const COLUMNS: [Column; 11] = [
+    col("family", "family", Gate::Equal),
+    col("d", "d", Gate::Equal),
+    col("k", "k", Gate::Equal),
+    col("n", "n", Gate::Equal),
+    col("learner", "learner", Gate::Equal),
+    col("rel. error", "relative_error", ERROR),
+    col("param. error", "parameter_error", ERROR),
+    col("seconds", "seconds", Gate::Ignore),
+    recorded("gd_relative_error", ERROR),
+    recorded("gd_seconds", Gate::Ignore),
+    shown("vs gd"),
+];
+
 fn output(ctx: &SuiteContext, g: &Grid, rows: Vec<Row>) -> SuiteOutput {
-    let headers = [
-        "family",
-        "d",
-        "k",
-        "n",
-        "learner",
-        "rel. error",
-        "param. error",
-        "seconds",
-        "vs gd",
-    ];
     let moment_rows: Vec<&Row> = rows.iter().filter(|r| r.learner != "gd").collect();
     let met = moment_rows
         .iter()
@@ -358,53 +361,34 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: Vec<Row>) -> SuiteOutput {
             .filter(|r| !r.outcome.note.is_empty() && r.learner != "gd")
             .map(|r| format!("{} on {}: {}", r.learner, r.family, r.outcome.note)),
     );
-    let table = Table {
-        name: "recovery".into(),
-        title: format!(
+    let mut table = Table::new(
+        "recovery",
+        format!(
             "Relative test error E[(f − f*)²]/Var(f*) on {} fresh samples; parameter error after matching units",
             g.test_samples
         ),
-        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                let o = &r.outcome;
-                vec![
-                    r.family.to_owned(),
-                    r.d.to_string(),
-                    r.k.to_string(),
-                    r.n.to_string(),
-                    r.learner.to_owned(),
-                    dash(o.relative),
-                    dash(o.params),
-                    format!("{:.2}", o.seconds),
-                    if r.learner == "gd" {
-                        String::new()
-                    } else {
-                        verdict(o, &r.gd)
-                    },
-                ]
-            })
-            .collect(),
-        records: rows
-            .iter()
-            .map(|r| {
-                let num = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-                vec![
-                    ("family".to_owned(), json!(r.family)),
-                    ("d".to_owned(), json!(r.d)),
-                    ("k".to_owned(), json!(r.k)),
-                    ("n".to_owned(), json!(r.n)),
-                    ("learner".to_owned(), json!(r.learner)),
-                    ("relative_error".to_owned(), num(r.outcome.relative)),
-                    ("parameter_error".to_owned(), num(r.outcome.params)),
-                    ("seconds".to_owned(), json!(r.outcome.seconds)),
-                    ("gd_relative_error".to_owned(), num(r.gd.relative)),
-                    ("gd_seconds".to_owned(), json!(r.gd.seconds)),
-                ]
-            })
-            .collect(),
-    };
+        &COLUMNS,
+    );
+    for r in &rows {
+        let o = &r.outcome;
+        table.push(vec![
+            Cell::text(r.family),
+            Cell::int(r.d),
+            Cell::int(r.k),
+            Cell::int(r.n),
+            Cell::text(r.learner),
+            Cell::err(o.relative),
+            Cell::err(o.params),
+            Cell::secs(o.seconds),
+            Cell::err(r.gd.relative),
+            Cell::secs(r.gd.seconds),
+            Cell::text(if r.learner == "gd" {
+                String::new()
+            } else {
+                verdict(o, &r.gd)
+            }),
+        ]);
+    }
     SuiteOutput {
         suite: "recovery".into(),
         title: "recovering planted depth-2 networks: moment learners vs gradient descent".into(),

@@ -11,7 +11,7 @@ use relu_net::{Family, Network, Planted, Seed};
 use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, dash};
+use crate::output::{Cell, ERROR, Gate, SLOPE, SuiteOutput, Table, col, dash, recorded, shown_owned};
 use crate::plots::{log_log, log_slope};
 use crate::progress::Progress;
 
@@ -198,9 +198,19 @@ impl Suite for SamplesSuite {
 }
 
 fn output(ctx: &SuiteContext, g: &Grid, curves: &[Curve]) -> Result<SuiteOutput> {
-    let mut headers = vec!["learner".to_owned(), "teacher".to_owned()];
-    headers.extend(g.ns.iter().map(|n| format!("n = {n}")));
-    headers.extend(["slope (error)".to_owned(), "slope (parameters)".to_owned()]);
+    // The errors per n are recorded as arrays and shown one column per n.
+    let mut columns = vec![
+        col("learner", "learner", Gate::Equal),
+        col("teacher", "teacher", Gate::Equal),
+        recorded("n", Gate::Equal),
+        recorded("relative_error", ERROR),
+        recorded("parameter_error", ERROR),
+    ];
+    columns.extend(g.ns.iter().map(|n| shown_owned(format!("n = {n}"))));
+    columns.extend([
+        col("slope (error)", "slope_error", SLOPE),
+        col("slope (parameters)", "slope_parameters", SLOPE),
+    ]);
     let slopes: Vec<(Option<f64>, Option<f64>)> = curves
         .iter()
         .map(|c| {
@@ -215,65 +225,41 @@ fn output(ctx: &SuiteContext, g: &Grid, curves: &[Curve]) -> Result<SuiteOutput>
             )
         })
         .collect();
-    let table = Table {
-        name: "samples".into(),
-        title: format!(
+    let mut table = Table::new(
+        "samples",
+        format!(
             "Relative excess test error E[(f − f*)²]/Var f* (and the matched parameter error) against n; d = {}, labels + N(0, {}²) noise; geometric means over {} seeds",
             g.dim, g.noise, g.seeds
         ),
-        headers,
-        rows: curves
-            .iter()
-            .zip(&slopes)
-            .map(|(c, (se, sp))| {
-                let mut row = vec![c.learner.to_owned(), c.family.to_owned()];
-                row.extend(c.points.iter().map(|p| {
-                    if p.param_error.is_finite() {
-                        format!("{} ({})", dash(p.error), dash(p.param_error))
-                    } else {
-                        dash(p.error)
-                    }
-                }));
-                row.push(se.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
-                row.push(sp.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
-                row
+        &columns,
+    );
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let slope =
+        |s: &Option<f64>| Cell::shown(json!(s), s.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
+    for (c, (se, sp)) in curves.iter().zip(&slopes) {
+        let mut cells = vec![
+            Cell::text(c.learner),
+            Cell::text(c.family),
+            Cell::shown(json!(c.points.iter().map(|p| p.n).collect::<Vec<_>>()), ""),
+            Cell::shown(
+                json!(c.points.iter().map(|p| finite(p.error)).collect::<Vec<_>>()),
+                "",
+            ),
+            Cell::shown(
+                json!(c.points.iter().map(|p| finite(p.param_error)).collect::<Vec<_>>()),
+                "",
+            ),
+        ];
+        cells.extend(c.points.iter().map(|p| {
+            Cell::text(if p.param_error.is_finite() {
+                format!("{} ({})", dash(p.error), dash(p.param_error))
+            } else {
+                dash(p.error)
             })
-            .collect(),
-        records: curves
-            .iter()
-            .zip(&slopes)
-            .map(|(c, (se, sp))| {
-                vec![
-                    ("learner".to_owned(), json!(c.learner)),
-                    ("teacher".to_owned(), json!(c.family)),
-                    (
-                        "n".to_owned(),
-                        json!(c.points.iter().map(|p| p.n).collect::<Vec<_>>()),
-                    ),
-                    (
-                        "relative_error".to_owned(),
-                        json!(
-                            c.points
-                                .iter()
-                                .map(|p| p.error.is_finite().then_some(p.error))
-                                .collect::<Vec<_>>()
-                        ),
-                    ),
-                    (
-                        "parameter_error".to_owned(),
-                        json!(
-                            c.points
-                                .iter()
-                                .map(|p| p.param_error.is_finite().then_some(p.param_error))
-                                .collect::<Vec<_>>()
-                        ),
-                    ),
-                    ("slope_error".to_owned(), json!(se)),
-                    ("slope_parameters".to_owned(), json!(sp)),
-                ]
-            })
-            .collect(),
-    };
+        }));
+        cells.extend([slope(se), slope(sp)]);
+        table.push(cells);
+    }
     let series = |param: bool| -> Vec<(String, Vec<(f64, f64)>)> {
         curves
             .iter()

@@ -16,7 +16,7 @@ use relu_net::{Family, Network, Planted, Seed, gaussian_matrix};
 use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, dash, num};
+use crate::output::{Cell, Column, ERROR, Gate, SuiteOutput, Table, col, recorded};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -354,45 +354,51 @@ fn slope(rows: &[&Row], x: impl Fn(&Row) -> usize) -> Option<f64> {
     (x(b) > x(a) && a.seconds > 0.0).then(|| (b.seconds / a.seconds).ln() / (x(b) as f64 / x(a) as f64).ln())
 }
 
+/// The columns of the time tables (`axis` is the swept quantity).
+const LEARNER_COLUMNS: [Column; 7] = [
+    col("learner", "learner", Gate::Equal),
+    col("teacher", "teacher", Gate::Equal),
+    recorded("axis", Gate::Equal),
+    col("d", "d", Gate::Equal),
+    col("k", "k", Gate::Equal),
+    col("rel. error", "relative_error", ERROR),
+    col("seconds", "seconds", Gate::Ignore),
+];
+
 fn learner_table(name: &str, title: String, rows: &[Row], axis: &'static str) -> Table {
-    let headers = ["learner", "teacher", "d", "k", "rel. error", "seconds"];
-    Table {
-        name: name.into(),
-        title,
-        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.learner.to_owned(),
-                    r.teacher.label().to_owned(),
-                    r.d.to_string(),
-                    r.k.to_string(),
-                    dash(r.relative),
-                    if r.relative.is_finite() {
-                        format!("{:.2}", r.seconds)
-                    } else {
-                        "–".to_owned()
-                    },
-                ]
-            })
-            .collect(),
-        records: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    ("learner".to_owned(), json!(r.learner)),
-                    ("teacher".to_owned(), json!(r.teacher.label())),
-                    ("axis".to_owned(), json!(axis)),
-                    ("d".to_owned(), json!(r.d)),
-                    ("k".to_owned(), json!(r.k)),
-                    ("relative_error".to_owned(), num(r.relative)),
-                    ("seconds".to_owned(), json!(r.seconds)),
-                ]
-            })
-            .collect(),
+    let mut t = Table::new(name, title, &LEARNER_COLUMNS);
+    for r in rows {
+        t.push(vec![
+            Cell::text(r.learner),
+            Cell::text(r.teacher.label()),
+            Cell::text(axis),
+            Cell::int(r.d),
+            Cell::int(r.k),
+            Cell::err(r.relative),
+            Cell::shown(
+                json!(r.seconds),
+                if r.relative.is_finite() {
+                    format!("{:.2}", r.seconds)
+                } else {
+                    "–".to_owned()
+                },
+            ),
+        ]);
     }
+    t
 }
+
+/// The columns of the exact-ERM table: the counts are deterministic.
+const EXACT_COLUMNS: [Column; 8] = [
+    col("input dim", "input_dim", Gate::Equal),
+    col("k", "k", Gate::Equal),
+    col("D", "points", Gate::Equal),
+    col("dichotomies", "dichotomies", Gate::Equal),
+    col("programs", "programs", Gate::Equal),
+    col("QPs solved", "qp", Gate::Equal),
+    col("training loss", "training_loss", ERROR),
+    col("seconds", "seconds", Gate::Ignore),
+];
 
 fn output(ctx: &SuiteContext, g: &Grid, by_d: &[Row], by_k: &[Row], exact: &[ExactRow]) -> SuiteOutput {
     let mut notes = Vec::new();
@@ -436,54 +442,23 @@ fn output(ctx: &SuiteContext, g: &Grid, by_d: &[Row], by_k: &[Row], exact: &[Exa
         by_k,
         "k",
     );
-    let t_exact = Table {
-        name: "scaling-exact".into(),
-        title: "exact-erm against the number of points D (labels of a planted network + N(0, 0.1²) noise)"
-            .into(),
-        headers: [
-            "input dim",
-            "k",
-            "D",
-            "dichotomies",
-            "programs",
-            "QPs solved",
-            "training loss",
-            "seconds",
-        ]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect(),
-        rows: exact
-            .iter()
-            .map(|r| {
-                vec![
-                    r.dim.to_string(),
-                    r.k.to_string(),
-                    r.points.to_string(),
-                    r.dichotomies.to_string(),
-                    r.programs.to_string(),
-                    r.qp.to_string(),
-                    dash(r.loss),
-                    format!("{:.3}", r.seconds),
-                ]
-            })
-            .collect(),
-        records: exact
-            .iter()
-            .map(|r| {
-                vec![
-                    ("input_dim".to_owned(), json!(r.dim)),
-                    ("k".to_owned(), json!(r.k)),
-                    ("points".to_owned(), json!(r.points)),
-                    ("dichotomies".to_owned(), json!(r.dichotomies)),
-                    ("programs".to_owned(), json!(r.programs)),
-                    ("qp".to_owned(), json!(r.qp)),
-                    ("training_loss".to_owned(), num(r.loss)),
-                    ("seconds".to_owned(), json!(r.seconds)),
-                ]
-            })
-            .collect(),
-    };
+    let mut t_exact = Table::new(
+        "scaling-exact",
+        "exact-erm against the number of points D (labels of a planted network + N(0, 0.1²) noise)",
+        &EXACT_COLUMNS,
+    );
+    for r in exact {
+        t_exact.push(vec![
+            Cell::int(r.dim),
+            Cell::int(r.k),
+            Cell::int(r.points),
+            Cell::int(r.dichotomies),
+            Cell::int(r.programs),
+            Cell::int(r.qp),
+            Cell::err(r.loss),
+            Cell::fixed(r.seconds, 3),
+        ]);
+    }
     SuiteOutput {
         suite: "scaling".into(),
         title: "time against d and k for every learner; exact ERM against the number of points".into(),

@@ -18,7 +18,7 @@ use tropical::{
 };
 
 use super::{Size, Suite, SuiteContext};
-use crate::output::{SuiteOutput, Table, fmt_sig};
+use crate::output::{Cell, Column, Gate, SuiteOutput, Table, col, fmt_sig, recorded, shown};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -262,6 +262,29 @@ fn picture(g: &Grid, ctx: &SuiteContext, seed: Seed) -> Result<(String, Vec<Stri
     Ok((tropical::svg::render(&refs, 320.0), notes))
 }
 
+/// The columns of the region table: counts and bounds are exact.
+const REGION_COLUMNS: [Column; 9] = [
+    col("hidden layers", "hidden_layers", Gate::Equal),
+    col("width", "width", Gate::Equal),
+    recorded("counts", Gate::Equal),
+    shown("regions (mean)"),
+    shown("min"),
+    shown("max"),
+    col("exact LP enumeration = slice", "exact", Gate::Equal),
+    col("Serra et al. bound", "serra_bound", Gate::Equal),
+    col("product bound", "product_bound", Gate::Equal),
+];
+
+/// The columns of the tropical-size table: the sizes are exact.
+const SIZE_COLUMNS: [Column; 6] = [
+    col("hidden widths", "widths", Gate::Equal),
+    col("parameters", "params", Gate::Equal),
+    col("regions in the box", "regions", Gate::Equal),
+    col("monomials of G", "numerator_monomials", Gate::Equal),
+    col("monomials of H", "denominator_monomials", Gate::Equal),
+    col("seconds", "seconds", Gate::Ignore),
+];
+
 fn output(
     ctx: &SuiteContext,
     g: &Grid,
@@ -271,92 +294,56 @@ fn output(
     picture_notes: Vec<String>,
 ) -> SuiteOutput {
     let mean = |v: &[usize]| v.iter().sum::<usize>() as f64 / v.len().max(1) as f64;
-    let regions = Table {
-        name: "tropical-regions".into(),
-        title: format!(
+    let mut regions = Table::new(
+        "tropical-regions",
+        format!(
             "Activation regions of random networks on ℝ² in [−{0}, {0}]² ({1} networks each; He weights, biases N(0, 0.5²))",
             g.half_width, g.seeds
         ),
-        headers: [
-            "hidden layers",
-            "width",
-            "regions (mean)",
-            "min",
-            "max",
-            "exact LP enumeration = slice",
-            "Serra et al. bound",
-            "product bound",
-        ]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect(),
-        rows: counts
-            .iter()
-            .map(|r| {
-                vec![
-                    r.depth.to_string(),
-                    r.width.to_string(),
-                    format!("{:.1}", mean(&r.counts)),
-                    r.counts.iter().min().copied().unwrap_or(0).to_string(),
-                    r.counts.iter().max().copied().unwrap_or(0).to_string(),
-                    r.exact.map_or_else(
-                        || "–".to_owned(),
-                        |(e, s)| format!("{} ({e} = {s})", if e == s { "yes" } else { "NO" }),
-                    ),
-                    r.serra.to_string(),
-                    r.product.to_string(),
-                ]
-            })
-            .collect(),
-        records: counts
-            .iter()
-            .map(|r| {
-                vec![
-                    ("hidden_layers".to_owned(), json!(r.depth)),
-                    ("width".to_owned(), json!(r.width)),
-                    ("counts".to_owned(), json!(r.counts)),
-                    ("exact".to_owned(), json!(r.exact.map(|x| x.0))),
-                    ("serra_bound".to_owned(), json!(r.serra.to_string())),
-                    ("product_bound".to_owned(), json!(r.product.to_string())),
-                ]
-            })
-            .collect(),
-    };
-    let size_table = Table {
-        name: "tropical-size".into(),
-        title: "Size of the tropical form G ⊘ H (monomials after LP simplification) against the network's size, d = 2"
-            .into(),
-        headers: ["hidden widths", "parameters", "regions in the box", "monomials of G", "monomials of H", "seconds"]
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect(),
-        rows: sizes
-            .iter()
-            .map(|r| {
-                vec![
-                    r.widths.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"),
-                    r.params.to_string(),
-                    r.regions.to_string(),
-                    r.num.map_or_else(|| "–".to_owned(), |x| x.to_string()),
-                    r.den.map_or_else(|| "–".to_owned(), |x| x.to_string()),
-                    format!("{:.3}", r.seconds),
-                ]
-            })
-            .collect(),
-        records: sizes
-            .iter()
-            .map(|r| {
-                vec![
-                    ("widths".to_owned(), json!(r.widths)),
-                    ("params".to_owned(), json!(r.params)),
-                    ("regions".to_owned(), json!(r.regions)),
-                    ("numerator_monomials".to_owned(), json!(r.num)),
-                    ("denominator_monomials".to_owned(), json!(r.den)),
-                    ("seconds".to_owned(), json!(r.seconds)),
-                ]
-            })
-            .collect(),
-    };
+        &REGION_COLUMNS,
+    );
+    for r in counts {
+        regions.push(vec![
+            Cell::int(r.depth),
+            Cell::int(r.width),
+            Cell::shown(json!(r.counts), ""),
+            Cell::text(format!("{:.1}", mean(&r.counts))),
+            Cell::text(r.counts.iter().min().copied().unwrap_or(0).to_string()),
+            Cell::text(r.counts.iter().max().copied().unwrap_or(0).to_string()),
+            Cell::shown(
+                json!(r.exact.map(|x| x.0)),
+                r.exact.map_or_else(
+                    || "–".to_owned(),
+                    |(e, s)| format!("{} ({e} = {s})", if e == s { "yes" } else { "NO" }),
+                ),
+            ),
+            Cell::text(r.serra.to_string()),
+            Cell::text(r.product.to_string()),
+        ]);
+    }
+    let mut size_table = Table::new(
+        "tropical-size",
+        "Size of the tropical form G ⊘ H (monomials after LP simplification) against the network's size, d = 2",
+        &SIZE_COLUMNS,
+    );
+    let count = |x: Option<usize>| Cell::shown(json!(x), x.map_or_else(|| "–".to_owned(), |x| x.to_string()));
+    for r in sizes {
+        size_table.push(vec![
+            Cell::shown(
+                json!(r.widths),
+                r.widths
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("-"),
+            ),
+            Cell::int(r.params),
+            Cell::int(r.regions),
+            count(r.num),
+            count(r.den),
+            Cell::fixed(r.seconds, 3),
+        ]);
+    }
     let agree = counts
         .iter()
         .filter_map(|r| r.exact)

@@ -18,9 +18,9 @@ fn init_suite_runs_and_the_exact_law_matches_simulation() {
     };
     let out = suite.run(&ctx).unwrap();
     let table = &out.tables[0];
-    assert_eq!(table.rows.len(), 3 * 2);
-    assert_eq!(table.records.len(), table.rows.len());
-    for rec in &table.records {
+    assert_eq!(table.rows().len(), 3 * 2);
+    assert_eq!(table.records().len(), table.rows().len());
+    for rec in table.records() {
         let get = |k: &str| rec.iter().find(|(key, _)| key == k).unwrap().1.as_f64().unwrap();
         // A fixed-seed KS test at level 0.001 per row (6 rows).
         assert!(get("ks_p") > 1e-3, "{rec:?}");
@@ -46,12 +46,12 @@ fn recovery_suite_runs_and_atv_recovers_the_generic_family() {
     let out = suite.run(&ctx).unwrap();
     let table = &out.tables[0];
     // Six families; atv and gd on each, narrow on the four bias-free ones.
-    assert_eq!(table.rows.len(), 6 * 2 + 4);
+    assert_eq!(table.rows().len(), 6 * 2 + 4);
     let field = |r: &Vec<(String, serde_json::Value)>, k: &str| {
         r.iter().find(|(key, _)| key == k).map(|x| x.1.clone())
     };
     let biased = table
-        .records
+        .records()
         .iter()
         .find(|r| field(r, "family") == Some("biased".into()) && field(r, "learner") == Some("atv".into()))
         .unwrap();
@@ -74,12 +74,12 @@ fn deep_suite_runs_and_ckm_finds_the_first_layer_span() {
     let out = suite.run(&ctx).unwrap();
     assert_eq!(out.tables.len(), 2);
     // One instance: ckm and gd; one scaling row.
-    assert_eq!(out.tables[0].rows.len(), 2);
-    assert_eq!(out.tables[1].rows.len(), 1);
+    assert_eq!(out.tables[0].rows().len(), 2);
+    assert_eq!(out.tables[1].rows().len(), 1);
     let get = |r: &Vec<(String, serde_json::Value)>, k: &str| {
         r.iter().find(|(key, _)| key == k).and_then(|x| x.1.as_f64())
     };
-    let ckm = &out.tables[0].records[0];
+    let ckm = &out.tables[0].records()[0];
     assert_eq!(ckm[4].1, "ckm");
     // 2·10⁴ samples in d = 6 with a tiny search: the span is found, and the
     // polished network is far better than predicting the mean.
@@ -103,15 +103,15 @@ fn scaling_suite_times_every_learner() {
     let out = suite.run(&ctx).unwrap();
     assert_eq!(out.tables.len(), 3);
     // 8 learners × 2 dimensions, 5 learners × 2 widths, 2 exact-erm rows.
-    assert_eq!(out.tables[0].rows.len(), 16);
-    assert_eq!(out.tables[1].rows.len(), 10);
-    assert_eq!(out.tables[2].rows.len(), 2);
+    assert_eq!(out.tables[0].rows().len(), 16);
+    assert_eq!(out.tables[1].rows().len(), 10);
+    assert_eq!(out.tables[2].rows().len(), 2);
     let field = |r: &Vec<(String, serde_json::Value)>, k: &str| {
         r.iter().find(|(key, _)| key == k).map(|x| x.1.clone())
     };
     // The exact single-ReLU learner fits its noise-free teacher.
     let glm = out.tables[0]
-        .records
+        .records()
         .iter()
         .find(|r| field(r, "learner") == Some("glmtron".into()))
         .unwrap();
@@ -119,7 +119,7 @@ fn scaling_suite_times_every_learner() {
     assert!(err < 1e-3, "{glm:?}");
     // Exact ERM: D = 6 points in one dimension with one unit: 2·6 = 12
     // dichotomies (Cover's count), 2·C(12, 1) = 24 programs.
-    let e = &out.tables[2].records[0];
+    let e = &out.tables[2].records()[0];
     assert_eq!(field(e, "dichotomies"), Some(12.into()));
     assert_eq!(field(e, "programs"), Some(24.into()));
     assert!(out.to_markdown().contains("| learner | teacher | d | k |"));
@@ -138,9 +138,9 @@ fn tropical_suite_counts_regions_and_draws_a_slice() {
     };
     let out = suite.run(&ctx).unwrap();
     assert_eq!(out.tables.len(), 2);
-    assert_eq!(out.tables[0].rows.len(), 4);
+    assert_eq!(out.tables[0].rows().len(), 4);
     // Exact enumeration and slicing agree, and no count exceeds its bound.
-    for row in &out.tables[0].rows {
+    for row in out.tables[0].rows() {
         assert!(row[5].starts_with("yes"), "{row:?}");
         let max: u128 = row[4].parse().unwrap();
         let bound: u128 = row[6].parse().unwrap();
@@ -163,18 +163,18 @@ fn hardness_and_gd_fails_suites_run() {
     assert_eq!(hard.tables.len(), 3);
     // Every vanishing-moment claim verified, every ERM optimum agrees.
     assert!(
-        hard.tables[0].rows.iter().all(|r| r.last().unwrap() == "yes"),
+        hard.tables[0].rows().iter().all(|r| r.last().unwrap() == "yes"),
         "{:?}",
-        hard.tables[0].rows
+        hard.tables[0].rows()
     );
     assert!(
-        hard.tables[1].rows.iter().all(|r| r[5] == "yes"),
+        hard.tables[1].rows().iter().all(|r| r[5] == "yes"),
         "{:?}",
-        hard.tables[1].rows
+        hard.tables[1].rows()
     );
     let gd = find("gd-fails").run(&ctx).unwrap();
     // Two families × three learners.
-    assert_eq!(gd.tables[0].rows.len(), 6);
+    assert_eq!(gd.tables[0].rows().len(), 6);
     assert!(gd.to_markdown().contains("| family | first non-zero degree |"));
     // The success-rate bars.
     assert_eq!(gd.figures.len(), 1);
@@ -190,7 +190,7 @@ fn samples_suite_fits_slopes_and_draws_them() {
         par: Par::rayon(2),
     };
     let out = suite.run(&ctx).unwrap();
-    assert_eq!(out.tables[0].rows.len(), 5);
+    assert_eq!(out.tables[0].rows().len(), 5);
     assert!(!out.figures.is_empty());
     assert!(out.figures.iter().all(|f| f.2.contains("<svg")));
     assert!(out.to_markdown().contains("samples-error.svg"));
@@ -248,11 +248,11 @@ fn kernel_suite_reports_spectra_and_compression_curves() {
     let out = suite.run(&ctx).unwrap();
     assert_eq!(out.tables.len(), 2);
     // Two kernels; one teacher × two kernels.
-    assert_eq!(out.tables[0].rows.len(), 2);
-    assert_eq!(out.tables[1].rows.len(), 2);
+    assert_eq!(out.tables[0].rows().len(), 2);
+    assert_eq!(out.tables[1].rows().len(), 2);
     let get =
         |r: &Vec<(String, serde_json::Value)>, k: &str| r.iter().find(|(key, _)| key == k).unwrap().1.clone();
-    for rec in &out.tables[0].records {
+    for rec in out.tables[0].records() {
         // Eigenvalues of a PSD Gram matrix: non-negative, sorted, decaying.
         let mu: Vec<f64> = serde_json::from_value(get(rec, "spectrum_top")).unwrap();
         assert!(mu.windows(2).all(|w| w[0] >= w[1] && w[1] >= 0.0), "{mu:?}");
@@ -261,7 +261,7 @@ fn kernel_suite_reports_spectra_and_compression_curves() {
             "{rec:?}"
         );
     }
-    for rec in &out.tables[1].records {
+    for rec in out.tables[1].records() {
         // A single ReLU in d = 4 from 4 000 samples: more landmarks help,
         // and 40 landmarks explain two thirds of the variance.
         let err: Vec<f64> = serde_json::from_value(get(rec, "relative_error")).unwrap();
@@ -285,8 +285,8 @@ fn stress_suite_runs_and_its_smoke_cells_succeed_on_most_seeds() {
     let out = suite.run(&ctx).unwrap();
     let table = &out.tables[0];
     // atv on generic and on correlated inputs, narrow on signed: 3 seeds each.
-    assert_eq!(table.records.len(), 3);
-    for rec in &table.records {
+    assert_eq!(table.records().len(), 3);
+    for rec in table.records() {
         let get = |k: &str| rec.iter().find(|(key, _)| key == k).unwrap().1.clone();
         let rate = get("success_rate").as_f64().unwrap();
         assert!(rate >= 2.0 / 3.0 - 1e-12, "{rec:?}\n{:?}", out.notes);

@@ -1,0 +1,184 @@
+//! The one registry of learners: their ids, their parameters and what the
+//! number of hidden units means to each.
+//!
+//! A [`LearnerSpec`] is a learner's id together with its parameters, in the
+//! JSON form `{"learner": "<id>", "params": {…}}` (missing parameters keep
+//! their defaults). The CLI (`relu-learn fit --learner <id> [--params
+//! P.json] [--hidden k]`), every suite and xtask build their learners here
+//! and nowhere else; adding a learner means one variant below and its own
+//! folder.
+//!
+//! What `hidden = k` sets, per learner ([`LearnerSpec::with_hidden`]):
+//!
+//! | id | `hidden = k` sets | without it |
+//! |---|---|---|
+//! | `atv` | k hidden units | k from the spectrum of `T_2` |
+//! | `narrow` | k hidden units | k from the joint subspace |
+//! | `ckm` | every hidden layer's width to k | widths `[3, 3]` |
+//! | `exact-erm` | k hidden units | 2 |
+//! | `bounded-weight` | k hidden units | 2 |
+//! | `gd` | one hidden layer of k units | the learner's default widths |
+//! | `kernel`, `glmtron`, `alphatron` | rejected: no hidden units | – |
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LearnError;
+use crate::{Learner, alphatron, atv, bounded, ckm, exact_erm, gd, glmtron, kernel, narrow};
+
+/// A learner's id and its parameters (see the module docs).
+// A spec is built once per fit; boxing the larger parameter sets would only
+// complicate matching on it.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "learner", content = "params", rename_all = "kebab-case")]
+pub enum LearnerSpec {
+    /// [`atv::Atv`].
+    Atv(atv::AtvParams),
+    /// [`narrow::Narrow`].
+    Narrow(narrow::NarrowParams),
+    /// [`ckm::Ckm`].
+    Ckm(ckm::CkmParams),
+    /// [`exact_erm::ExactErm`].
+    ExactErm(exact_erm::ExactErmParams),
+    /// [`bounded::BoundedWeight`].
+    BoundedWeight(bounded::BoundedWeightParams),
+    /// [`kernel::KernelLearner`].
+    Kernel(kernel::KernelParams),
+    /// [`glmtron::Glmtron`].
+    Glmtron(glmtron::GlmtronParams),
+    /// [`alphatron::Alphatron`].
+    Alphatron(alphatron::AlphatronParams),
+    /// [`gd::Gd`].
+    Gd(gd::GdParams),
+}
+
+/// The learner ids, in the order of [`LearnerSpec`]'s variants.
+pub const LEARNERS: &[&str] = &[
+    "atv",
+    "narrow",
+    "ckm",
+    "exact-erm",
+    "bounded-weight",
+    "kernel",
+    "glmtron",
+    "alphatron",
+    "gd",
+];
+
+impl LearnerSpec {
+    /// The learner `id` with its default parameters.
+    ///
+    /// # Errors
+    /// [`LearnError::UnknownLearner`] for an id not in [`LEARNERS`].
+    pub fn defaults(id: &str) -> Result<Self, LearnError> {
+        Self::from_params(id, serde_json::Value::Object(serde_json::Map::new())).map_err(|_| unknown(id))
+    }
+
+    /// The learner `id` with parameters from JSON (an object whose missing
+    /// fields keep their defaults; unknown fields are rejected).
+    ///
+    /// # Errors
+    /// [`LearnError::UnknownLearner`] for an id not in [`LEARNERS`];
+    /// [`LearnError::InvalidParams`] when the JSON does not describe the
+    /// learner's parameters (the message names the field).
+    pub fn from_params(id: &str, params: serde_json::Value) -> Result<Self, LearnError> {
+        if !LEARNERS.contains(&id) {
+            return Err(unknown(id));
+        }
+        let tagged = serde_json::json!({ "learner": id, "params": params });
+        serde_json::from_value(tagged).map_err(|e| LearnError::InvalidParams {
+            learner: id.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The learner's id.
+    #[must_use]
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::Atv(_) => "atv",
+            Self::Narrow(_) => "narrow",
+            Self::Ckm(_) => "ckm",
+            Self::ExactErm(_) => "exact-erm",
+            Self::BoundedWeight(_) => "bounded-weight",
+            Self::Kernel(_) => "kernel",
+            Self::Glmtron(_) => "glmtron",
+            Self::Alphatron(_) => "alphatron",
+            Self::Gd(_) => "gd",
+        }
+    }
+
+    /// Whether [`LearnerSpec::with_hidden`] accepts a number of hidden units
+    /// (false for `kernel`, `glmtron` and `alphatron`).
+    #[must_use]
+    pub fn takes_hidden(&self) -> bool {
+        !matches!(self, Self::Kernel(_) | Self::Glmtron(_) | Self::Alphatron(_))
+    }
+
+    /// Sets the number of hidden units as the learner understands it (the
+    /// table in the module docs); `None` leaves the parameters as they are.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] for k = 0, and for the learners without
+    /// hidden units (`kernel`, `glmtron`, `alphatron`).
+    pub fn with_hidden(mut self, hidden: Option<usize>) -> Result<Self, LearnError> {
+        let Some(k) = hidden else { return Ok(self) };
+        if k == 0 {
+            return Err(LearnError::invalid(self.id(), "hidden", 0, "at least 1"));
+        }
+        match &mut self {
+            Self::Atv(p) => p.hidden = Some(k),
+            Self::Narrow(p) => p.hidden = Some(k),
+            Self::Ckm(p) => p.widths = vec![k; p.widths.len()],
+            Self::ExactErm(p) => p.hidden = k,
+            Self::BoundedWeight(p) => p.hidden = k,
+            Self::Gd(p) => p.hidden = Some(vec![k]),
+            Self::Kernel(_) | Self::Glmtron(_) | Self::Alphatron(_) => {
+                return Err(LearnError::invalid(
+                    self.id(),
+                    "hidden",
+                    k,
+                    "absent: this learner fits a predictor without hidden units (leave out --hidden)",
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// Validates the parameters and returns the runnable learner.
+    ///
+    /// # Errors
+    /// As the learner's `validate`.
+    pub fn build(self) -> Result<Box<dyn Learner>, LearnError> {
+        Ok(match self {
+            Self::Atv(p) => Box::new(p.validate()?),
+            Self::Narrow(p) => Box::new(p.validate()?),
+            Self::Ckm(p) => Box::new(p.validate()?),
+            Self::ExactErm(p) => Box::new(p.validate()?),
+            Self::BoundedWeight(p) => Box::new(p.validate()?),
+            Self::Kernel(p) => Box::new(p.validate()?),
+            Self::Glmtron(p) => Box::new(p.validate()?),
+            Self::Alphatron(p) => Box::new(p.validate()?),
+            Self::Gd(p) => Box::new(p.validate()?),
+        })
+    }
+}
+
+fn unknown(id: &str) -> LearnError {
+    LearnError::UnknownLearner {
+        name: id.to_owned(),
+        choices: LEARNERS.join(", "),
+    }
+}
+
+/// A learner by id with default parameters and, where the learner takes
+/// one, the number of hidden units (`None`: chosen from the data where the
+/// learner can, else its default): `LearnerSpec::defaults(id)?
+/// .with_hidden(hidden)?.build()`.
+///
+/// # Errors
+/// As [`LearnerSpec::defaults`], [`LearnerSpec::with_hidden`] and
+/// [`LearnerSpec::build`].
+pub fn learner(id: &str, hidden: Option<usize>) -> Result<Box<dyn Learner>, LearnError> {
+    LearnerSpec::defaults(id)?.with_hidden(hidden)?.build()
+}
