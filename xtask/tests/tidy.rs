@@ -183,3 +183,69 @@ fn nothing_refers_to_notes_outside_the_repository() {
          page under docs/ instead): {bad:?}"
     );
 }
+
+#[test]
+fn relative_links_in_markdown_resolve() {
+    let mut files = Vec::new();
+    files_with_extensions(&root(), &["md"], &mut files);
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for p in &files {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("](") {
+            rest = &rest[i + 2..];
+            let Some(end) = rest.find(')') else { break };
+            let target = &rest[..end];
+            rest = &rest[end..];
+            if target.contains("://")
+                || target.starts_with('#')
+                || target.starts_with("mailto:")
+                || target.contains(' ')
+            {
+                continue;
+            }
+            let path = target.split('#').next().unwrap_or("");
+            if path.is_empty() {
+                continue;
+            }
+            let resolved = p.parent().unwrap_or(Path::new(".")).join(path);
+            checked += 1;
+            if !resolved.exists() {
+                bad.push(format!("{}: {target}", p.display()));
+            }
+        }
+    }
+    assert!(
+        checked > 50,
+        "only {checked} relative links found: is the scan broken?"
+    );
+    assert!(
+        bad.is_empty(),
+        "Markdown links to files that do not exist: {bad:?}"
+    );
+}
+
+#[test]
+fn every_learner_in_the_registry_has_a_docs_page() {
+    let registry = std::fs::read_to_string(root().join("crates/learners/src/registry.rs")).unwrap();
+    let start = registry
+        .find("pub const LEARNERS")
+        .expect("the registry lists LEARNERS");
+    let list = &registry[start..];
+    let list = &list[list.find("= &[").unwrap() + 4..list.find("];").unwrap()];
+    let ids: Vec<&str> = list
+        .split(',')
+        .map(|s| s.trim().trim_matches('"'))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(ids.len() >= 9, "{ids:?}");
+    let missing: Vec<&&str> = ids
+        .iter()
+        .filter(|id| !root().join("docs/learners").join(format!("{id}.md")).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "learners without docs/learners/<id>.md: {missing:?}"
+    );
+}

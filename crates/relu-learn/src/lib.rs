@@ -27,5 +27,4 @@ pub mod output;
 pub mod plots;
 pub mod progress;
 pub mod provenance;
-pub mod regions_cmd;
 pub mod suites;

@@ -517,6 +517,8 @@ fn compare_gated(gate: Gate, old: &Value, new: &Value) -> Option<String> {
         Gate::Error(factor) => match (old.as_f64(), new.as_f64()) {
             (None, None) => (old != new).then(fail).flatten(),
             (Some(a), Some(b)) => {
+                let direction = if b.abs() < a.abs() { "better" } else { "worse" };
+                let fail = || Some(format!("{new} vs baseline {old} ({gate:?}; {direction})"));
                 let ok = if a.abs() <= EXACT {
                     b.abs() <= EXACT
                 } else {

@@ -106,6 +106,45 @@ impl Progress {
     }
 }
 
+/// Records the time of each stage a learner announces, and shows it.
+pub struct StageTimer {
+    stages: Vec<(String, f64)>,
+    current: Option<(String, Instant)>,
+    bar: Progress,
+}
+
+impl StageTimer {
+    /// A timer showing `label` on the progress line.
+    #[must_use]
+    pub fn new(label: &str) -> Self {
+        Self {
+            stages: Vec::new(),
+            current: None,
+            bar: Progress::new(1, label),
+        }
+    }
+
+    /// Ends the current stage and returns `(stage, seconds)` in order.
+    #[must_use]
+    pub fn finish(mut self) -> Vec<(String, f64)> {
+        if let Some((name, t)) = self.current.take() {
+            self.stages.push((name, t.elapsed().as_secs_f64()));
+        }
+        self.bar.finish();
+        self.stages
+    }
+}
+
+impl learners::Observer for StageTimer {
+    fn stage(&mut self, name: &str) {
+        if let Some((prev, t)) = self.current.take() {
+            self.stages.push((prev, t.elapsed().as_secs_f64()));
+        }
+        self.bar.message(name.to_owned());
+        self.current = Some((name.to_owned(), Instant::now()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
