@@ -94,7 +94,19 @@ pub struct Report {
     pub n_iters: usize,
     /// Whether the learner's convergence criterion was met.
     pub converged: bool,
-    /// Named scalar diagnostics (eigengaps, residuals, validation errors).
+    /// Relative error `mean((f̂ − y)²) / Var(y)` of the returned model on
+    /// the held-out rows its choices were judged on; `None` for a learner
+    /// without a held-out split.
+    #[serde(default)]
+    pub validation_error: Option<f64>,
+    /// The same error of the paper's own stage, before any local
+    /// optimisation: atv — the best moment candidate (steps 1–6); narrow —
+    /// the network the moment discovery returns; ckm — the best network of
+    /// the search in the filtered-PCA subspace, before Levenberg–Marquardt.
+    /// `None` for learners that have no such stage.
+    #[serde(default)]
+    pub provable_stage_error: Option<f64>,
+    /// Other named scalar diagnostics (eigengaps, residuals, stage errors).
     pub metrics: BTreeMap<String, f64>,
     /// Named vector diagnostics (spectra, per-unit values).
     pub series: BTreeMap<String, Vec<f64>>,

@@ -22,7 +22,7 @@ pub const RECOVERY_TOL: f64 = 0.05;
 /// without `validation_error` is left unjudged (`None`), and a learner's
 /// own `recovered: false` stands.
 pub fn judge(report: &mut Report, tol: f64) {
-    let Some(&err) = report.metrics.get("validation_error") else {
+    let Some(err) = report.validation_error else {
         return;
     };
     let ok = err.is_finite() && err <= tol;
@@ -46,16 +46,18 @@ mod tests {
         let mut r = Report::default();
         judge(&mut r, RECOVERY_TOL);
         assert_eq!(r.recovered, None);
-        r.metrics.insert("validation_error".to_owned(), 1e-9);
+        r.validation_error = Some(1e-9);
         judge(&mut r, RECOVERY_TOL);
         assert_eq!(r.recovered, Some(true));
         assert!(r.warnings.is_empty());
-        r.metrics.insert("validation_error".to_owned(), 0.23);
+        r.validation_error = Some(0.23);
         judge(&mut r, RECOVERY_TOL);
         assert_eq!(r.recovered, Some(false));
         assert!(r.warnings[0].contains("did not recover") && r.warnings[0].contains("2.300e-1"));
-        let mut nan = Report::default();
-        nan.metrics.insert("validation_error".to_owned(), f64::NAN);
+        let mut nan = Report {
+            validation_error: Some(f64::NAN),
+            ..Report::default()
+        };
         judge(&mut nan, RECOVERY_TOL);
         assert_eq!(nan.recovered, Some(false));
     }

@@ -27,8 +27,10 @@
 //! Theorem 1.
 
 mod algorithm;
+mod params;
 
-pub use algorithm::{Alphatron, AlphatronParams};
+pub use algorithm::Alphatron;
+pub use params::AlphatronParams;
 
 /// Loading and scaling helpers shared with the kernel learner.
 pub(crate) mod algorithm_helpers {

@@ -690,9 +690,7 @@ impl Atv {
             .position(|(e, c)| !c.tag.ends_with("affine") && *e <= 2.0 * best_error)
             .unwrap_or(0);
         let (moment_error, best) = scored.swap_remove(pick);
-        report
-            .metrics
-            .insert("moment_validation_error".to_owned(), moment_error);
+        report.provable_stage_error = Some(moment_error);
         report.notes.push(format!(
             "best moment candidate: {} (validation relative error {moment_error:.3e})",
             best.tag
@@ -899,7 +897,7 @@ impl Learner for Atv {
                 .metrics
                 .insert("samples_to_separate_next".to_owned(), needed);
         }
-        report.metrics.insert("validation_error".to_owned(), final_error);
+        report.validation_error = Some(final_error);
         Ok(Fitted::from_network(network, report))
     }
 }

@@ -52,5 +52,7 @@
 //! ReLU(s).* arXiv 1810.04207, 2018.
 
 mod algorithm;
+mod params;
 
-pub use algorithm::{BoundedWeight, BoundedWeightParams, Inner};
+pub use algorithm::BoundedWeight;
+pub use params::{BoundedWeightParams, Inner};

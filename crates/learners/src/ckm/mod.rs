@@ -44,5 +44,7 @@
 
 mod algorithm;
 mod extend;
+mod params;
 
-pub use algorithm::{Ckm, CkmParams, Search};
+pub use algorithm::Ckm;
+pub use params::{CkmParams, Search};

@@ -5,99 +5,23 @@ use faer::{Col, Mat, MatRef, Par};
 use rayon::prelude::*;
 use relu_net::stats::binomial;
 use relu_net::{Network, SampleSource, Seed};
-use serde::{Deserialize, Serialize};
 
 use super::dichotomies::{chamber_bound, dichotomies};
+use super::params::ExactErmParams;
 use super::qp::{Data, Outcome, Solved, Unit};
 use crate::common::{Rows, load_rows, relative_error, variance};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
-const NAME: &str = "exact-erm";
+pub(super) const NAME: &str = "exact-erm";
 /// Programs evaluated in parallel between two updates of the pruning bound
 /// (fixed, so the result does not depend on the number of threads).
 const BLOCK: usize = 256;
 
-/// Parameters of exact ERM; `validate` makes the runnable [`ExactErm`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ExactErmParams {
-    /// Hidden units k. Default 2.
-    pub hidden: usize,
-    /// Units have biases `relu(⟨a, x⟩ + b)`; false: `relu(⟨a, x⟩)`.
-    /// Default true.
-    pub biases: bool,
-    /// Fit an output bias c. Default true.
-    pub output_bias: bool,
-    /// Convex-map case (Froese–Hertrich): all output weights positive, so
-    /// the network is a convex function. Default false.
-    pub convex: bool,
-    /// Training points used by the learner (the first rows of the source).
-    /// Default 24.
-    pub max_points: usize,
-    /// Largest input dimension accepted. Default 3.
-    pub max_dim: usize,
-    /// Largest number of convex programs the enumeration may need (checked
-    /// before any is solved). Default 2·10⁶.
-    pub max_programs: u64,
-    /// Stop as soon as a loss ≤ `zero_tol · (1 + mean y²)` is found: the
-    /// optimum is certified to be zero. Default 1e-24.
-    pub zero_tol: f64,
-}
-
-impl Default for ExactErmParams {
-    fn default() -> Self {
-        Self {
-            hidden: 2,
-            biases: true,
-            output_bias: true,
-            convex: false,
-            max_points: 24,
-            max_dim: 3,
-            max_programs: 2_000_000,
-            zero_tol: 1e-24,
-        }
-    }
-}
-
-impl ExactErmParams {
-    /// Checks the parameters.
-    ///
-    /// # Errors
-    /// [`LearnError::InvalidParam`] for out-of-range values.
-    pub fn validate(self) -> Result<ExactErm, LearnError> {
-        if self.hidden == 0 || self.hidden > 8 {
-            return Err(LearnError::invalid(
-                NAME,
-                "hidden",
-                self.hidden,
-                "between 1 and 8",
-            ));
-        }
-        if self.max_points < 1 || self.max_dim < 1 || self.max_programs < 1 {
-            return Err(LearnError::invalid(
-                NAME,
-                "max_points / max_dim / max_programs",
-                0.0,
-                "at least 1",
-            ));
-        }
-        if !(self.zero_tol >= 0.0 && self.zero_tol.is_finite()) {
-            return Err(LearnError::invalid(
-                NAME,
-                "zero_tol",
-                self.zero_tol,
-                "a finite number >= 0",
-            ));
-        }
-        Ok(ExactErm { params: self })
-    }
-}
-
 /// Exact ERM with validated parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExactErm {
-    params: ExactErmParams,
+    pub(super) params: ExactErmParams,
 }
 
 /// The certified optimum of an exact ERM run.
@@ -469,10 +393,7 @@ impl Learner for ExactErm {
             observer.stage("validate");
             let len = (src.len() - n).min(100_000);
             let rest = Rows::new(src, n, len);
-            report.metrics.insert(
-                "validation_error".into(),
-                relative_error(&sol.network, &rest, par)?,
-            );
+            report.validation_error = Some(relative_error(&sol.network, &rest, par)?);
         }
         Ok(Fitted::from_network(sol.network, report))
     }

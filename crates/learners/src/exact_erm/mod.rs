@@ -66,7 +66,9 @@
 
 mod algorithm;
 mod dichotomies;
+mod params;
 mod qp;
 
-pub use algorithm::{ErmSolution, ExactErm, ExactErmParams};
+pub use algorithm::{ErmSolution, ExactErm};
 pub use dichotomies::{chamber_bound, dichotomies};
+pub use params::ExactErmParams;

@@ -323,9 +323,7 @@ impl Learner for Gd {
             .expect("at least one restart");
         report.n_iters = best.steps;
         report.converged = best.epochs < self.params.max_epochs;
-        report
-            .metrics
-            .insert("validation_error".to_owned(), best.val_loss / var);
+        report.validation_error = Some(best.val_loss / var);
         report.metrics.insert("epochs".to_owned(), best.epochs as f64);
         report.notes.push(format!(
             "Adam, widths {widths:?}, {} restarts; best: {} epochs, {} steps{}",

@@ -26,5 +26,7 @@
 //! NeurIPS 2011 (arXiv 1104.2018).
 
 mod algorithm;
+mod params;
 
-pub use algorithm::{Glmtron, GlmtronParams};
+pub use algorithm::Glmtron;
+pub use params::GlmtronParams;

@@ -3,117 +3,20 @@
 use faer::{Col, Mat, Par, Side};
 use rand::RngExt;
 use relu_net::{SampleSource, Seed};
-use serde::{Deserialize, Serialize};
 
+use super::params::KernelParams;
 use crate::alphatron::algorithm_helpers::ball_scale;
 use crate::common::{check_data, load_rows as load, relative, solve_psd, split, variance};
 use crate::error::LearnError;
-use crate::model::{Kernel, KernelModel, Link, Model};
+use crate::model::{KernelModel, Link, Model};
 use crate::{Fitted, Learner, Observer, Report};
 
-const NAME: &str = "kernel";
-
-/// Parameters of the kernel learner; `validate` makes the runnable
-/// [`KernelLearner`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KernelParams {
-    /// The kernel. Default multinomial of degree 6 (a ReLU needs degree
-    /// O(1/ε); 6 reaches a few per cent on Gaussian inputs in the ball).
-    pub kernel: Kernel,
-    /// The ridge λ (relative to the Gram matrix divided by m). Default 1e-4:
-    /// it sets the effective dimension, hence the compression size.
-    pub ridge: f64,
-    /// Rows of the Gram matrix used for the spectrum and the leverage
-    /// scores. Default 2000 (an O(m³) eigendecomposition: about a second).
-    pub gram_samples: usize,
-    /// Landmarks s; `None` for `⌈2 d_eff log m⌉` capped at `max_landmarks`.
-    /// Default `None`.
-    pub landmarks: Option<usize>,
-    /// Cap on the number of landmarks chosen from d_eff. Default 800: the
-    /// regression costs O(n s²).
-    pub max_landmarks: usize,
-    /// Fraction of the rows held out. Default 0.1.
-    pub validation_fraction: f64,
-    /// Training rows used by the regression at most. Default 200 000.
-    pub max_train: usize,
-}
-
-impl Default for KernelParams {
-    fn default() -> Self {
-        Self {
-            kernel: Kernel::Multinomial { degree: 6 },
-            ridge: 1e-4,
-            gram_samples: 2000,
-            landmarks: None,
-            max_landmarks: 800,
-            validation_fraction: 0.1,
-            max_train: 200_000,
-        }
-    }
-}
-
-impl KernelParams {
-    /// The landmarks s used for an effective dimension `d_eff` on `m` Gram
-    /// rows: `landmarks` if set, else Goel–Klivans' compression size
-    /// `⌈2 d_eff log m⌉` capped at `max_landmarks`; in `[1, m]` either way.
-    #[must_use]
-    pub fn landmarks_for(&self, d_eff: f64, m: usize) -> usize {
-        self.landmarks
-            .unwrap_or_else(|| ((2.0 * d_eff * (m as f64).ln()).ceil() as usize).min(self.max_landmarks))
-            .clamp(1, m)
-    }
-
-    /// Checks the parameters.
-    ///
-    /// # Errors
-    /// [`LearnError::InvalidParam`] for out-of-range values.
-    pub fn validate(self) -> Result<KernelLearner, LearnError> {
-        if !(self.ridge > 0.0 && self.ridge.is_finite()) {
-            return Err(LearnError::invalid(
-                NAME,
-                "ridge",
-                self.ridge,
-                "a finite number > 0",
-            ));
-        }
-        if self.gram_samples < 10 || self.gram_samples > 20_000 {
-            return Err(LearnError::invalid(
-                NAME,
-                "gram_samples",
-                self.gram_samples,
-                "between 10 and 20 000",
-            ));
-        }
-        if self.landmarks == Some(0) || self.max_train == 0 || self.max_landmarks == 0 {
-            return Err(LearnError::invalid(
-                NAME,
-                "landmarks / max_train",
-                0.0,
-                "at least 1",
-            ));
-        }
-        if !(self.validation_fraction > 0.0 && self.validation_fraction <= 0.5) {
-            return Err(LearnError::invalid(
-                NAME,
-                "validation_fraction",
-                self.validation_fraction,
-                "in (0, 0.5]",
-            ));
-        }
-        if let Kernel::Multinomial { degree } = self.kernel
-            && degree > 64
-        {
-            return Err(LearnError::invalid(NAME, "kernel degree", degree, "at most 64"));
-        }
-        Ok(KernelLearner { params: self })
-    }
-}
+pub(super) const NAME: &str = "kernel";
 
 /// The kernel learner with validated parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelLearner {
-    params: KernelParams,
+    pub(super) params: KernelParams,
 }
 
 /// Least-squares slope of y on x.
@@ -260,9 +163,7 @@ impl Learner for KernelLearner {
             converged: true,
             ..Report::default()
         };
-        report
-            .metrics
-            .insert("validation_error".to_owned(), relative(mse, var));
+        report.validation_error = Some(relative(mse, var));
         report.metrics.insert("effective_dimension".to_owned(), d_eff);
         report.metrics.insert("landmarks".to_owned(), s as f64);
         if p.landmarks.is_none() {

@@ -41,5 +41,7 @@
 //! 2017.
 
 mod algorithm;
+mod params;
 
-pub use algorithm::{KernelLearner, KernelParams};
+pub use algorithm::KernelLearner;
+pub use params::KernelParams;

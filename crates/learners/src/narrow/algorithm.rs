@@ -663,7 +663,7 @@ impl Learner for Narrow {
                     .to_owned(),
             ),
         }
-        report.metrics.insert("moment_validation_error".to_owned(), error);
+        report.provable_stage_error = Some(error);
         // A start that explains less than half of the label variance is not
         // one a local polish turns into the network (parity-16: 0.99 -> 0.86
         // in 29 iterations, 17 s); the search in V (`subspace_search`) runs instead.
@@ -764,7 +764,7 @@ impl Learner for Narrow {
                 }
             }
         }
-        report.metrics.insert("validation_error".to_owned(), error);
+        report.validation_error = Some(error);
         Ok(Fitted::from_network(network, report))
     }
 }

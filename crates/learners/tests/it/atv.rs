@@ -93,7 +93,7 @@ fn recovers_a_planted_network_from_samples_after_polish() {
         .unwrap()
         .parameter_error();
     assert!(params < 1e-3, "parameter error {params:e}");
-    assert!(fitted.report.metrics["moment_validation_error"] < 0.2);
+    assert!(fitted.report.provable_stage_error.unwrap() < 0.2);
 }
 
 /// A `biased` instance (d = 4, k = 4) where the best moment candidate is

@@ -47,7 +47,7 @@ fn bounded_weight_learns_in_the_projected_space() {
     let data = Planted::new(t10.clone(), 20_000, 0.0, Seed(1)).unwrap();
     let plain = BoundedWeightParams::default().validate().unwrap();
     let rough = plain.fit(&data, Seed(2), Par::rayon(2)).unwrap();
-    let rough_err = rough.report.metrics["validation_error"];
+    let rough_err = rough.report.validation_error.unwrap();
     assert!(
         rough_err > 0.1,
         "d' = 2 cannot see 2 units in d = 10: {rough_err}"

@@ -183,7 +183,7 @@ fn exact_erm_and_bounded_weight_answers_are_stable() {
     // The net's direction resolution (η/B = 0.25) limits the answer:
     // measured relative validation error 0.104.
     assert!(
-        fitted.report.metrics["validation_error"] < 0.15,
+        fitted.report.validation_error.unwrap() < 0.15,
         "{:?}",
         fitted.report.metrics
     );

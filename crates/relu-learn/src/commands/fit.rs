@@ -99,8 +99,15 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
         total,
         a.out.display()
     )?;
-    if let Some(v) = fitted.report.metrics.get("validation_error") {
-        writeln!(out, "validation relative error {}", fmt_sig(*v, 3))?;
+    if let Some(v) = fitted.report.provable_stage_error {
+        writeln!(
+            out,
+            "validation relative error of the paper's step (before local optimisation) {}",
+            fmt_sig(v, 3)
+        )?;
+    }
+    if let Some(v) = fitted.report.validation_error {
+        writeln!(out, "validation relative error {}", fmt_sig(v, 3))?;
     }
     for (name, how) in &fitted.report.chosen {
         writeln!(out, "chosen from the data: {name} = {how}")?;
@@ -114,12 +121,7 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     }
     if a.strict && fitted.report.recovered == Some(false) {
         return Err(NotRecovered {
-            validation_error: fitted
-                .report
-                .metrics
-                .get("validation_error")
-                .copied()
-                .unwrap_or(f64::NAN),
+            validation_error: fitted.report.validation_error.unwrap_or(f64::NAN),
         }
         .into());
     }
