@@ -66,7 +66,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::LearnError;
 pub use model::{KERNEL_FORMAT, Kernel, KernelModel, Link, Model};
-pub use registry::{LEARNERS, LearnerSpec, learner};
+pub use registry::{LEARNERS, LearnerParams, LearnerSpec, learner};
 
 /// Receives the stages of a fit as they start (for timings and progress in
 /// the application; libraries never read clocks).

@@ -5,8 +5,9 @@
 //! JSON form `{"learner": "<id>", "params": {…}}` (missing parameters keep
 //! their defaults). The CLI (`relu-learn fit --learner <id> [--params
 //! P.json] [--hidden k]`), every suite and xtask build their learners here
-//! and nowhere else; adding a learner means one variant below and its own
-//! folder.
+//! and nowhere else. Adding a learner means its own folder (whose
+//! `params.rs` implements [`LearnerParams`]), its `pub mod` line in `lib.rs`
+//! and one line in the `registry!` list below.
 //!
 //! What `hidden = k` sets, per learner ([`LearnerSpec::with_hidden`]):
 //!
@@ -20,50 +21,100 @@
 //! | `gd` | one hidden layer of k units | the learner's default widths |
 //! | `kernel`, `glmtron`, `alphatron` | rejected: no hidden units | – |
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LearnError;
 use crate::{Learner, alphatron, atv, bounded, ckm, exact_erm, gd, glmtron, kernel, narrow};
 
-/// A learner's id and its parameters (see the module docs).
-// A spec is built once per fit; boxing the larger parameter sets would only
-// complicate matching on it.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "learner", content = "params", rename_all = "kebab-case")]
-pub enum LearnerSpec {
-    /// [`atv::Atv`].
-    Atv(atv::AtvParams),
-    /// [`narrow::Narrow`].
-    Narrow(narrow::NarrowParams),
-    /// [`ckm::Ckm`].
-    Ckm(ckm::CkmParams),
-    /// [`exact_erm::ExactErm`].
-    ExactErm(exact_erm::ExactErmParams),
-    /// [`bounded::BoundedWeight`].
-    BoundedWeight(bounded::BoundedWeightParams),
-    /// [`kernel::KernelLearner`].
-    Kernel(kernel::KernelParams),
-    /// [`glmtron::Glmtron`].
-    Glmtron(glmtron::GlmtronParams),
-    /// [`alphatron::Alphatron`].
-    Alphatron(alphatron::AlphatronParams),
-    /// [`gd::Gd`].
-    Gd(gd::GdParams),
+/// What the registry needs of a learner's parameters, implemented next to
+/// them in the learner's `params.rs`.
+pub trait LearnerParams: Clone + Default + Serialize + DeserializeOwned {
+    /// The learner's id (kebab-case; the CLI's `--learner`).
+    const ID: &'static str;
+
+    /// Sets the number of hidden units as the learner understands it (the
+    /// table in the module docs). The default rejects it: the learner has
+    /// no hidden units.
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] when the learner has no hidden units.
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        Err(LearnError::invalid(
+            Self::ID,
+            "hidden",
+            k,
+            "absent: this learner fits a predictor without hidden units (leave out --hidden)",
+        ))
+    }
+
+    /// Validates the parameters and returns the runnable learner.
+    ///
+    /// # Errors
+    /// As the learner's `validate`.
+    fn build(self) -> Result<Box<dyn Learner>, LearnError>;
 }
 
-/// The learner ids, in the order of [`LearnerSpec`]'s variants.
-pub const LEARNERS: &[&str] = &[
-    "atv",
-    "narrow",
-    "ckm",
-    "exact-erm",
-    "bounded-weight",
-    "kernel",
-    "glmtron",
-    "alphatron",
-    "gd",
-];
+/// The registry: one line per learner, `Variant => parameters type`; the
+/// variant's kebab-case name is the learner's id (checked by a test against
+/// [`LearnerParams::ID`]).
+macro_rules! registry {
+    ($($variant:ident => $params:ty),* $(,)?) => {
+        /// A learner's id and its parameters (see the module docs).
+        // A spec is built once per fit; boxing the larger parameter sets
+        // would only complicate matching on it.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "learner", content = "params", rename_all = "kebab-case")]
+        pub enum LearnerSpec {
+            $(
+                #[doc = concat!("The parameters [`", stringify!($params), "`].")]
+                $variant($params),
+            )*
+        }
+
+        /// The learner ids, in the order of [`LearnerSpec`]'s variants.
+        pub const LEARNERS: &[&str] = &[$(<$params as LearnerParams>::ID),*];
+
+        impl LearnerSpec {
+            /// The learner's id.
+            #[must_use]
+            pub fn id(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => <$params as LearnerParams>::ID,)*
+                }
+            }
+
+            fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+                match self {
+                    $(Self::$variant(p) => p.set_hidden(k),)*
+                }
+            }
+
+            /// Validates the parameters and returns the runnable learner.
+            ///
+            /// # Errors
+            /// As the learner's `validate`.
+            pub fn build(self) -> Result<Box<dyn Learner>, LearnError> {
+                match self {
+                    $(Self::$variant(p) => p.build(),)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    Atv => atv::AtvParams,
+    Narrow => narrow::NarrowParams,
+    Ckm => ckm::CkmParams,
+    ExactErm => exact_erm::ExactErmParams,
+    BoundedWeight => bounded::BoundedWeightParams,
+    Kernel => kernel::KernelParams,
+    Glmtron => glmtron::GlmtronParams,
+    Alphatron => alphatron::AlphatronParams,
+    Gd => gd::GdParams,
+}
 
 impl LearnerSpec {
     /// The learner `id` with its default parameters.
@@ -92,27 +143,11 @@ impl LearnerSpec {
         })
     }
 
-    /// The learner's id.
-    #[must_use]
-    pub fn id(&self) -> &'static str {
-        match self {
-            Self::Atv(_) => "atv",
-            Self::Narrow(_) => "narrow",
-            Self::Ckm(_) => "ckm",
-            Self::ExactErm(_) => "exact-erm",
-            Self::BoundedWeight(_) => "bounded-weight",
-            Self::Kernel(_) => "kernel",
-            Self::Glmtron(_) => "glmtron",
-            Self::Alphatron(_) => "alphatron",
-            Self::Gd(_) => "gd",
-        }
-    }
-
     /// Whether [`LearnerSpec::with_hidden`] accepts a number of hidden units
     /// (false for `kernel`, `glmtron` and `alphatron`).
     #[must_use]
     pub fn takes_hidden(&self) -> bool {
-        !matches!(self, Self::Kernel(_) | Self::Glmtron(_) | Self::Alphatron(_))
+        self.clone().set_hidden(1).is_ok()
     }
 
     /// Sets the number of hidden units as the learner understands it (the
@@ -126,41 +161,8 @@ impl LearnerSpec {
         if k == 0 {
             return Err(LearnError::invalid(self.id(), "hidden", 0, "at least 1"));
         }
-        match &mut self {
-            Self::Atv(p) => p.hidden = Some(k),
-            Self::Narrow(p) => p.hidden = Some(k),
-            Self::Ckm(p) => p.widths = vec![k; p.widths.len()],
-            Self::ExactErm(p) => p.hidden = k,
-            Self::BoundedWeight(p) => p.hidden = k,
-            Self::Gd(p) => p.hidden = Some(vec![k]),
-            Self::Kernel(_) | Self::Glmtron(_) | Self::Alphatron(_) => {
-                return Err(LearnError::invalid(
-                    self.id(),
-                    "hidden",
-                    k,
-                    "absent: this learner fits a predictor without hidden units (leave out --hidden)",
-                ));
-            }
-        }
+        self.set_hidden(k)?;
         Ok(self)
-    }
-
-    /// Validates the parameters and returns the runnable learner.
-    ///
-    /// # Errors
-    /// As the learner's `validate`.
-    pub fn build(self) -> Result<Box<dyn Learner>, LearnError> {
-        Ok(match self {
-            Self::Atv(p) => Box::new(p.validate()?),
-            Self::Narrow(p) => Box::new(p.validate()?),
-            Self::Ckm(p) => Box::new(p.validate()?),
-            Self::ExactErm(p) => Box::new(p.validate()?),
-            Self::BoundedWeight(p) => Box::new(p.validate()?),
-            Self::Kernel(p) => Box::new(p.validate()?),
-            Self::Glmtron(p) => Box::new(p.validate()?),
-            Self::Alphatron(p) => Box::new(p.validate()?),
-            Self::Gd(p) => Box::new(p.validate()?),
-        })
     }
 }
 

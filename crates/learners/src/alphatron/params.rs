@@ -75,3 +75,11 @@ impl AlphatronParams {
         Ok(Alphatron { params: self })
     }
 }
+
+impl crate::registry::LearnerParams for AlphatronParams {
+    const ID: &'static str = "alphatron";
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

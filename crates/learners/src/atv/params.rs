@@ -129,3 +129,16 @@ impl AtvParams {
         Ok(Atv::new(self, decomposer, estimator))
     }
 }
+
+impl crate::registry::LearnerParams for AtvParams {
+    const ID: &'static str = "atv";
+
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        self.hidden = Some(k);
+        Ok(())
+    }
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

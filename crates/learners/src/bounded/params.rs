@@ -112,3 +112,16 @@ impl BoundedWeightParams {
         Ok(BoundedWeight { params: self })
     }
 }
+
+impl crate::registry::LearnerParams for BoundedWeightParams {
+    const ID: &'static str = "bounded-weight";
+
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        self.hidden = k;
+        Ok(())
+    }
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

@@ -203,3 +203,16 @@ impl CkmParams {
         })
     }
 }
+
+impl crate::registry::LearnerParams for CkmParams {
+    const ID: &'static str = "ckm";
+
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        self.widths = vec![k; self.widths.len()];
+        Ok(())
+    }
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

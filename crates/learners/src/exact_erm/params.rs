@@ -80,3 +80,16 @@ impl ExactErmParams {
         Ok(ExactErm { params: self })
     }
 }
+
+impl crate::registry::LearnerParams for ExactErmParams {
+    const ID: &'static str = "exact-erm";
+
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        self.hidden = k;
+        Ok(())
+    }
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

@@ -92,3 +92,16 @@ impl GdParams {
         Ok(Gd { params: self })
     }
 }
+
+impl crate::registry::LearnerParams for GdParams {
+    const ID: &'static str = "gd";
+
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        self.hidden = Some(vec![k]);
+        Ok(())
+    }
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

@@ -63,3 +63,11 @@ impl GlmtronParams {
         Ok(Glmtron { params: self })
     }
 }
+
+impl crate::registry::LearnerParams for GlmtronParams {
+    const ID: &'static str = "glmtron";
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

@@ -102,3 +102,11 @@ impl KernelParams {
         Ok(KernelLearner { params: self })
     }
 }
+
+impl crate::registry::LearnerParams for KernelParams {
+    const ID: &'static str = "kernel";
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}

@@ -147,3 +147,16 @@ impl NarrowParams {
         Ok(Narrow { params: self, est })
     }
 }
+
+impl crate::registry::LearnerParams for NarrowParams {
+    const ID: &'static str = "narrow";
+
+    fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+        self.hidden = Some(k);
+        Ok(())
+    }
+
+    fn build(self) -> Result<Box<dyn crate::Learner>, LearnError> {
+        Ok(Box::new(self.validate()?))
+    }
+}
