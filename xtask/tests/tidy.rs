@@ -229,18 +229,29 @@ fn relative_links_in_markdown_resolve() {
 #[test]
 fn every_learner_in_the_registry_has_a_docs_page() {
     let registry = std::fs::read_to_string(root().join("crates/learners/src/registry.rs")).unwrap();
-    let start = registry
-        .find("pub const LEARNERS")
-        .expect("the registry lists LEARNERS");
-    let list = &registry[start..];
-    let list = &list[list.find("= &[").unwrap() + 4..list.find("];").unwrap()];
-    let ids: Vec<&str> = list
-        .split(',')
-        .map(|s| s.trim().trim_matches('"'))
-        .filter(|s| !s.is_empty())
+    // The `registry! { Variant => params, … }` invocation: each variant's
+    // kebab-case name is the learner's id.
+    let start = registry.find("\nregistry! {").expect("the registry! invocation");
+    let body = &registry[start + 12..];
+    let body = &body[..body.find('}').unwrap()];
+    let ids: Vec<String> = body
+        .lines()
+        .filter_map(|l| l.split("=>").next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            let mut id = String::new();
+            for (i, c) in v.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    id.push('-');
+                }
+                id.extend(c.to_lowercase());
+            }
+            id
+        })
         .collect();
     assert!(ids.len() >= 9, "{ids:?}");
-    let missing: Vec<&&str> = ids
+    let missing: Vec<&String> = ids
         .iter()
         .filter(|id| !root().join("docs/learners").join(format!("{id}.md")).exists())
         .collect();

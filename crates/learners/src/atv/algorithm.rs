@@ -7,8 +7,10 @@ use relu_net::{Network, SampleSource, Seed};
 use tensor_decomp::{CpModel, Decomposer, DenseSymTensor, Hints, SymTensor, fit};
 
 use super::AtvParams;
-use crate::common::{Rows, check_data, least_squares, polish_lm, relative_error, split};
+use crate::common::{Rows, check_data, relative_error, split};
 use crate::error::LearnError;
+use crate::linalg::least_squares;
+use crate::polish::polish_lm;
 use crate::{Fitted, Learner, Observer, Report};
 
 const NAME: &str = "atv";
@@ -773,7 +775,7 @@ impl Learner for Atv {
         };
         observer.stage("moments");
         let low = low_order_moments(&train, &self.est, par)?;
-        let noise = crate::common::wigner_noise(&low.t2);
+        let noise = crate::linalg::wigner_noise(&low.t2);
         let choice = self.subspace(low.t2.mean.as_ref(), noise)?;
         let k = choice.k;
         report.notes.extend(choice.notes.iter().cloned());

@@ -47,7 +47,7 @@
 //!    under N(0, I)) as two more units, `relu(⟨c, x⟩) − relu(−⟨c, x⟩)`.
 //! 7. Every candidate is scored on the validation set; the best is polished
 //!    by Levenberg–Marquardt on the square loss
-//!    ([`crate::common::polish_lm`]) and kept if it improves the validation
+//!    ([`crate::polish::polish_lm`]) and kept if it improves the validation
 //!    error. Units beyond k (an affine pair, step 8's units) are removed
 //!    when that costs at most a factor 2: a mirrored pair is absorbed by
 //!    flipping units, others go by backward elimination on the output

@@ -4,8 +4,8 @@ use gaussian_moments::MomentParams;
 use serde::{Deserialize, Serialize};
 
 use super::Atv;
-use crate::common::PolishParams;
 use crate::error::LearnError;
+use crate::polish::PolishParams;
 
 /// Parameters of the ATV learner; `validate` makes the runnable [`Atv`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

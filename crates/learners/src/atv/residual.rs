@@ -31,8 +31,10 @@ use relu_net::{Network, SampleSource};
 use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
-use crate::common::{PolishParams, Rows, load_rows, polish_lm, relative_error, wigner_noise};
+use crate::common::{Rows, load_rows, relative_error};
 use crate::error::LearnError;
+use crate::linalg::wigner_noise;
+use crate::polish::{PolishParams, polish_lm};
 use crate::residual_labels::ResidualLabels;
 
 /// Biases tried for a residual unit: −4 to 4 in steps of 1/8 (the polish

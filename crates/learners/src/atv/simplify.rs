@@ -13,8 +13,10 @@ use relu_net::{Network, SampleSource};
 
 use super::Atv;
 use crate::Report;
-use crate::common::{Rows, least_squares, polish_lm, relative_error};
+use crate::common::{Rows, relative_error};
 use crate::error::LearnError;
+use crate::linalg::least_squares;
+use crate::polish::polish_lm;
 
 /// The rows a simplification polishes on and is judged on.
 pub(super) struct Judge<'a> {

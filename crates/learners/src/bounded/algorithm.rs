@@ -7,9 +7,10 @@ use relu_net::stats::binomial;
 use relu_net::{Network, SampleSource, Seed, gaussian_matrix};
 
 use super::params::{BoundedWeightParams, Inner};
-use crate::common::{PolishParams, Rows, check_data, load_rows, polish_lm, relative_error};
+use crate::common::{Rows, check_data, load_rows, relative_error};
 use crate::error::LearnError;
 use crate::exact_erm::ExactErmParams;
+use crate::polish::{PolishParams, polish_lm};
 use crate::{Fitted, Learner, Observer, Report};
 
 pub(super) const NAME: &str = "bounded-weight";

@@ -7,11 +7,10 @@ use relu_net::{Network, SampleSource, Seed};
 use subspace_pca::SubspaceFinder;
 
 use super::params::{CkmParams, Search};
-use crate::common::{
-    Standardized, check_data, lift, load_rows, polish_lm, relative, scale_output, split, variance,
-};
+use crate::common::{Standardized, check_data, lift, load_rows, relative, scale_output, split, variance};
 use crate::error::LearnError;
 use crate::exact_erm::ExactErm;
+use crate::polish::polish_lm;
 use crate::{Fitted, Learner, Model, Observer, Report};
 
 pub(super) const NAME: &str = "ckm";

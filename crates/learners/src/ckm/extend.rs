@@ -18,8 +18,8 @@ use gaussian_moments::{MomentParams, low_order_moments};
 use relu_net::{Network, SampleSource};
 use tensor_decomp::fit::top_eigen;
 
-use crate::common::wigner_noise;
 use crate::error::LearnError;
+use crate::linalg::wigner_noise;
 use crate::residual_labels::ResidualLabels;
 
 /// A candidate direction and its signal-to-noise ratio.

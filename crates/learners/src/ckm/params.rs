@@ -1,9 +1,9 @@
 //! Parameters of [`super::Ckm`]: defaults, validation, the runnable learner.
 
-use crate::common::PolishParams;
 use crate::error::LearnError;
 use crate::exact_erm::ExactErmParams;
 use crate::gd::GdParams;
+use crate::polish::PolishParams;
 use serde::{Deserialize, Serialize};
 use subspace_pca::FilteredPcaParams;
 

@@ -6,8 +6,9 @@ use relu_net::{SampleSource, Seed};
 
 use super::params::KernelParams;
 use crate::alphatron::algorithm_helpers::ball_scale;
-use crate::common::{check_data, load_rows as load, relative, solve_psd, split, variance};
+use crate::common::{check_data, load_rows as load, relative, split, variance};
 use crate::error::LearnError;
+use crate::linalg::solve_psd;
 use crate::model::{KernelModel, Link, Model};
 use crate::{Fitted, Learner, Observer, Report};
 

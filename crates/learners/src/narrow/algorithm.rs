@@ -9,8 +9,10 @@ use tensor_decomp::fit::{random_unit, top_eigen};
 
 use super::NarrowParams;
 use super::squared_labels::SquaredLabels;
-use crate::common::{PolishParams, Rows, check_data, polish_lm, relative_error, solve_psd, split};
+use crate::common::{Rows, check_data, relative_error, split};
 use crate::error::LearnError;
+use crate::linalg::solve_psd;
+use crate::polish::{PolishParams, polish_lm};
 use crate::{Fitted, Learner, Observer, Report};
 
 const NAME: &str = "narrow";
@@ -303,7 +305,7 @@ fn networks(
     // lets it replace the improper network before polishing).
     let proper = if !dirs.is_empty() && dirs.len() <= m {
         let basis = Mat::from_fn(m, dirs.len(), |i, j| dirs[j][i]);
-        crate::common::least_squares(basis.as_ref(), &blin).map(|t| {
+        crate::linalg::least_squares(basis.as_ref(), &blin).map(|t| {
             let signs: Vec<f64> = (0..dirs.len()).map(|j| t[j] / mu[j]).collect();
             let gate = signs.iter().all(|s| (s.abs() - 1.0).abs() < 0.35);
             let rows: Vec<Col<f64>> = lifted
@@ -379,7 +381,7 @@ impl Learner for Narrow {
         let mut top = (2 * k + 2).min(p.max_order);
         // The Wigner-scale noise level of a symmetric estimate.
         let noise_of = |est: &gaussian_moments::MatrixEstimate, scale: f64| {
-            crate::common::wigner_noise(est) * scale.abs()
+            crate::linalg::wigner_noise(est) * scale.abs()
         };
         let order = |l: usize| -> Result<(usize, Mat<f64>, f64), LearnError> {
             let est = if l == 2 {

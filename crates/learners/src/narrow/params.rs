@@ -4,8 +4,8 @@ use gaussian_moments::MomentParams;
 use serde::{Deserialize, Serialize};
 
 use super::Narrow;
-use crate::common::PolishParams;
 use crate::error::LearnError;
+use crate::polish::PolishParams;
 
 /// Parameters of the narrow-network learner; `validate` makes the runnable
 /// [`Narrow`].

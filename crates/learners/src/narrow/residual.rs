@@ -33,8 +33,10 @@ use relu_net::{Network, SampleSource};
 use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
-use crate::common::{PolishParams, Rows, polish_lm, relative_error, solve_psd, wigner_noise};
+use crate::common::{Rows, relative_error};
 use crate::error::LearnError;
+use crate::linalg::{solve_psd, wigner_noise};
+use crate::polish::{PolishParams, polish_lm};
 use crate::residual_labels::ResidualLabels;
 
 /// The number of distinct directions (up to sign, |cos| < 1 − 10⁻⁶, about

@@ -23,9 +23,10 @@ use faer::{MatRef, Par};
 use gaussian_moments::Projected;
 use relu_net::{Network, SampleSource, Seed};
 
-use crate::common::{PolishParams, Rows, lift, polish_lm, relative_error};
+use crate::common::{Rows, lift, relative_error};
 use crate::error::LearnError;
 use crate::gd::GdParams;
+use crate::polish::{PolishParams, polish_lm};
 use crate::{Learner, Report};
 
 /// What [`search`] needs.

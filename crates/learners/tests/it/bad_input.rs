@@ -153,7 +153,7 @@ fn gd_rejects_bad_parameters() {
 /// the learner's, and named by their path.
 #[test]
 fn nested_polish_parameters_are_validated() {
-    use learners::common::PolishParams;
+    use learners::polish::PolishParams;
     let bad = [
         PolishParams {
             flop_budget: -1.0,

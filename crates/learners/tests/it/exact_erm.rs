@@ -2,8 +2,8 @@
 //! instances, checked against brute force and against local search.
 
 use faer::{Col, Mat, Par};
-use learners::common::{PolishParams, polish_lm};
 use learners::exact_erm::{ExactErmParams, chamber_bound, dichotomies};
+use learners::polish::{PolishParams, polish_lm};
 use learners::{LearnError, Learner};
 use relu_net::{InMemory, Network, Seed, gaussian_matrix};
 
