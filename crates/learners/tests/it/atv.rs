@@ -186,3 +186,66 @@ fn a_unit_hidden_in_the_noise_of_t2_is_found_in_the_residual() {
     assert_eq!(with.network().unwrap().hidden_widths(), vec![4], "{notes:?}");
     assert!(error(&with) < 1e-20, "{:e} {notes:?}", error(&with));
 }
+
+/// The "add a decomposition backend" recipe of ARCHITECTURE.md: a backend
+/// defined outside the workspace's crates (here: Jennrich with 16 draws,
+/// counting its calls) plugs into atv through `Atv::with_decomposer`, is
+/// called for every draw of g₀, and the fit recovers the network (measured
+/// 1e-25 with the built-in backend on this instance).
+#[test]
+fn a_backend_of_your_own_plugs_into_atv() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tensor_decomp::{CpModel, DecompError, Decomposer, Hints, Jennrich, JennrichParams};
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    struct Counting(Jennrich);
+    impl Decomposer for Counting {
+        fn name(&self) -> &'static str {
+            "counting-jennrich"
+        }
+        fn decompose(
+            &self,
+            t: &dyn SymTensor,
+            rank: usize,
+            hints: &Hints<'_>,
+            seed: u64,
+            par: Par,
+        ) -> Result<(CpModel, tensor_decomp::Report), DecompError> {
+            CALLS.fetch_add(1, Ordering::Relaxed);
+            self.0.decompose(t, rank, hints, seed, par)
+        }
+    }
+    let backend = Counting(
+        JennrichParams {
+            n_draws: 16,
+            ..JennrichParams::default()
+        }
+        .validate()
+        .unwrap(),
+    );
+    let teacher = planted(10, &[0.0, 1.0, -0.4, 0.7], &[1.2, -0.8, 0.6, 1.0], 3);
+    let data = Planted::new(teacher.clone(), 200_000, 0.0, Seed(4))
+        .unwrap()
+        .materialize();
+    let fitted = learners::atv::Atv::with_decomposer(
+        AtvParams {
+            hidden: Some(4),
+            ..AtvParams::default()
+        },
+        Box::new(backend),
+    )
+    .unwrap()
+    .fit(&data, Seed(5), Par::rayon(2))
+    .unwrap();
+    assert!(CALLS.load(Ordering::Relaxed) >= AtvParams::default().mix_draws);
+    let err = relative_l2_error(
+        fitted.network().unwrap(),
+        &teacher,
+        50_000,
+        Seed(6),
+        Par::rayon(2),
+    )
+    .unwrap()
+    .relative_error;
+    assert!(err < 1e-20, "{err:e} {:?}", fitted.report.notes);
+}

@@ -255,3 +255,65 @@ fn narrow_rejects_bad_parameters_and_data() {
         Err(LearnError::TooFewSamples { .. })
     ));
 }
+
+/// The "add a learner" recipe of ARCHITECTURE.md, outside the crate: a
+/// params type implementing `LearnerParams` (id, what `hidden` means,
+/// `build`) gives a runnable learner; here the constant predictor E[y],
+/// whose validation error on any network's labels is 1.
+#[test]
+fn a_learner_of_your_own_implements_the_registry_trait() {
+    use learners::{Fitted, LearnerParams, Observer, Report};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, Default, Serialize, Deserialize)]
+    struct MeanParams {
+        hidden: usize,
+    }
+    struct Mean;
+    impl Learner for Mean {
+        fn name(&self) -> &'static str {
+            "mean"
+        }
+        fn fit_observed(
+            &self,
+            src: &dyn relu_net::SampleSource,
+            _seed: Seed,
+            _par: Par,
+            observer: &mut dyn Observer,
+        ) -> Result<Fitted, LearnError> {
+            observer.stage("mean");
+            let (_, y) = learners::common::load_rows(src, src.len());
+            let mean = y.sum() / y.nrows() as f64;
+            let net = relu_net::Network::depth2(
+                Mat::zeros(1, src.dim()).as_ref(),
+                Col::zeros(1).as_ref(),
+                Col::zeros(1).as_ref(),
+                mean,
+            )?;
+            Ok(Fitted::from_network(net, Report::default()))
+        }
+    }
+    impl LearnerParams for MeanParams {
+        const ID: &'static str = "mean";
+        fn set_hidden(&mut self, k: usize) -> Result<(), LearnError> {
+            self.hidden = k;
+            Ok(())
+        }
+        fn build(self) -> Result<Box<dyn Learner>, LearnError> {
+            Ok(Box::new(Mean))
+        }
+    }
+    let mut p = MeanParams::default();
+    p.set_hidden(3).unwrap();
+    assert_eq!(p.hidden, 3);
+    let teacher = planted(4, &[0.1, 0.2], &[1.0, -1.0], 1);
+    let data = Planted::new(teacher.clone(), 5000, 0.0, Seed(2))
+        .unwrap()
+        .materialize();
+    let fitted = p.build().unwrap().fit(&data, Seed(1), Par::Seq).unwrap();
+    let err =
+        relu_net::metrics::relative_l2_error(fitted.network().unwrap(), &teacher, 20_000, Seed(3), Par::Seq)
+            .unwrap()
+            .relative_error;
+    assert!((err - 1.0).abs() < 0.1, "{err}");
+}
