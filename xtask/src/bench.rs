@@ -206,6 +206,8 @@ fn numbers(param: &str) -> Vec<u64> {
 }
 
 /// Builds the report from the benches found and the memory runs.
+// Over 100 lines: to be split into named parts (for a fit: one per step).
+#[allow(clippy::too_many_lines)]
 fn report(benches: &[Bench], rss: &[(usize, Value)], learners: &[LearnerRun], machine: &str) -> String {
     let gemm = |label: &str| {
         benches

@@ -92,6 +92,8 @@ impl InputStats {
     /// # Errors
     /// [`LearnError::TooFewSamples`] below 2 samples, [`LearnError::Net`]
     /// for non-finite inputs.
+    // Over 100 lines: to be split into named parts (for a fit: one per step).
+    #[allow(clippy::too_many_lines)]
     pub fn estimate(src: &dyn SampleSource, seed: Seed, par: Par) -> Result<Self, LearnError> {
         let (n, d) = (src.len(), src.dim());
         if n < 2 {

@@ -317,6 +317,8 @@ impl Family {
     /// [`NetError::InvalidParam`] for parameters outside their ranges
     /// (κ < 1, k > d for `conditioned`, θ ∉ (0, π], d < 2 for `close`,
     /// negative or non-finite ranges, depth < 2 for `deep`).
+    // Over 100 lines: to be split into named parts (for a fit: one per step).
+    #[allow(clippy::too_many_lines)]
     pub fn plant(&self, seed: Seed) -> Result<Network, NetError> {
         let mut rng = seed.derive("family").rng();
         match self {

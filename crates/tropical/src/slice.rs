@@ -175,6 +175,8 @@ impl Default for SliceOptions {
 /// [`TropicalError::Dimension`] / [`TropicalError::NonFinite`] for bad
 /// vectors, [`TropicalError::Invalid`] for an empty rectangle,
 /// [`TropicalError::TooLarge`] beyond `max_cells`.
+// Over 100 lines: to be split into named parts (for a fit: one per step).
+#[allow(clippy::too_many_lines)]
 pub fn slice(
     net: &Network,
     origin: &[f64],

@@ -198,6 +198,7 @@ impl FilteredPca {
 }
 
 impl SubspaceFinder for FilteredPca {
+    // Over 100 lines: to be split into named parts (for a fit: one per step).
     #[allow(clippy::too_many_lines)]
     fn find(
         &self,
