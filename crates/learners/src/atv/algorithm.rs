@@ -742,13 +742,161 @@ impl Atv {
     }
 }
 
+impl Atv {
+    /// Step 2's decision in the report: k, the noise level, the bulk's
+    /// edge, the spectrum and, with k chosen, the rule that chose it.
+    fn report_subspace(&self, choice: &SubspaceChoice, noise: f64, report: &mut Report) {
+        let k = choice.k;
+        report.notes.extend(choice.notes.iter().cloned());
+        report.metrics.insert("k".to_owned(), k as f64);
+        report.metrics.insert("t2_noise".to_owned(), noise);
+        if let Some(edge) = choice.bulk_edge {
+            report.metrics.insert("t2_bulk_edge".to_owned(), edge);
+        }
+        report.series.insert(
+            "t2_spectrum".to_owned(),
+            choice.spectrum.iter().copied().take(3 * k + 2).collect(),
+        );
+        if self.params.hidden.is_none() {
+            report.chosen.insert(
+                "hidden".to_owned(),
+                format!("{k}: the eigenvalues of T2 above 1.5x its noise level {noise:.3e}"),
+            );
+        }
+    }
+
+    /// Steps 3–7 with the chosen k and, when step 2 found eigenvalues
+    /// between the noise bulk and the threshold, again with them: the
+    /// larger network is kept only if it halves the validation error.
+    /// Returns the network, its validation error and the report of the fit
+    /// that was kept.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_chosen_and_extended(
+        &self,
+        rows: &super::simplify::Judge<'_>,
+        low: &gaussian_moments::LowOrderMoments,
+        choice: &SubspaceChoice,
+        seed: Seed,
+        observer: &mut dyn Observer,
+        start: Report,
+    ) -> Result<(Network, f64, Report), LearnError> {
+        let (train, val, par) = (rows.train, rows.val, rows.par);
+        let k = choice.k;
+        let mut report = start.clone();
+        let (network, final_error) = self.fit_in_subspace(
+            train,
+            val,
+            low,
+            choice.basis.clone(),
+            seed,
+            par,
+            observer,
+            &mut report,
+        )?;
+        if choice.extended <= k {
+            return Ok((network, final_error, report));
+        }
+        let k_ext = choice.extended;
+        let mut extended = start;
+        let result = self.fit_in_subspace(
+            train,
+            val,
+            low,
+            choice.extended_basis.clone(),
+            seed.derive("atv-extended"),
+            par,
+            observer,
+            &mut extended,
+        );
+        match result {
+            Ok((net, e)) if e < 0.5 * final_error => {
+                extended.notes.push(format!(
+                    "kept the fit with k = {k_ext}: validation error {e:.3e} against {final_error:.3e} with k = {k}"
+                ));
+                extended.metrics.insert("k".to_owned(), k_ext as f64);
+                extended.chosen.insert(
+                    "hidden".to_owned(),
+                    format!("{k_ext}: {k} eigenvalues of T2 above 1.5x its noise level, and {} more above the noise bulk whose fit halved the validation error", k_ext - k),
+                );
+                extended.metrics.insert("extended_k_kept".to_owned(), 1.0);
+                Ok((net, e, extended))
+            }
+            Ok((_, e)) => {
+                report.notes.push(format!(
+                    "kept k = {k}: the fit with k = {k_ext} reached validation error {e:.3e} (against {final_error:.3e})"
+                ));
+                report.metrics.insert("extended_k_kept".to_owned(), 0.0);
+                Ok((network, final_error, report))
+            }
+            Err(err) => {
+                report
+                    .notes
+                    .push(format!("kept k = {k}: the fit with k = {k_ext} failed ({err})"));
+                report.metrics.insert("extended_k_kept".to_owned(), 0.0);
+                Ok((network, final_error, report))
+            }
+        }
+    }
+
+    /// Step 8 (`atv/residual.rs`) and the return to k units
+    /// (`atv/simplify.rs`): with k given, units beyond it go if that costs
+    /// at most 2×; with k chosen, units that only compensate each other go.
+    fn residual_units(
+        &self,
+        network: Network,
+        error: f64,
+        k: usize,
+        rows: &super::simplify::Judge<'_>,
+        report: &mut Report,
+    ) -> Result<(Network, f64), LearnError> {
+        let k_now = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        let grow = super::residual::GrowParams {
+            max_units: self.params.residual_units,
+            fit_samples: 100_000,
+            est: &self.est,
+            polish: &self.params.polish_params,
+        };
+        let (network, error, added) =
+            super::residual::grow(network, error, rows.train, rows.val, &grow, rows.par, report)?;
+        match self.params.hidden {
+            Some(target) if added > 0 && k_now + added > target => {
+                self.simplify(network, error, target, rows, report)
+            }
+            None if added > 0 => self.simplify_auto(network, error, k, rows, report),
+            _ => Ok((network, error)),
+        }
+    }
+
+    /// With k chosen and nothing found in the residual: how many samples
+    /// would lift eigenvalue k + 1 above the threshold, if it stands above
+    /// the noise bulk (the noise level falls as 1/√n, so
+    /// `n · (1.5 noise / λ_{k+1})²`).
+    fn note_next_eigenvalue(&self, choice: &SubspaceChoice, noise: f64, n: usize, report: &mut Report) {
+        let k = choice.k;
+        let found_more = report.metrics.get("residual_units").is_some_and(|&m| m > 0.0);
+        if self.params.hidden.is_none()
+            && !found_more
+            && let Some(&next) = choice.spectrum.get(k)
+            && next > 1.2 * choice.bulk_edge.unwrap_or(f64::INFINITY)
+            && next <= 1.5 * noise
+        {
+            let needed = n as f64 * (1.5 * noise / next).powi(2);
+            report.notes.push(format!(
+                "eigenvalue {} of T2 ({next:.3e}) stands above the noise bulk but within 1.5x the noise level: if it is a unit, about {needed:.2e} samples would separate it",
+                k + 1
+            ));
+            report
+                .metrics
+                .insert("samples_to_separate_next".to_owned(), needed);
+        }
+    }
+}
+
 impl Learner for Atv {
     fn name(&self) -> &'static str {
         NAME
     }
 
-    // Over 100 lines: to be split into named parts (for a fit: one per step).
-    #[allow(clippy::too_many_lines)]
     fn fit_observed(
         &self,
         src: &dyn SampleSource,
@@ -770,6 +918,11 @@ impl Learner for Atv {
         check_data(NAME, src, 2000.max(20 * (d + k_hint * k_hint)), par)?;
         let (train, held_out) = split(src, self.params.validation_fraction);
         let val = Rows::new(&held_out, 0, held_out.len().min(self.params.max_validation));
+        let rows = super::simplify::Judge {
+            train: &train,
+            val: &val,
+            par,
+        };
         let mut report = Report {
             learner: NAME.to_owned(),
             samples_used: src.len(),
@@ -779,129 +932,15 @@ impl Learner for Atv {
         let low = low_order_moments(&train, &self.est, par)?;
         let noise = crate::linalg::wigner_noise(&low.t2);
         let choice = self.subspace(low.t2.mean.as_ref(), noise)?;
-        let k = choice.k;
-        report.notes.extend(choice.notes.iter().cloned());
-        report.metrics.insert("k".to_owned(), k as f64);
-        report.metrics.insert("t2_noise".to_owned(), noise);
-        if let Some(edge) = choice.bulk_edge {
-            report.metrics.insert("t2_bulk_edge".to_owned(), edge);
-        }
-        report.series.insert(
-            "t2_spectrum".to_owned(),
-            choice.spectrum.iter().copied().take(3 * k + 2).collect(),
-        );
-        if self.params.hidden.is_none() {
-            report.chosen.insert(
-                "hidden".to_owned(),
-                format!("{k}: the eigenvalues of T2 above 1.5x its noise level {noise:.3e}"),
-            );
-        }
-        let before = report.clone();
-        let (mut network, mut final_error) = self.fit_in_subspace(
-            &train,
-            &val,
-            &low,
-            choice.basis.clone(),
-            seed,
-            par,
-            observer,
-            &mut report,
-        )?;
-        if choice.extended > k {
-            // Eigenvalues between the bulk's edge and 1.5x the noise may be
-            // units the threshold missed: fit again with them, and keep the
-            // larger network only if it halves the validation error.
-            let k_ext = choice.extended;
-            let mut extended = before;
-            let result = self.fit_in_subspace(
-                &train,
-                &val,
-                &low,
-                choice.extended_basis.clone(),
-                seed.derive("atv-extended"),
-                par,
-                observer,
-                &mut extended,
-            );
-            match result {
-                Ok((net, e)) if e < 0.5 * final_error => {
-                    extended.notes.push(format!(
-                        "kept the fit with k = {k_ext}: validation error {e:.3e} against {final_error:.3e} with k = {k}"
-                    ));
-                    extended.metrics.insert("k".to_owned(), k_ext as f64);
-                    extended.chosen.insert(
-                        "hidden".to_owned(),
-                        format!("{k_ext}: {k} eigenvalues of T2 above 1.5x its noise level, and {} more above the noise bulk whose fit halved the validation error", k_ext - k),
-                    );
-                    extended.metrics.insert("extended_k_kept".to_owned(), 1.0);
-                    report = extended;
-                    network = net;
-                    final_error = e;
-                }
-                Ok((_, e)) => {
-                    report.notes.push(format!(
-                        "kept k = {k}: the fit with k = {k_ext} reached validation error {e:.3e} (against {final_error:.3e})"
-                    ));
-                    report.metrics.insert("extended_k_kept".to_owned(), 0.0);
-                }
-                Err(err) => {
-                    report
-                        .notes
-                        .push(format!("kept k = {k}: the fit with k = {k_ext} failed ({err})"));
-                    report.metrics.insert("extended_k_kept".to_owned(), 0.0);
-                }
-            }
-        }
-        if self.params.polish && self.params.residual_units > 0 && final_error > RESIDUAL_ABOVE {
+        self.report_subspace(&choice, noise, &mut report);
+        let (mut network, mut error, mut report) =
+            self.fit_chosen_and_extended(&rows, &low, &choice, seed, observer, report)?;
+        if self.params.polish && self.params.residual_units > 0 && error > RESIDUAL_ABOVE {
             observer.stage("residual");
-            let k_now = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
-            let grow = super::residual::GrowParams {
-                max_units: self.params.residual_units,
-                fit_samples: 100_000,
-                est: &self.est,
-                polish: &self.params.polish_params,
-            };
-            let (grown, e, added) =
-                super::residual::grow(network, final_error, &train, &val, &grow, par, &mut report)?;
-            (network, final_error) = (grown, e);
-            // With k given, units beyond it go if that costs at most 2x;
-            // with k chosen, units that only compensate each other go.
-            let rows = super::simplify::Judge {
-                train: &train,
-                val: &val,
-                par,
-            };
-            match self.params.hidden {
-                Some(target) if added > 0 && k_now + added > target => {
-                    (network, final_error) =
-                        self.simplify(network, final_error, target, &rows, &mut report)?;
-                }
-                None if added > 0 => {
-                    (network, final_error) =
-                        self.simplify_auto(network, final_error, k, &rows, &mut report)?;
-                }
-                _ => {}
-            }
+            (network, error) = self.residual_units(network, error, choice.k, &rows, &mut report)?;
         }
-        let found_more = report.metrics.get("residual_units").is_some_and(|&m| m > 0.0);
-        if self.params.hidden.is_none()
-            && !found_more
-            && let Some(&next) = choice.spectrum.get(k)
-            && next > 1.2 * choice.bulk_edge.unwrap_or(f64::INFINITY)
-            && next <= 1.5 * noise
-        {
-            // The noise level falls as 1/√n: n · (1.5 noise / λ_{k+1})²
-            // samples would lift eigenvalue k + 1 above the threshold.
-            let needed = src.len() as f64 * (1.5 * noise / next).powi(2);
-            report.notes.push(format!(
-                "eigenvalue {} of T2 ({next:.3e}) stands above the noise bulk but within 1.5x the noise level: if it is a unit, about {needed:.2e} samples would separate it",
-                k + 1
-            ));
-            report
-                .metrics
-                .insert("samples_to_separate_next".to_owned(), needed);
-        }
-        report.validation_error = Some(final_error);
+        self.note_next_eigenvalue(&choice, noise, src.len(), &mut report);
+        report.validation_error = Some(error);
         Ok(Fitted::from_network(network, report))
     }
 }
