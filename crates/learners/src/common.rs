@@ -66,6 +66,36 @@ pub fn relative_error(net: &Network, src: &dyn SampleSource, par: Par) -> Result
     Ok(compare_on_samples(net, src, par)?.relative_error)
 }
 
+/// `net` (depth 2) with more hidden units `a relu(⟨w, x⟩ + b)`, one
+/// `(w, b, a)` each, after its own, and its output bias shifted by `shift`:
+/// how the residual steps (atv step 8, narrow step 6) add the units they
+/// find.
+///
+/// # Errors
+/// [`LearnError::Net`] for a network of another depth or units of another
+/// input dimension.
+pub(crate) fn with_units(
+    net: &Network,
+    units: &[(Vec<f64>, f64, f64)],
+    shift: f64,
+) -> Result<Network, LearnError> {
+    let p = net.as_depth2()?;
+    let (k, d, m) = (p.w.nrows(), p.w.ncols(), units.len());
+    let weight = Mat::from_fn(
+        k + m,
+        d,
+        |i, j| if i < k { p.w[(i, j)] } else { units[i - k].0[j] },
+    );
+    let bias = Col::from_fn(k + m, |i| if i < k { p.b[i] } else { units[i - k].1 });
+    let out = Col::from_fn(k + m, |i| if i < k { p.a[i] } else { units[i - k].2 });
+    Ok(Network::depth2(
+        weight.as_ref(),
+        bias.as_ref(),
+        out.as_ref(),
+        p.c + shift,
+    )?)
+}
+
 /// A network fitted on projected inputs `z = Vᵀx` (V: d × m, orthonormal
 /// columns) as a network on x: first layer `W Vᵀ`, the rest unchanged.
 ///

@@ -770,7 +770,6 @@ impl Atv {
     /// larger network is kept only if it halves the validation error.
     /// Returns the network, its validation error and the report of the fit
     /// that was kept.
-    #[allow(clippy::too_many_arguments)]
     fn fit_chosen_and_extended(
         &self,
         rows: &super::simplify::Judge<'_>,

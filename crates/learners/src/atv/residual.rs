@@ -13,25 +13,29 @@
 //!
 //! scales with the residual's size, not the labels': after a fit at relative
 //! error 6.5·10⁻⁴ it is about 40 times smaller than `T_2`'s, and the missed
-//! unit stands far above it. This step takes R's eigenvector u of largest
-//! |eigenvalue| as the unit's direction, chooses its sign s, bias b and
-//! output weight a by least squares of r on `(relu(s⟨u, x⟩ + b), 1)` over a
-//! grid of b (the output bias absorbs the constant), adds it, polishes the
-//! whole network again and keeps it only if the validation error falls by at
-//! least half. It repeats while R shows an eigenvalue above 1.5 times its
-//! Wigner noise level (the threshold of step 2), up to `max_units` times.
+//! unit stands far above it. This step takes every eigenvector u of R whose
+//! |eigenvalue| stands above 1.5 times R's Wigner noise level (the
+//! threshold of step 2) as a unit's direction; the units are fitted one
+//! after the other on what the previous ones left, each with its sign s,
+//! bias b and output weight a by least squares of the residual on
+//! `(relu(s⟨u, x⟩ + b), 1)` over a grid of b (the output bias absorbs the
+//! constant). When several units are missed their eigenvectors mix them;
+//! the polish of the whole network that follows separates them. The larger
+//! network is kept only if the validation error falls by at least half, and
+//! the step repeats on the new residual, adding at most `max_units` units
+//! in all.
 //!
 //! The same re-estimation on the residual is CDGKM's iterative step
 //! (`narrow` step 6); in ATV's pipeline it is an addition, announced in the
 //! report.
 
-use faer::{Col, Mat, MatRef, Par};
+use faer::{MatRef, Par};
 use gaussian_moments::{Estimator, low_order_moments};
 use relu_net::{Network, SampleSource};
 use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
-use crate::common::{Rows, load_rows, relative_error};
+use crate::common::{Rows, load_rows, relative_error, with_units};
 use crate::error::LearnError;
 use crate::linalg::wigner_noise;
 use crate::polish::{PolishParams, polish_lm};
@@ -86,26 +90,6 @@ fn best_unit(z: &[f64], r: &[f64]) -> Option<(f64, f64, f64, f64)> {
         }
     }
     best.map(|(_, s, b, a, c)| (s, b, a, c))
-}
-
-/// `net` (depth 2) with more units `a relu(⟨w, x⟩ + b)` (one `(w, b, a)`
-/// each) and its output bias shifted by `c`.
-fn with_units(net: &Network, units: &[(Vec<f64>, f64, f64)], c: f64) -> Result<Network, LearnError> {
-    let p = net.as_depth2()?;
-    let (k, d, m) = (p.w.nrows(), p.w.ncols(), units.len());
-    let weight = Mat::from_fn(
-        k + m,
-        d,
-        |i, j| if i < k { p.w[(i, j)] } else { units[i - k].0[j] },
-    );
-    let bias = Col::from_fn(k + m, |i| if i < k { p.b[i] } else { units[i - k].1 });
-    let out = Col::from_fn(k + m, |i| if i < k { p.a[i] } else { units[i - k].2 });
-    Ok(Network::depth2(
-        weight.as_ref(),
-        bias.as_ref(),
-        out.as_ref(),
-        p.c + c,
-    )?)
 }
 
 /// The units for the eigenvectors (columns of `vecs`) of the residual's

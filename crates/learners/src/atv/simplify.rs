@@ -2,9 +2,10 @@
 //!
 //! A fit can end with more units than the network has: the affine pair of
 //! step 6, a unit the decomposition spent on noise, units of step 8. A
-//! mirrored pair is absorbed by flipping units ([`simplify_affine`]); other
-//! units go by backward elimination on the output layer's least squares
-//! ([`prune_units`]). Every candidate is polished again and kept only if its
+//! mirrored pair, or a unit active on almost every input that carries the
+//! linear part flipped units need, is absorbed by flipping units
+//! ([`simplify_affine`]); other units go by backward elimination on the
+//! output layer's least squares ([`Elimination`]). Every candidate is polished again and kept only if its
 //! validation error stays within 2× (the polish of k units usually goes
 //! below the larger network's error).
 
@@ -26,16 +27,6 @@ pub(super) struct Judge<'a> {
     pub val: &'a Rows<'a>,
     /// Parallelism.
     pub par: Par,
-}
-
-/// How far [`prune_units`] goes.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Target {
-    /// Exactly this many units.
-    Units(usize),
-    /// Down to this many at least, stopping before the largest rise of the
-    /// error.
-    LargestJump(usize),
 }
 
 /// A unit with canonical bias at least this is taken for an affine
@@ -117,85 +108,118 @@ pub(super) fn simplify_affine(net: &Network, k: usize) -> Option<Network> {
     .ok()
 }
 
-/// Rows [`prune_units`] fits the output layer on.
+/// Rows [`Elimination`] fits the output layer on.
 const PRUNE_ROWS: usize = 100_000;
 
-/// Backward elimination to k units: with the hidden features
-/// `h_i = relu(⟨w_i, x⟩ + b_i)` of the first [`PRUNE_ROWS`] training rows,
-/// repeatedly drop the unit whose removal raises the least-squares error of
-/// the output layer `(a, c)` refitted on the others the least. Units that
-/// only compensate each other (an affine pair, a unit fitted to noise that a
-/// later unit made redundant) go first, whatever their size. With
-/// [`Target::LargestJump`] the elimination runs down to the given count and
-/// stops before the step that raised the error by the largest factor (the
-/// first unit that mattered). Returns the network with the refitted output
-/// layer, or `None` when a solve fails.
-pub(super) fn prune_units(net: &Network, k: Target, train: &Rows<'_>) -> Option<Network> {
-    let p = net.as_depth2().ok()?;
-    let (x, y) = crate::common::load_rows(train, PRUNE_ROWS.min(train.len()));
-    let pre = &x * p.w.transpose();
-    let h = Mat::from_fn(x.nrows(), p.w.nrows() + 1, |r, i| {
-        if i < p.w.nrows() {
-            (pre[(r, i)] + p.b[i]).max(0.0)
-        } else {
-            1.0
-        }
-    });
-    let fit = |keep: &[usize]| -> Option<(f64, Col<f64>)> {
-        let cols: Vec<usize> = keep.iter().copied().chain([p.w.nrows()]).collect();
-        let f = Mat::from_fn(h.nrows(), cols.len(), |r, j| h[(r, cols[j])]);
-        let coef = least_squares(f.as_ref(), &y)?;
-        let fitted = &f * &coef;
-        let sse = (0..y.nrows()).map(|r| (y[r] - fitted[r]).powi(2)).sum::<f64>();
-        Some((sse, coef))
-    };
-    let mut keep: Vec<usize> = (0..p.w.nrows()).collect();
-    let mut path = vec![(keep.clone(), fit(&keep)?.0)];
-    let floor = match k {
-        Target::Units(k) | Target::LargestJump(k) => k,
-    };
-    while keep.len() > floor {
-        let mut best: Option<(f64, usize)> = None;
-        for pos in 0..keep.len() {
-            let rest: Vec<usize> = keep
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != pos)
-                .map(|(_, &i)| i)
-                .collect();
-            let (sse, _) = fit(&rest)?;
-            if best.is_none_or(|b| sse < b.0) {
-                best = Some((sse, pos));
+/// Backward elimination of a depth-2 network's units: with the hidden
+/// features `h_i = relu(⟨w_i, x⟩ + b_i)` of the first [`PRUNE_ROWS`]
+/// training rows, repeatedly drop the unit whose removal raises the
+/// least-squares error of the output layer `(a, c)` refitted on the others
+/// the least. Units that only compensate each other (an affine pair, a unit
+/// fitted to noise that a later unit made redundant) go first, whatever
+/// their size. The greedy path is computed once, down to the smallest count
+/// any caller asks for; every smaller target is a point on it.
+pub(super) struct Elimination {
+    /// The network's first layer and the output layer's refit data.
+    w: Mat<f64>,
+    b: Col<f64>,
+    h: Mat<f64>,
+    y: Col<f64>,
+    /// The units kept after each step and their least-squares error, from
+    /// all units down to the floor.
+    path: Vec<(Vec<usize>, f64)>,
+}
+
+impl Elimination {
+    /// The path from all of `net`'s units down to `floor` of them; `None`
+    /// for another depth or a failed solve.
+    pub(super) fn new(net: &Network, floor: usize, train: &Rows<'_>) -> Option<Self> {
+        let p = net.as_depth2().ok()?;
+        let (x, y) = crate::common::load_rows(train, PRUNE_ROWS.min(train.len()));
+        let pre = &x * p.w.transpose();
+        let units = p.w.nrows();
+        let h = Mat::from_fn(x.nrows(), units + 1, |r, i| {
+            if i < units {
+                (pre[(r, i)] + p.b[i]).max(0.0)
+            } else {
+                1.0
             }
+        });
+        let mut e = Self {
+            w: p.w.to_owned(),
+            b: p.b.to_owned(),
+            h,
+            y,
+            path: Vec::new(),
+        };
+        let mut keep: Vec<usize> = (0..units).collect();
+        e.path.push((keep.clone(), e.fit(&keep)?.0));
+        while keep.len() > floor {
+            let mut best: Option<(f64, usize)> = None;
+            for pos in 0..keep.len() {
+                let rest: Vec<usize> = keep
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != pos)
+                    .map(|(_, &i)| i)
+                    .collect();
+                let (sse, _) = e.fit(&rest)?;
+                if best.is_none_or(|b| sse < b.0) {
+                    best = Some((sse, pos));
+                }
+            }
+            let (sse, pos) = best?;
+            keep.remove(pos);
+            e.path.push((keep.clone(), sse));
         }
-        let (sse, pos) = best?;
-        keep.remove(pos);
-        path.push((keep.clone(), sse));
+        Some(e)
     }
-    let keep = match k {
-        Target::Units(_) => keep,
-        Target::LargestJump(_) => {
-            // The count before the largest relative rise of the error.
-            let jump = |i: usize| path[i + 1].1 / path[i].1.max(f64::MIN_POSITIVE);
-            let i = (0..path.len() - 1).max_by(|&i, &j| jump(i).total_cmp(&jump(j)))?;
-            path.swap_remove(i).0
-        }
-    };
-    let k = keep.len();
-    let (_, coef) = fit(&keep)?;
-    Network::depth2(
-        Mat::from_fn(k, p.w.ncols(), |r, c| p.w[(keep[r], c)]).as_ref(),
-        Col::from_fn(k, |r| p.b[keep[r]]).as_ref(),
-        Col::from_fn(k, |r| coef[r]).as_ref(),
-        coef[k],
-    )
-    .ok()
+
+    /// The least-squares error and coefficients `(a, c)` of the output
+    /// layer on the units `keep`.
+    fn fit(&self, keep: &[usize]) -> Option<(f64, Col<f64>)> {
+        let cols: Vec<usize> = keep.iter().copied().chain([self.w.nrows()]).collect();
+        let f = Mat::from_fn(self.h.nrows(), cols.len(), |r, j| self.h[(r, cols[j])]);
+        let coef = least_squares(f.as_ref(), &self.y)?;
+        let fitted = &f * &coef;
+        let sse = (0..self.y.nrows())
+            .map(|r| (self.y[r] - fitted[r]).powi(2))
+            .sum::<f64>();
+        Some((sse, coef))
+    }
+
+    /// The network of the units `keep` with the refitted output layer.
+    fn network(&self, keep: &[usize]) -> Option<Network> {
+        let k = keep.len();
+        let (_, coef) = self.fit(keep)?;
+        Network::depth2(
+            Mat::from_fn(k, self.w.ncols(), |r, c| self.w[(keep[r], c)]).as_ref(),
+            Col::from_fn(k, |r| self.b[keep[r]]).as_ref(),
+            Col::from_fn(k, |r| coef[r]).as_ref(),
+            coef[k],
+        )
+        .ok()
+    }
+
+    /// Exactly `k` units (a point on the path), if the path reaches it.
+    pub(super) fn units(&self, k: usize) -> Option<Network> {
+        let (keep, _) = self.path.iter().find(|(keep, _)| keep.len() == k)?;
+        self.network(keep)
+    }
+
+    /// The count before the largest relative rise of the error along the
+    /// path (the first unit that mattered).
+    pub(super) fn before_largest_jump(&self) -> Option<Network> {
+        let jump = |i: usize| self.path[i + 1].1 / self.path[i].1.max(f64::MIN_POSITIVE);
+        let i = (0..self.path.len() - 1).max_by(|&i, &j| jump(i).total_cmp(&jump(j)))?;
+        self.network(&self.path[i].0)
+    }
 }
 
 impl Atv {
     /// Back to k units from more (the affine pair of step 6, units of step
     /// 8): absorb a mirrored pair by flipping units, or drop units by
-    /// backward elimination ([`prune_units`]; the dropped units would still
+    /// backward elimination ([`Elimination`]; the dropped units would still
     /// cut spurious region boundaries). The first whose polished validation
     /// error stays within 2× wins; otherwise the network is kept as it is.
     /// The re-polish is not waste although the profile at d = 100 shows it
@@ -211,12 +235,20 @@ impl Atv {
         report: &mut Report,
     ) -> Result<(Network, f64), LearnError> {
         let units = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        // One elimination path down to k serves every target below; it is
+        // computed only when a candidate needs it.
+        let elimination = std::cell::OnceCell::new();
+        let eliminate = || {
+            elimination
+                .get_or_init(|| Elimination::new(&network, k, rows.train))
+                .as_ref()
+        };
         // An affine pair (or an always-active unit) among more units (units
         // added in step 8 after a fit that kept the pair, a unit spent on
         // noise) is absorbed after the others are pruned to k + 2 (k + 1).
         let absorb = |extra: usize| {
             let net = if units > k + extra {
-                prune_units(&network, Target::Units(k + extra), rows.train)?
+                eliminate()?.units(k + extra)?
             } else if units == k + extra {
                 network.clone()
             } else {
@@ -230,10 +262,7 @@ impl Atv {
                 &|| absorb(1),
                 "an always-active unit was absorbed by flipping units",
             ),
-            (
-                &|| prune_units(&network, Target::Units(k), rows.train),
-                "units dropped by backward elimination",
-            ),
+            (&|| eliminate()?.units(k), "units dropped by backward elimination"),
         ];
         match self.first_within(&candidates, error, rows, report)? {
             Some(kept) => Ok(kept),
@@ -246,7 +275,7 @@ impl Atv {
 
     /// Without a given k: backward elimination down to at least `min` units,
     /// stopping before the largest rise of the least-squares error
-    /// ([`Target::LargestJump`]), then an affine part left behind absorbed
+    /// ([`Elimination::before_largest_jump`]), then an affine part left behind absorbed
     /// by flipping units when the flips fit; polished and kept if its
     /// validation error stays within 2×.
     pub(super) fn simplify_auto(
@@ -258,7 +287,9 @@ impl Atv {
         report: &mut Report,
     ) -> Result<(Network, f64), LearnError> {
         let units = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
-        let Some(pruned) = prune_units(&network, Target::LargestJump(min.min(units)), rows.train) else {
+        let Some(pruned) =
+            Elimination::new(&network, min.min(units), rows.train).and_then(|e| e.before_largest_jump())
+        else {
             return Ok((network, error));
         };
         let k = pruned.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);

@@ -33,7 +33,7 @@ use relu_net::{Network, SampleSource};
 use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
-use crate::common::{Rows, relative_error};
+use crate::common::{Rows, relative_error, with_units};
 use crate::error::LearnError;
 use crate::linalg::{solve_psd, wigner_noise};
 use crate::polish::{PolishParams, polish_lm};
@@ -60,19 +60,6 @@ fn directions(net: &Network) -> usize {
         }
     }
     seen.len()
-}
-
-/// `net` with one more bias-free hidden unit `a relu(⟨w, x⟩)`.
-fn with_unit(net: &Network, w: &[f64], a: f64) -> Result<Network, LearnError> {
-    let (first, out) = (&net.layers()[0], &net.layers()[1]);
-    let (k, d) = (first.fan_out(), first.fan_in());
-    let weight = Mat::from_fn(k + 1, d, |i, j| if i < k { first.weight()[(i, j)] } else { w[j] });
-    let bias = faer::Col::from_fn(k + 1, |i| if i < k { first.bias()[i] } else { 0.0 });
-    let a_out = Mat::from_fn(1, k + 1, |_, j| if j < k { out.weight()[(0, j)] } else { a });
-    Ok(Network::from_parts(vec![
-        (weight, bias),
-        (a_out, out.bias().to_owned()),
-    ])?)
 }
 
 /// The unit `a relu(s ⟨u, x⟩)` (s = ±1) that best fits the residual on the
@@ -135,7 +122,7 @@ pub(super) fn grow(
         let Some((w, a)) = best_unit(&res, g.fit_samples.min(train.len()), vecs.as_ref()) else {
             break;
         };
-        let candidate = with_unit(&net, &w, a)?;
+        let candidate = with_units(&net, &[(w, 0.0, a)], 0.0)?;
         let (polished, _) = polish_lm(&candidate, train, g.polish, par)?;
         let e = relative_error(&polished, val, par)?;
         if e > 0.5 * error {
