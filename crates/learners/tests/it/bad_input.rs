@@ -200,6 +200,14 @@ fn the_registry_builds_every_learner_and_says_what_hidden_means() {
         assert_eq!(with.is_ok(), spec.takes_hidden(), "{id}");
         assert!(spec.build().is_ok(), "{id}");
     }
+    // `takes_hidden` is derived from `with_hidden`, so the loop above checks
+    // consistency only; which learners have no hidden units is stated here.
+    let without: Vec<&str> = LEARNERS
+        .iter()
+        .copied()
+        .filter(|id| !LearnerSpec::defaults(id).unwrap().takes_hidden())
+        .collect();
+    assert_eq!(without, ["kernel", "glmtron", "alphatron"]);
     let ckm = LearnerSpec::from_params("ckm", serde_json::json!({ "widths": [2, 2, 2] }))
         .unwrap()
         .with_hidden(Some(4))
