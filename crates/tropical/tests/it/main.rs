@@ -31,7 +31,12 @@ fn forward(net: &Network, x: &[f64]) -> f64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // A fixed seed: CI runs the same cases every time.
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+        ..ProptestConfig::default()
+    })]
 
     /// G(x) − H(x) equals the forward pass, with and without LP
     /// simplification, and the network rebuilt from G ⊘ H computes the same
