@@ -54,6 +54,7 @@
 
 mod error;
 pub mod families;
+mod fold;
 mod format;
 pub mod init;
 pub mod inputs;
@@ -67,9 +68,10 @@ pub mod stats;
 
 pub use error::NetError;
 pub use families::{FAMILY_NAMES, Family, FamilyOptions, Signs, Variation};
+pub use fold::{ChunkTree, TreeNode, fold_chunk_range, fold_chunks};
 pub use format::FORMAT_TAG;
 pub use init::{Init, Template};
 pub use inputs::InputLaw;
 pub use network::{Depth2, FORWARD_BLOCK_ROWS, Layer, Network, Predictor};
 pub use seed::{GaussianRows, ROWS_PER_STREAM, Seed, gaussian_matrix};
-pub use source::{ChunkTree, InMemory, Planted, SampleSource, TreeNode, fold_chunk_range, fold_chunks};
+pub use source::{InMemory, Planted, SampleSource};

@@ -18,9 +18,10 @@ use faer::{Col, ColRef, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
 use crate::error::NetError;
+use crate::fold::fold_chunks;
 use crate::network::{Network, Predictor};
 use crate::seed::Seed;
-use crate::source::{Planted, SampleSource, fold_chunks};
+use crate::source::{Planted, SampleSource};
 
 /// Rows per chunk of the metric passes (fixed, so results are
 /// reproducible).
