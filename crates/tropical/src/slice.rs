@@ -175,8 +175,6 @@ impl Default for SliceOptions {
 /// [`TropicalError::Dimension`] / [`TropicalError::NonFinite`] for bad
 /// vectors, [`TropicalError::Invalid`] for an empty rectangle,
 /// [`TropicalError::TooLarge`] beyond `max_cells`.
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
 pub fn slice(
     net: &Network,
     origin: &[f64],
@@ -185,7 +183,20 @@ pub fn slice(
     rect: [f64; 4],
     opts: &SliceOptions,
 ) -> Result<Slice, TropicalError> {
-    let d = net.input_dim();
+    check_slice(net.input_dim(), origin, u, v, rect)?;
+    let [s0, s1, t0, t1] = rect;
+    let min_area = opts.min_area * (s1 - s0) * (t1 - t0);
+    let mut cells = vec![Work::rectangle(rect, origin, u, v)];
+    let layers = net.layers();
+    for layer in &layers[..layers.len() - 1] {
+        cells = split_layer(layer, cells, min_area, opts.max_cells)?;
+    }
+    output_cells(&layers[layers.len() - 1], cells, rect)
+}
+
+/// Checks the slice's vectors (dimension `d`, finite) and its rectangle
+/// (finite, non-empty).
+fn check_slice(d: usize, origin: &[f64], u: &[f64], v: &[f64], rect: [f64; 4]) -> Result<(), TropicalError> {
     check_vec(origin, d, "the slice's origin")?;
     check_vec(u, d, "the slice's first direction")?;
     check_vec(v, d, "the slice's second direction")?;
@@ -195,101 +206,139 @@ pub fn slice(
             reason: "the slice rectangle needs finite s0 < s1 and t0 < t1".into(),
         });
     }
-    let min_area = opts.min_area * (s1 - s0) * (t1 - t0);
-    struct Work {
-        vertices: Vec<[f64; 2]>,
-        vals: Vec<Plane>,
-        pattern: Vec<bool>,
+    Ok(())
+}
+
+/// A cell under construction: its polygon, the current layer's inputs as
+/// affine maps of (s, t), and the activation pattern so far.
+struct Work {
+    vertices: Vec<[f64; 2]>,
+    vals: Vec<Plane>,
+    pattern: Vec<bool>,
+}
+
+impl Work {
+    /// The whole rectangle, whose layer inputs are the coordinates of
+    /// `o + s·u + t·v`.
+    fn rectangle(rect: [f64; 4], origin: &[f64], u: &[f64], v: &[f64]) -> Self {
+        let [s0, s1, t0, t1] = rect;
+        Work {
+            vertices: vec![[s0, t0], [s1, t0], [s1, t1], [s0, t1]],
+            vals: (0..origin.len())
+                .map(|i| Plane {
+                    a: u[i],
+                    b: v[i],
+                    c: origin[i],
+                })
+                .collect(),
+            pattern: Vec::new(),
+        }
     }
-    let mut cells = vec![Work {
-        vertices: vec![[s0, t0], [s1, t0], [s1, t1], [s0, t1]],
-        vals: (0..d)
-            .map(|i| Plane {
-                a: u[i],
-                b: v[i],
-                c: origin[i],
-            })
-            .collect(),
-        pattern: Vec::new(),
-    }];
-    let layers = net.layers();
-    let pre_of = |layer: &relu_net::Layer, vals: &[Plane]| -> Vec<Plane> {
-        let (w, bias) = (layer.weight(), layer.bias());
-        (0..layer.fan_out())
-            .map(|j| {
-                let mut p = Plane {
-                    a: 0.0,
-                    b: 0.0,
-                    c: bias[j],
-                };
-                for (i, q) in vals.iter().enumerate() {
-                    let wji = w[(j, i)];
-                    p.a += wji * q.a;
-                    p.b += wji * q.b;
-                    p.c += wji * q.c;
-                }
-                p
-            })
-            .collect()
-    };
-    for layer in &layers[..layers.len() - 1] {
-        let mut next = Vec::new();
-        for cell in cells {
-            let pre = pre_of(layer, &cell.vals);
-            // Split by every unit of the layer in turn; each piece records
-            // the signs so far.
-            let mut pieces: Vec<(Vec<[f64; 2]>, Vec<bool>)> = vec![(cell.vertices, Vec::new())];
-            for z in &pre {
-                let mut split = Vec::with_capacity(pieces.len() * 2);
-                for (poly, signs) in pieces {
-                    let (p, n) = clip(&poly, *z, 1.0);
-                    for (part, on) in [(p, true), (n, false)] {
-                        if part.len() >= 3 && area(&part) > min_area {
-                            let mut s = signs.clone();
-                            s.push(on);
-                            split.push((part, s));
-                        }
-                    }
-                }
-                pieces = split;
+}
+
+/// The pre-activations of `layer` as affine maps of (s, t), from its inputs
+/// `vals`.
+fn pre_activations(layer: &relu_net::Layer, vals: &[Plane]) -> Vec<Plane> {
+    let (w, bias) = (layer.weight(), layer.bias());
+    (0..layer.fan_out())
+        .map(|j| {
+            let mut p = Plane {
+                a: 0.0,
+                b: 0.0,
+                c: bias[j],
+            };
+            for (i, q) in vals.iter().enumerate() {
+                let wji = w[(j, i)];
+                p.a += wji * q.a;
+                p.b += wji * q.b;
+                p.c += wji * q.c;
             }
-            for (poly, signs) in pieces {
-                let vals = pre
-                    .iter()
-                    .zip(&signs)
-                    .map(|(z, on)| {
-                        if *on {
-                            *z
-                        } else {
-                            Plane {
-                                a: 0.0,
-                                b: 0.0,
-                                c: 0.0,
-                            }
-                        }
-                    })
-                    .collect();
-                let mut pattern = cell.pattern.clone();
-                pattern.extend(&signs);
-                next.push(Work {
-                    vertices: poly,
-                    vals,
-                    pattern,
+            p
+        })
+        .collect()
+}
+
+/// The cells of the next layer: every current cell split by the zero lines
+/// of the layer's units, each piece with its layer outputs and pattern.
+fn split_layer(
+    layer: &relu_net::Layer,
+    cells: Vec<Work>,
+    min_area: f64,
+    max_cells: usize,
+) -> Result<Vec<Work>, TropicalError> {
+    let mut next = Vec::new();
+    for cell in cells {
+        let pre = pre_activations(layer, &cell.vals);
+        for (poly, signs) in split_by_units(cell.vertices, &pre, min_area) {
+            let mut pattern = cell.pattern.clone();
+            pattern.extend(&signs);
+            next.push(Work {
+                vertices: poly,
+                vals: activate(&pre, &signs),
+                pattern,
+            });
+            if next.len() > max_cells {
+                return Err(TropicalError::TooLarge {
+                    what: "the 2-D slice",
+                    size: next.len() as u128,
+                    unit: "cells",
+                    limit: max_cells as u128,
+                    advice: "use a smaller rectangle or a smaller network",
                 });
-                if next.len() > opts.max_cells {
-                    return Err(TropicalError::TooLarge {
-                        what: "the 2-D slice",
-                        size: next.len() as u128,
-                        unit: "cells",
-                        limit: opts.max_cells as u128,
-                        advice: "use a smaller rectangle or a smaller network",
-                    });
+            }
+        }
+    }
+    Ok(next)
+}
+
+/// Splits a polygon by every unit of a layer in turn (pre-activations
+/// `pre`); each piece records the signs of the units, and pieces of area at
+/// most `min_area` are dropped.
+fn split_by_units(vertices: Vec<[f64; 2]>, pre: &[Plane], min_area: f64) -> Vec<(Vec<[f64; 2]>, Vec<bool>)> {
+    let mut pieces: Vec<(Vec<[f64; 2]>, Vec<bool>)> = vec![(vertices, Vec::new())];
+    for z in pre {
+        let mut split = Vec::with_capacity(pieces.len() * 2);
+        for (poly, signs) in pieces {
+            let (p, n) = clip(&poly, *z, 1.0);
+            for (part, on) in [(p, true), (n, false)] {
+                if part.len() >= 3 && area(&part) > min_area {
+                    let mut s = signs.clone();
+                    s.push(on);
+                    split.push((part, s));
                 }
             }
         }
-        cells = next;
+        pieces = split;
     }
-    let out_layer = &layers[layers.len() - 1];
+    pieces
+}
+
+/// The layer's outputs on a piece: the pre-activation of an active unit,
+/// zero for an inactive one.
+fn activate(pre: &[Plane], signs: &[bool]) -> Vec<Plane> {
+    pre.iter()
+        .zip(signs)
+        .map(|(z, on)| {
+            if *on {
+                *z
+            } else {
+                Plane {
+                    a: 0.0,
+                    b: 0.0,
+                    c: 0.0,
+                }
+            }
+        })
+        .collect()
+}
+
+/// The slice from the cells after the last hidden layer, each with the
+/// network's map from the (single-output) output layer.
+fn output_cells(
+    out_layer: &relu_net::Layer,
+    cells: Vec<Work>,
+    rect: [f64; 4],
+) -> Result<Slice, TropicalError> {
     if out_layer.fan_out() != 1 {
         return Err(TropicalError::Invalid {
             reason: format!(
@@ -303,7 +352,7 @@ pub fn slice(
         cells: cells
             .into_iter()
             .map(|w| Cell {
-                map: pre_of(out_layer, &w.vals)[0],
+                map: pre_activations(out_layer, &w.vals)[0],
                 vertices: w.vertices,
                 pattern: w.pattern,
             })
