@@ -210,47 +210,52 @@ fn split_pair(
     Ok(best)
 }
 
-impl Jennrich {
-    /// The parameters.
-    #[must_use]
-    pub fn params(&self) -> JennrichParams {
-        self.params
-    }
+/// The problem restricted to the reference's top eigenspace: the tensor,
+/// the reference's top eigenvectors `U` (d × r) and their eigenvalues β, so
+/// that `B_r = Uᵀ B U = diag(β)`.
+struct Restricted<'a> {
+    t: &'a dyn SymTensor,
+    u: Mat<f64>,
+    beta: Vec<f64>,
+    par: Par,
 }
 
-impl Decomposer for Jennrich {
-    fn name(&self) -> &'static str {
-        "jennrich"
-    }
-
-    // Over 100 lines: to be split into named parts (for a fit: one per step).
-    #[allow(clippy::too_many_lines)]
-    fn decompose(
-        &self,
-        t: &dyn SymTensor,
-        rank: usize,
-        hints: &Hints<'_>,
-        seed: u64,
-        par: Par,
-    ) -> Result<(CpModel, Report), DecompError> {
-        check_problem(t, rank, hints, 3)?;
-        let p = self.params;
-        let d = t.dim();
-        let mut notes = Vec::new();
-        let mut draws_rng = rng(seed, 0);
-        let reference = match hints.reference {
-            Some(b) => b.to_owned(),
-            None => {
-                notes.push("reference: a random contraction of the tensor".to_owned());
-                contract_matrix(t, random_unit(&mut draws_rng, d).as_ref(), par)
-            }
-        };
-        if (0..d).any(|j| (0..d).any(|i| !reference[(i, j)].is_finite())) {
-            return Err(DecompError::NonFinite {
-                what: "the reference contraction",
-            });
+/// The reference contraction: the hint, or a random contraction of the
+/// tensor drawn from `draws_rng`; refused when not finite.
+fn reference_matrix(
+    t: &dyn SymTensor,
+    hints: &Hints<'_>,
+    draws_rng: &mut rand::rngs::ChaCha8Rng,
+    notes: &mut Vec<String>,
+    par: Par,
+) -> Result<Mat<f64>, DecompError> {
+    let d = t.dim();
+    let reference = match hints.reference {
+        Some(b) => b.to_owned(),
+        None => {
+            notes.push("reference: a random contraction of the tensor".to_owned());
+            contract_matrix(t, random_unit(draws_rng, d).as_ref(), par)
         }
-        let (u, spectrum) = top_eigen(reference.as_ref(), rank)?;
+    };
+    if (0..d).any(|j| (0..d).any(|i| !reference[(i, j)].is_finite())) {
+        return Err(DecompError::NonFinite {
+            what: "the reference contraction",
+        });
+    }
+    Ok(reference)
+}
+
+impl<'a> Restricted<'a> {
+    /// Restricts `t` to the top-`rank` eigenspace of the reference; refuses
+    /// a reference whose rank-th eigenvalue is (numerically) zero.
+    fn new(
+        t: &'a dyn SymTensor,
+        reference: MatRef<'_, f64>,
+        rank: usize,
+        notes: &mut Vec<String>,
+        par: Par,
+    ) -> Result<Self, DecompError> {
+        let (u, spectrum) = top_eigen(reference, rank)?;
         // U holds eigenvectors of the reference, so B_r = Uᵀ B U = diag(β).
         let beta: Vec<f64> = spectrum[..rank].to_vec();
         let largest = spectrum.first().map_or(0.0, |v| v.abs());
@@ -265,14 +270,25 @@ impl Decomposer for Jennrich {
             let found = spectrum.iter().filter(|s| s.abs() > 1e-12 * largest).count();
             return Err(DecompError::RankDeficient { rank, found });
         }
-        // The draw with the fewest complex pairs wins, then the one with the
-        // largest relative gap.
+        Ok(Self { t, u, beta, par })
+    }
+
+    /// The best of `n_draws` random pencils (the fewest complex pairs, then
+    /// the largest relative gap) and the gaps of the draws with a real
+    /// spectrum.
+    fn best_draw(
+        &self,
+        p: &JennrichParams,
+        draws_rng: &mut rand::rngs::ChaCha8Rng,
+        notes: &mut Vec<String>,
+    ) -> Result<(Draw, Vec<f64>), DecompError> {
+        let d = self.t.dim();
         let mut best: Option<Draw> = None;
         let mut gaps = Vec::new();
         let mut complex = 0;
         for _ in 0..p.n_draws {
-            let g = random_unit(&mut draws_rng, d);
-            let dr = draw(t, u.as_ref(), &beta, g, p.imag_tol, par)?;
+            let g = random_unit(draws_rng, d);
+            let dr = draw(self.t, self.u.as_ref(), &self.beta, g, p.imag_tol, self.par)?;
             if dr.pairs.is_empty() && dr.imag_ratio <= p.imag_tol {
                 gaps.push(dr.gap);
             } else {
@@ -288,56 +304,73 @@ impl Decomposer for Jennrich {
         if complex > 0 {
             notes.push(format!("{complex} of {} draws had complex spectra", p.n_draws));
         }
-        let Some(mut chosen) = best else {
+        let Some(chosen) = best else {
             return Err(DecompError::LinearAlgebra {
                 what: "no eigendecomposition succeeded",
             });
         };
-        // Complex pairs: two eigenvalues of this draw too close for the noise
-        // to keep them real. Their real plane holds two factors; split it
-        // with fresh contractions restricted to it.
+        Ok((chosen, gaps))
+    }
+
+    /// Splits the complex pairs of the chosen draw (two eigenvalues too
+    /// close for the noise to keep them real, whose real plane holds two
+    /// factors) with fresh contractions restricted to their planes, drawn
+    /// from stream 2 of `seed`; whether every pair split with a gap of at
+    /// least `min_gap`.
+    fn split_pairs(
+        &self,
+        chosen: &mut Draw,
+        p: &JennrichParams,
+        seed: u64,
+        notes: &mut Vec<String>,
+    ) -> Result<bool, DecompError> {
         let mut split_ok = true;
-        if !chosen.pairs.is_empty() {
-            let mut split_rng = rng(seed, 2);
-            let mut split = 0;
-            for &(j, i) in &chosen.pairs.clone() {
-                let s1 = chosen.vectors.col(j).to_owned();
-                let s2 = chosen.vectors.col(i).to_owned();
-                match split_pair(
-                    t,
-                    u.as_ref(),
-                    &beta,
-                    s1.as_ref(),
-                    s2.as_ref(),
-                    &mut split_rng,
-                    p.n_draws,
-                    par,
-                )? {
-                    Some((a, b, gap)) => {
-                        split += 1;
-                        split_ok &= gap >= p.min_gap;
-                        for q in 0..rank {
-                            chosen.vectors[(q, j)] = a[q];
-                            chosen.vectors[(q, i)] = b[q];
-                        }
+        if chosen.pairs.is_empty() {
+            return Ok(split_ok);
+        }
+        let rank = self.u.ncols();
+        let mut split_rng = rng(seed, 2);
+        let mut split = 0;
+        for &(j, i) in &chosen.pairs.clone() {
+            let s1 = chosen.vectors.col(j).to_owned();
+            let s2 = chosen.vectors.col(i).to_owned();
+            match split_pair(
+                self.t,
+                self.u.as_ref(),
+                &self.beta,
+                s1.as_ref(),
+                s2.as_ref(),
+                &mut split_rng,
+                p.n_draws,
+                self.par,
+            )? {
+                Some((a, b, gap)) => {
+                    split += 1;
+                    split_ok &= gap >= p.min_gap;
+                    for q in 0..rank {
+                        chosen.vectors[(q, j)] = a[q];
+                        chosen.vectors[(q, i)] = b[q];
                     }
-                    None => split_ok = false,
                 }
+                None => split_ok = false,
             }
-            notes.push(format!(
-                "best draw had {} complex pair(s) (|Im|/|μ| up to {:.3e}); {split} split by contractions restricted to their planes",
-                chosen.pairs.len(),
-                chosen.imag_ratio
-            ));
         }
-        let converged = split_ok && chosen.gap >= p.min_gap;
-        if chosen.gap < p.min_gap {
-            notes.push(format!(
-                "best relative eigengap {:.3e} is below min_gap {:.1e}",
-                chosen.gap, p.min_gap
-            ));
-        }
-        let lifted = &u * &chosen.vectors;
+        notes.push(format!(
+            "best draw had {} complex pair(s) (|Im|/|μ| up to {:.3e}); {split} split by contractions restricted to their planes",
+            chosen.pairs.len(),
+            chosen.imag_ratio
+        ));
+        Ok(split_ok)
+    }
+
+    /// The CP model from the chosen draw's eigenvectors: factors lifted by
+    /// `U` and normalised, weights fitted on probe contractions (the draw's
+    /// own and fresh ones from stream 1 of `seed`), and the residual on
+    /// further fresh contractions.
+    fn fit_model(&self, chosen: &Draw, p: &JennrichParams, seed: u64) -> Result<(CpModel, f64), DecompError> {
+        let (t, par) = (self.t, self.par);
+        let (d, rank) = (t.dim(), self.u.ncols());
+        let lifted = &self.u * &chosen.vectors;
         let factors = Mat::from_fn(d, rank, |i, j| {
             lifted[(i, j)] / lifted.col(j).norm_l2().max(f64::MIN_POSITIVE)
         });
@@ -348,6 +381,47 @@ impl Decomposer for Jennrich {
         let model = CpModel::new(t.order(), weights, factors)?.canonicalize();
         let fresh: Vec<Col<f64>> = (0..p.n_probes).map(|_| random_unit(&mut probe_rng, d)).collect();
         let residual = contraction_residual(t, &model, &fresh, par);
+        Ok((model, residual))
+    }
+}
+
+impl Jennrich {
+    /// The parameters.
+    #[must_use]
+    pub fn params(&self) -> JennrichParams {
+        self.params
+    }
+}
+
+impl Decomposer for Jennrich {
+    fn name(&self) -> &'static str {
+        "jennrich"
+    }
+
+    fn decompose(
+        &self,
+        t: &dyn SymTensor,
+        rank: usize,
+        hints: &Hints<'_>,
+        seed: u64,
+        par: Par,
+    ) -> Result<(CpModel, Report), DecompError> {
+        check_problem(t, rank, hints, 3)?;
+        let p = self.params;
+        let mut notes = Vec::new();
+        let mut draws_rng = rng(seed, 0);
+        let reference = reference_matrix(t, hints, &mut draws_rng, &mut notes, par)?;
+        let restricted = Restricted::new(t, reference.as_ref(), rank, &mut notes, par)?;
+        let (mut chosen, gaps) = restricted.best_draw(&p, &mut draws_rng, &mut notes)?;
+        let split_ok = restricted.split_pairs(&mut chosen, &p, seed, &mut notes)?;
+        let converged = split_ok && chosen.gap >= p.min_gap;
+        if chosen.gap < p.min_gap {
+            notes.push(format!(
+                "best relative eigengap {:.3e} is below min_gap {:.1e}",
+                chosen.gap, p.min_gap
+            ));
+        }
+        let (model, residual) = restricted.fit_model(&chosen, &p, seed)?;
         Ok((
             model,
             Report {
