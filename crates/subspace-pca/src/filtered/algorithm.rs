@@ -2,7 +2,7 @@
 
 use faer::{Col, ColMut, Mat, MatMut, MatRef, Par};
 use gaussian_moments::hermite::norm_cdf;
-use gaussian_moments::{Cell, Estimator, LabelSet, filtered_second_moment};
+use gaussian_moments::{Cell, Estimator, FilteredMoment, LabelSet, filtered_second_moment};
 use relu_net::{SampleSource, Seed};
 use serde::{Deserialize, Serialize};
 
@@ -197,9 +197,181 @@ impl FilteredPca {
     }
 }
 
+/// The strongest statistic of a round.
+struct Candidate {
+    /// `|λ|` over the noise floor.
+    score: f64,
+    /// The eigenvalue of largest magnitude.
+    lambda: f64,
+    /// Its eigenvector.
+    dir: Col<f64>,
+    /// Index of the label set.
+    set: usize,
+    /// Index of the cell.
+    cell: usize,
+    /// The statistic.
+    fm: FilteredMoment,
+}
+
+/// The training rows, and the rows loaded for the label quantiles and the
+/// held-out regression.
+struct Samples<'a> {
+    /// The training rows (the first ones).
+    train: Rows<'a>,
+    /// Up to 200 000 training rows: the regression's training data.
+    fit: (Mat<f64>, Col<f64>),
+    /// Up to 100 000 held-out rows: the regression's validation data.
+    held_out: (Mat<f64>, Col<f64>),
+    /// The labels of `fit`, for the label sets.
+    labels: Vec<f64>,
+}
+
+/// Splits `src` into training and held-out rows and loads the first of
+/// each; refuses too few samples, non-finite loaded rows and constant
+/// labels.
+fn split_samples(src: &dyn SampleSource, validation_fraction: f64) -> Result<Samples<'_>, SubspaceError> {
+    let d = src.dim();
+    let needed = 1000.max(20 * d);
+    if src.len() < needed {
+        return Err(SubspaceError::TooFewSamples {
+            what: "filtered PCA",
+            needed,
+            got: src.len(),
+        });
+    }
+    let n_val = ((src.len() as f64) * validation_fraction).round() as usize;
+    let n_train = src.len() - n_val;
+    let train = Rows {
+        src,
+        start: 0,
+        len: n_train,
+    };
+    let val = Rows {
+        src,
+        start: n_train,
+        len: n_val,
+    };
+    let (xl, yl) = load(&train, n_train.min(200_000));
+    let (xv, yv) = load(&val, n_val.min(100_000));
+    // The moment passes refuse NaN/inf in the rows they read; these
+    // loaded rows (labels for the quantiles, the held-out regression)
+    // are checked here.
+    let finite = |m: &faer::Mat<f64>| (0..m.ncols()).all(|j| m.col(j).iter().all(|v| v.is_finite()));
+    if !(finite(&xl) && finite(&xv) && yl.iter().chain(yv.iter()).all(|v| v.is_finite())) {
+        return Err(SubspaceError::NonFinite {
+            what: "the samples (x or y)",
+        });
+    }
+    let labels: Vec<f64> = yl.iter().copied().collect();
+    if labels.iter().all(|&v| v == labels[0]) {
+        return Err(SubspaceError::InvalidParam {
+            name: "labels",
+            value: labels[0],
+            expected: "not all equal (constant labels carry no direction)",
+        });
+    }
+    Ok(Samples {
+        train,
+        fit: (xl, yl),
+        held_out: (xv, yv),
+        labels,
+    })
+}
+
+/// The cells of a round given the directions `v` found so far: the whole
+/// space, and Chen–Meka's slab `|⟨v_i, x⟩| ≤ slab` once there are
+/// directions.
+fn round_cells(v: MatRef<'_, f64>, slab: f64) -> Result<Vec<(Option<Cell>, &'static str)>, SubspaceError> {
+    let mut cells: Vec<(Option<Cell>, &str)> = Vec::new();
+    if v.ncols() == 0 {
+        cells.push((None, "all"));
+    } else {
+        let m = v.ncols();
+        cells.push((
+            Some(Cell::new(v, vec![f64::NEG_INFINITY; m], vec![f64::INFINITY; m])?),
+            "all",
+        ));
+        cells.push((Some(Cell::new(v, vec![-slab; m], vec![slab; m])?), "slab"));
+    }
+    Ok(cells)
+}
+
+/// `v` with the direction `dir` appended, orthonormalised.
+fn append_direction(v: &Mat<f64>, dir: &Col<f64>) -> Mat<f64> {
+    let d = v.nrows();
+    let mut stacked = Mat::zeros(d, v.ncols() + 1);
+    for j in 0..v.ncols() {
+        for i in 0..d {
+            stacked[(i, j)] = v[(i, j)];
+        }
+    }
+    for i in 0..d {
+        stacked[(i, v.ncols())] = dir[i];
+    }
+    orthonormalize(stacked.as_ref(), 1e-8)
+}
+
+impl FilteredPca {
+    /// The statistic whose top eigenvalue stands highest above its noise
+    /// floor, over every label set and cell; `None` when no pair selects
+    /// enough samples.
+    fn strongest(
+        &self,
+        train: &dyn SampleSource,
+        sets: &[(LabelSet, String)],
+        cells: &[(Option<Cell>, &str)],
+        par: Par,
+    ) -> Result<Option<Candidate>, SubspaceError> {
+        let mut best: Option<Candidate> = None;
+        for (si, (set, _)) in sets.iter().enumerate() {
+            for (ci, (cell, _)) in cells.iter().enumerate() {
+                let fm = match filtered_second_moment(train, *set, cell.as_ref(), &self.est, par) {
+                    Ok(fm) => fm,
+                    Err(gaussian_moments::MomentError::TooFewSamples { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                if fm.n_selected < 10 {
+                    continue;
+                }
+                let top = dense_pca(fm.matrix.as_ref(), 1)?;
+                let lambda = top.spectrum()[0];
+                let score = lambda.abs() / fm.noise_floor;
+                if best.as_ref().is_none_or(|b| score > b.score) {
+                    best = Some(Candidate {
+                        score,
+                        lambda,
+                        dir: top.basis().col(0).to_owned(),
+                        set: si,
+                        cell: ci,
+                        fm,
+                    });
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// The top |eigenvalue| of the same statistic on the shifted-label
+    /// null; NaN when the null is off or cannot be computed.
+    fn null_eigenvalue(
+        &self,
+        shifted: &dyn SampleSource,
+        set: LabelSet,
+        cell: Option<&Cell>,
+        par: Par,
+    ) -> f64 {
+        if self.params.null {
+            filtered_second_moment(shifted, set, cell, &self.est, par)
+                .ok()
+                .and_then(|f| dense_pca(f.matrix.as_ref(), 1).ok())
+                .map_or(f64::NAN, |t| t.spectrum()[0].abs())
+        } else {
+            f64::NAN
+        }
+    }
+}
+
 impl SubspaceFinder for FilteredPca {
-    // Over 100 lines: to be split into named parts (for a fit: one per step).
-    #[allow(clippy::too_many_lines)]
     fn find(
         &self,
         src: &dyn SampleSource,
@@ -208,114 +380,33 @@ impl SubspaceFinder for FilteredPca {
     ) -> Result<(Subspace, Report), SubspaceError> {
         let p = &self.params;
         let d = src.dim();
-        let needed = 1000.max(20 * d);
-        if src.len() < needed {
-            return Err(SubspaceError::TooFewSamples {
-                what: "filtered PCA",
-                needed,
-                got: src.len(),
-            });
-        }
-        let n_val = ((src.len() as f64) * p.validation_fraction).round() as usize;
-        let n_train = src.len() - n_val;
-        let train = Rows {
-            src,
-            start: 0,
-            len: n_train,
-        };
-        let val = Rows {
-            src,
-            start: n_train,
-            len: n_val,
-        };
-        let (xl, yl) = load(&train, n_train.min(200_000));
-        let (xv, yv) = load(&val, n_val.min(100_000));
-        // The moment passes refuse NaN/inf in the rows they read; these
-        // loaded rows (labels for the quantiles, the held-out regression)
-        // are checked here.
-        let finite = |m: &faer::Mat<f64>| (0..m.ncols()).all(|j| m.col(j).iter().all(|v| v.is_finite()));
-        if !(finite(&xl) && finite(&xv) && yl.iter().chain(yv.iter()).all(|v| v.is_finite())) {
-            return Err(SubspaceError::NonFinite {
-                what: "the samples (x or y)",
-            });
-        }
-        let labels: Vec<f64> = yl.iter().copied().collect();
-        if labels.iter().all(|&v| v == labels[0]) {
-            return Err(SubspaceError::InvalidParam {
-                name: "labels",
-                value: labels[0],
-                expected: "not all equal (constant labels carry no direction)",
-            });
-        }
-        let sets = self.label_sets(&labels);
+        let samples = split_samples(src, p.validation_fraction)?;
+        let sets = self.label_sets(&samples.labels);
         let mut v = Mat::<f64>::zeros(d, 0);
         let mut spectrum = Vec::new();
         let mut report = Report {
             samples_used: src.len(),
             ..Report::default()
         };
-        let shifted = ShiftedLabels::new(&train, n_train / 2);
+        let shifted = ShiftedLabels::new(&samples.train, samples.train.len / 2);
         for round in 0..p.max_dim.min(d) {
             report.n_iters = round + 1;
-            let mut cells: Vec<(Option<Cell>, &str)> = Vec::new();
-            if v.ncols() == 0 {
-                cells.push((None, "all"));
-            } else {
-                let m = v.ncols();
-                cells.push((
-                    Some(Cell::new(
-                        v.as_ref(),
-                        vec![f64::NEG_INFINITY; m],
-                        vec![f64::INFINITY; m],
-                    )?),
-                    "all",
-                ));
-                cells.push((
-                    Some(Cell::new(v.as_ref(), vec![-p.slab; m], vec![p.slab; m])?),
-                    "slab",
-                ));
-            }
-            let mut best: Option<(f64, f64, Col<f64>, usize, usize, gaussian_moments::FilteredMoment)> = None;
-            for (si, (set, _)) in sets.iter().enumerate() {
-                for (ci, (cell, _)) in cells.iter().enumerate() {
-                    let fm = match filtered_second_moment(&train, *set, cell.as_ref(), &self.est, par) {
-                        Ok(fm) => fm,
-                        Err(gaussian_moments::MomentError::TooFewSamples { .. }) => continue,
-                        Err(e) => return Err(e.into()),
-                    };
-                    if fm.n_selected < 10 {
-                        continue;
-                    }
-                    let top = dense_pca(fm.matrix.as_ref(), 1)?;
-                    let lambda = top.spectrum()[0];
-                    let score = lambda.abs() / fm.noise_floor;
-                    if best.as_ref().is_none_or(|b| score > b.0) {
-                        best = Some((score, lambda, top.basis().col(0).to_owned(), si, ci, fm));
-                    }
-                }
-            }
-            let Some((score, lambda, dir, si, ci, fm)) = best else {
+            let cells = round_cells(v.as_ref(), p.slab)?;
+            let Some(best) = self.strongest(&samples.train, &sets, &cells, par)? else {
                 report
                     .notes
                     .push(format!("round {round}: no label set selects enough samples"));
                 break;
             };
-            let null = if p.null {
-                let cell = cells[ci].0.as_ref();
-                filtered_second_moment(&shifted, sets[si].0, cell, &self.est, par)
-                    .ok()
-                    .and_then(|f| dense_pca(f.matrix.as_ref(), 1).ok())
-                    .map_or(f64::NAN, |t| t.spectrum()[0].abs())
-            } else {
-                f64::NAN
-            };
-            let above_noise = score > p.noise_mult;
+            let (lambda, fm) = (best.lambda, &best.fm);
+            let null = self.null_eigenvalue(&shifted, sets[best.set].0, cells[best.cell].0.as_ref(), par);
+            let above_noise = best.score > p.noise_mult;
             let above_null = !(null.is_finite() && lambda.abs() <= p.null_mult * null);
             let accepted = above_noise && above_null;
             let mut record = RoundRecord {
                 eigenvalue: lambda,
-                label_set: sets[si].1.clone(),
-                cell: cells[ci].1.to_owned(),
+                label_set: sets[best.set].1.clone(),
+                cell: cells[best.cell].1.to_owned(),
                 noise_floor: fm.noise_floor,
                 null_eigenvalue: null,
                 n_cell: fm.n_cell,
@@ -333,19 +424,12 @@ impl SubspaceFinder for FilteredPca {
                 report.converged = true;
                 break;
             }
-            let mut stacked = Mat::zeros(d, v.ncols() + 1);
-            for j in 0..v.ncols() {
-                for i in 0..d {
-                    stacked[(i, j)] = v[(i, j)];
-                }
-            }
-            for i in 0..d {
-                stacked[(i, v.ncols())] = dir[i];
-            }
-            v = orthonormalize(stacked.as_ref(), 1e-8);
+            v = append_direction(&v, &best.dir);
             spectrum.push(lambda);
             if v.ncols() <= 4 {
-                record.explained_error = explained_error(v.as_ref(), (&xl, &yl), (&xv, &yv), p.bins);
+                let (fit, held_out) = (&samples.fit, &samples.held_out);
+                record.explained_error =
+                    explained_error(v.as_ref(), (&fit.0, &fit.1), (&held_out.0, &held_out.1), p.bins);
             }
             let explained = record.explained_error;
             report.rounds.push(record);
