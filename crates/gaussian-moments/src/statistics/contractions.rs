@@ -34,7 +34,7 @@ impl VectorContractions {
     /// # Errors
     /// [`MomentError::Order`] for order 0, [`MomentError::BadVector`] and
     /// [`MomentError::Dim`] for bad vectors, [`MomentError::TooLarge`] beyond
-    /// [`MAX_STATISTIC_LEN`] entries.
+    /// [`MAX_STATISTIC_LEN`](super::MAX_STATISTIC_LEN) entries.
     pub fn new(dim: usize, order: usize, gs: &[Col<f64>]) -> Result<Self, MomentError> {
         if order == 0 {
             return Err(MomentError::Order {
@@ -143,7 +143,7 @@ impl MatrixContractions {
     /// [`MomentError::Order`] for order < 2, [`MomentError::InvalidParam`]
     /// for vectors at order 2 or none at higher orders,
     /// [`MomentError::BadVector`] and [`MomentError::Dim`] for bad vectors,
-    /// [`MomentError::TooLarge`] beyond [`MAX_STATISTIC_LEN`] entries.
+    /// [`MomentError::TooLarge`] beyond [`MAX_STATISTIC_LEN`](super::MAX_STATISTIC_LEN) entries.
     pub fn new(dim: usize, order: usize, gs: &[Col<f64>]) -> Result<Self, MomentError> {
         if order < 2 {
             return Err(MomentError::Order {
