@@ -58,6 +58,35 @@ pub fn split(src: &dyn SampleSource, fraction: f64) -> (Rows<'_>, Rows<'_>) {
     (Rows::new(src, 0, n - n_val), Rows::new(src, n - n_val, n_val))
 }
 
+/// The rows a fit's choices are made on: polished and pruned on `train`,
+/// judged on `val`.
+pub(crate) struct Judge<'a> {
+    /// Training rows (polish, pruning).
+    pub train: &'a Rows<'a>,
+    /// Validation rows (acceptance).
+    pub val: &'a Rows<'a>,
+    /// Parallelism.
+    pub par: Par,
+}
+
+/// The beginning that the fits share: [`check_data`] (at least `needed`
+/// rows), then [`split`] with the validation `fraction`. Returns the label
+/// statistics and the training and validation rows.
+///
+/// # Errors
+/// As [`check_data`].
+pub fn checked_split<'a>(
+    learner: &'static str,
+    src: &'a dyn SampleSource,
+    needed: usize,
+    fraction: f64,
+    par: Par,
+) -> Result<(LabelStats, Rows<'a>, Rows<'a>), LearnError> {
+    let labels = check_data(learner, src, needed, par)?;
+    let (train, val) = split(src, fraction);
+    Ok((labels, train, val))
+}
+
 /// `mean((f(x) − y)²) / Var(y)` on a source.
 ///
 /// # Errors

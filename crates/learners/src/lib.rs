@@ -128,6 +128,23 @@ pub struct Report {
     /// when every setting came from the parameters.
     #[serde(default)]
     pub chosen: BTreeMap<String, String>,
+    /// The Levenberg–Marquardt polish of the chosen network, when one ran
+    /// ([`polish::polish_if_better`]): its iterations, losses, convergence,
+    /// validation error and whether it was kept.
+    #[serde(default)]
+    pub polish: Option<polish::PolishOutcome>,
+}
+
+impl Report {
+    /// An empty report of `learner` on `samples_used` samples.
+    #[must_use]
+    pub fn new(learner: &str, samples_used: usize) -> Self {
+        Self {
+            learner: learner.to_owned(),
+            samples_used,
+            ..Self::default()
+        }
+    }
 }
 
 /// A fitted model and its report.

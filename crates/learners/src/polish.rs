@@ -3,7 +3,8 @@
 //! equations accumulated chunk by chunk (identical on any number of
 //! threads), damping adapted by the gain ratio.
 
-use crate::common::{CHUNK_ROWS, Rows};
+use crate::Report;
+use crate::common::{CHUNK_ROWS, Judge, Rows, relative_error};
 use crate::error::LearnError;
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
@@ -413,4 +414,61 @@ fn lm_stage(
         }
     }
     Ok((current_net, iters, converged, current))
+}
+
+/// What the polish of a fit's chosen network did, and whether the fit kept
+/// it ([`Report::polish`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolishOutcome {
+    /// The optimiser's own report (iterations, losses, convergence).
+    #[serde(flatten)]
+    pub lm: PolishReport,
+    /// The polished network's relative error on the validation rows.
+    pub validation_error: f64,
+    /// Whether the polished network replaced the start (it did not raise
+    /// the validation error).
+    pub kept: bool,
+}
+
+/// The end that the moment learners' fits share: polishes `network` on the
+/// training rows by [`polish_lm`] and keeps the result when its validation
+/// error is at most `error` (the start's). Records the outcome in
+/// [`Report::polish`], the iterations and convergence in
+/// [`Report::n_iters`] and [`Report::converged`], and a note; returns the
+/// network kept and its validation error.
+///
+/// # Errors
+/// As [`polish_lm`] and [`relative_error`].
+pub(crate) fn polish_if_better(
+    network: Network,
+    error: f64,
+    judge: &Judge<'_>,
+    params: &PolishParams,
+    report: &mut Report,
+) -> Result<(Network, f64), LearnError> {
+    let (polished, lm) = polish_lm(&network, judge.train, params, judge.par)?;
+    let polished_error = relative_error(&polished, judge.val, judge.par)?;
+    let kept = polished_error <= error;
+    if kept {
+        report.notes.push(format!(
+            "polish (Levenberg–Marquardt, {} iterations) kept: validation error {polished_error:.3e}",
+            lm.iters
+        ));
+    } else {
+        report.notes.push(format!(
+            "polish discarded: validation error {polished_error:.3e} > {error:.3e}"
+        ));
+    }
+    report.n_iters = lm.iters;
+    report.converged = lm.converged;
+    report.polish = Some(PolishOutcome {
+        lm,
+        validation_error: polished_error,
+        kept,
+    });
+    Ok(if kept {
+        (polished, polished_error)
+    } else {
+        (network, error)
+    })
 }

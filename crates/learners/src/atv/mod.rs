@@ -85,9 +85,16 @@
 //! 2021 (arXiv 2107.10209), Theorem for the full-rank case.
 
 mod algorithm;
+mod decompose;
+mod moments;
 mod params;
+mod recover;
 mod residual;
 mod simplify;
+mod subspace;
 
-pub use algorithm::{Atv, AtvMoments, Candidate, ProjectedMoments, SubspaceChoice};
+pub use algorithm::Atv;
+pub use decompose::Candidate;
+pub use moments::{AtvMoments, ProjectedMoments};
 pub use params::{AtvParams, JENNRICH_DRAWS};
+pub use subspace::SubspaceChoice;

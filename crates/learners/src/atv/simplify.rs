@@ -9,25 +9,15 @@
 //! validation error stays within 2× (the polish of k units usually goes
 //! below the larger network's error).
 
-use faer::{Col, Mat, Par};
+use faer::{Col, Mat};
 use relu_net::{Network, SampleSource};
 
 use super::Atv;
 use crate::Report;
-use crate::common::{Rows, relative_error};
+use crate::common::{Judge, Rows, relative_error};
 use crate::error::LearnError;
 use crate::linalg::least_squares;
 use crate::polish::polish_lm;
-
-/// The rows a simplification polishes on and is judged on.
-pub(super) struct Judge<'a> {
-    /// Training rows (polish, pruning).
-    pub train: &'a Rows<'a>,
-    /// Validation rows (acceptance).
-    pub val: &'a Rows<'a>,
-    /// Parallelism.
-    pub par: Par,
-}
 
 /// A unit with canonical bias at least this is taken for an affine
 /// function: `relu(⟨ŵ, x⟩ + b̂) = ⟨ŵ, x⟩ + b̂` except on a set of probability

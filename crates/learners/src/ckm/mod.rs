@@ -45,6 +45,7 @@
 mod algorithm;
 mod extend;
 mod params;
+mod search;
 
 pub use algorithm::Ckm;
 pub use params::{CkmParams, Search};

@@ -6,7 +6,7 @@ use relu_net::{SampleSource, Seed};
 
 use super::params::KernelParams;
 use crate::alphatron::algorithm_helpers::ball_scale;
-use crate::common::{check_data, load_rows as load, relative, split, variance};
+use crate::common::{checked_split, load_rows as load, relative, variance};
 use crate::error::LearnError;
 use crate::linalg::solve_psd;
 use crate::model::{KernelModel, Link, Model};
@@ -29,30 +29,27 @@ fn slope(x: &[f64], y: &[f64]) -> f64 {
     if sxx > 0.0 { sxy / sxx } else { f64::NAN }
 }
 
-impl Learner for KernelLearner {
-    fn name(&self) -> &'static str {
-        NAME
-    }
+/// Step 1: the spectrum `μ_1 ≥ μ_2 ≥ …` of the normalised Gram matrix
+/// `K/m` of the first m rows, the effective dimension
+/// `d_eff = Σ μ_i/(μ_i + λ)`, the decay fits and the ridge leverages.
+struct Spectrum {
+    /// Eigenvalues, descending, clipped at 0.
+    mu: Vec<f64>,
+    /// `d_eff(λ)`.
+    d_eff: f64,
+    /// p of the fit `μ_i ~ i^−p` over the leading 50.
+    poly: f64,
+    /// r of the fit `μ_i ~ e^−r i` over the leading 50.
+    expo: f64,
+    /// Ridge leverage of each row, `l_i = Σ_k U_ik² μ_k/(μ_k + λ)`.
+    leverage: Vec<f64>,
+}
 
-    // Over 100 lines: to be split into named parts (for a fit: one per step).
-    #[allow(clippy::too_many_lines)]
-    fn fit_observed(
-        &self,
-        src: &dyn SampleSource,
-        seed: Seed,
-        par: Par,
-        observer: &mut dyn Observer,
-    ) -> Result<Fitted, LearnError> {
+impl KernelLearner {
+    /// Step 1 on the scaled rows `xs` (see [`Spectrum`]).
+    fn spectrum(&self, xs: &Mat<f64>, par: Par) -> Result<Spectrum, LearnError> {
         let p = &self.params;
-        observer.stage("checks");
-        check_data(NAME, src, 100, par)?;
-        let (train, val) = split(src, p.validation_fraction);
-        let (x, y) = load(&train, train.len().min(p.max_train));
-        let (xv, yv) = load(&val, val.len().min(20_000));
-        let sigma = ball_scale(&x);
-        let xs = faer::Scale(sigma) * &x;
         let m = xs.nrows().min(p.gram_samples);
-        observer.stage("gram-spectrum");
         let xm = xs.as_ref().subrows(0, m);
         let k = p.kernel.gram(xm, xm, par);
         let eig = (faer::Scale(1.0 / m as f64) * &k)
@@ -74,42 +71,28 @@ impl Learner for KernelLearner {
         let (is, logs): (Vec<f64>, Vec<f64>) = positive.iter().copied().unzip();
         let poly = -slope(&is.iter().map(|i| i.ln()).collect::<Vec<_>>(), &logs);
         let expo = -slope(&is, &logs);
-        // Ridge leverage l_i = Σ_k U_ik² μ_k/(μ_k + λ).
-        let lev: Vec<f64> = (0..m)
+        let leverage: Vec<f64> = (0..m)
             .map(|i| {
                 (0..m)
                     .map(|kk| u[(i, kk)].powi(2) * mu_asc[kk].max(0.0) / (mu_asc[kk].max(0.0) + p.ridge))
                     .sum()
             })
             .collect();
-        let s = p.landmarks_for(d_eff, m);
-        observer.stage("landmarks");
-        let mut rng = seed.derive("kernel-landmarks").rng();
-        let mut weights = lev.clone();
-        let mut chosen = Vec::with_capacity(s);
-        for _ in 0..s {
-            let total: f64 = weights.iter().sum();
-            if total.is_nan() || total <= 0.0 {
-                break;
-            }
-            let mut r = rng.random::<f64>() * total;
-            let mut pick = weights.len() - 1;
-            for (i, w) in weights.iter().enumerate() {
-                if r < *w {
-                    pick = i;
-                    break;
-                }
-                r -= w;
-            }
-            chosen.push(pick);
-            weights[pick] = 0.0;
-        }
-        chosen.sort_unstable();
-        let s = chosen.len();
-        let centers = Mat::from_fn(s, xs.ncols(), |i, j| xs[(chosen[i], j)]);
-        // K_SS^{−1/2} by an eigendecomposition, cutting eigenvalues below
-        // 1e-12 of the largest (jitter for near-duplicate landmarks).
-        let kss = p.kernel.gram(centers.as_ref(), centers.as_ref(), par);
+        Ok(Spectrum {
+            mu,
+            d_eff,
+            poly,
+            expo,
+            leverage,
+        })
+    }
+
+    /// Step 3: `K_SS^{−1/2}` of the landmarks by an eigendecomposition,
+    /// cutting eigenvalues below 1e-12 of the largest (jitter for
+    /// near-duplicate landmarks).
+    fn inverse_sqrt(&self, centers: &Mat<f64>, par: Par) -> Result<Mat<f64>, LearnError> {
+        let s = centers.nrows();
+        let kss = self.params.kernel.gram(centers.as_ref(), centers.as_ref(), par);
         let e = kss
             .self_adjoint_eigen(Side::Lower)
             .map_err(|_| LearnError::Unidentifiable {
@@ -125,9 +108,23 @@ impl Learner for KernelLearner {
                 0.0
             }
         });
-        let isqrt = &scaled * vv.transpose();
-        observer.stage("regression");
-        let n = xs.nrows();
+        Ok(&scaled * vv.transpose())
+    }
+
+    /// Step 4: ridge regression of y on the Nyström features
+    /// `φ(x) = K(x, S) K_SS^{−1/2}` and a constant, the normal equations
+    /// accumulated over blocks of 4096 rows, ridge `λ n` on the feature
+    /// block. Returns the coefficients (the constant last).
+    fn regression(
+        &self,
+        xs: &Mat<f64>,
+        y: &Col<f64>,
+        centers: &Mat<f64>,
+        isqrt: &Mat<f64>,
+        par: Par,
+    ) -> Result<Col<f64>, LearnError> {
+        let p = &self.params;
+        let (n, s) = (xs.nrows(), centers.nrows());
         let mut ftf = Mat::<f64>::zeros(s + 1, s + 1);
         let mut fty = Col::<f64>::zeros(s + 1);
         let mut start = 0;
@@ -136,7 +133,7 @@ impl Learner for KernelLearner {
             let kx = p
                 .kernel
                 .gram(xs.as_ref().subrows(start, rows), centers.as_ref(), par);
-            let phi = &kx * &isqrt;
+            let phi = &kx * isqrt;
             let f = Mat::from_fn(rows, s + 1, |i, j| if j < s { phi[(i, j)] } else { 1.0 });
             ftf += f.transpose() * &f;
             fty += f.transpose() * y.as_ref().subrows(start, rows);
@@ -145,28 +142,23 @@ impl Learner for KernelLearner {
         for i in 0..s {
             ftf[(i, i)] += p.ridge * n as f64;
         }
-        let beta = solve_psd(ftf.as_ref(), &fty, 1e-14).ok_or(LearnError::Unidentifiable {
+        solve_psd(ftf.as_ref(), &fty, 1e-14).ok_or(LearnError::Unidentifiable {
             learner: NAME,
             reason: "the ridge regression is singular".to_owned(),
-        })?;
-        let gamma = &isqrt * Col::from_fn(s, |i| beta[i]);
-        let model = KernelModel::new(p.kernel, sigma, Link::Identity, centers, gamma, beta[s])?;
-        let pred = {
-            let mut out = Col::zeros(xv.nrows());
-            relu_net::Predictor::predict_into(&model, xv.as_ref(), out.as_mut(), par);
-            out
-        };
-        let nv = yv.nrows().max(1) as f64;
-        let mse = (0..yv.nrows()).map(|i| (pred[i] - yv[i]).powi(2)).sum::<f64>() / nv;
-        let var = variance(&yv);
-        let mut report = Report {
-            learner: NAME.to_owned(),
-            samples_used: n + xv.nrows(),
-            converged: true,
-            ..Report::default()
-        };
-        report.validation_error = Some(relative(mse, var));
-        report.metrics.insert("effective_dimension".to_owned(), d_eff);
+        })
+    }
+
+    /// The spectrum, the landmarks and the validation error in the report.
+    fn report(&self, spectrum: &Spectrum, m: usize, s: usize, report: &mut Report) {
+        let p = &self.params;
+        let Spectrum {
+            mu,
+            d_eff,
+            poly,
+            expo,
+            ..
+        } = spectrum;
+        report.metrics.insert("effective_dimension".to_owned(), *d_eff);
         report.metrics.insert("landmarks".to_owned(), s as f64);
         if p.landmarks.is_none() {
             report.chosen.insert(
@@ -176,8 +168,8 @@ impl Learner for KernelLearner {
         }
         report
             .metrics
-            .insert("decay_polynomial_exponent".to_owned(), poly);
-        report.metrics.insert("decay_exponential_rate".to_owned(), expo);
+            .insert("decay_polynomial_exponent".to_owned(), *poly);
+        report.metrics.insert("decay_exponential_rate".to_owned(), *expo);
         report
             .series
             .insert("gram_spectrum".to_owned(), mu.iter().take(100).copied().collect());
@@ -185,6 +177,80 @@ impl Learner for KernelLearner {
             "Gram spectrum of {m} rows: d_eff({}) = {d_eff:.1}, decay fit μ_i ~ i^-{poly:.2} (or e^-{expo:.3} i); {s} landmarks",
             p.ridge
         ));
+    }
+}
+
+/// Step 2: `s` landmarks drawn without replacement with probabilities
+/// proportional to the ridge leverages, sorted (fewer when the leverages
+/// run out).
+fn landmarks(leverage: &[f64], s: usize, seed: Seed) -> Vec<usize> {
+    let mut rng = seed.derive("kernel-landmarks").rng();
+    let mut weights = leverage.to_vec();
+    let mut chosen = Vec::with_capacity(s);
+    for _ in 0..s {
+        let total: f64 = weights.iter().sum();
+        if total.is_nan() || total <= 0.0 {
+            break;
+        }
+        let mut r = rng.random::<f64>() * total;
+        let mut pick = weights.len() - 1;
+        for (i, w) in weights.iter().enumerate() {
+            if r < *w {
+                pick = i;
+                break;
+            }
+            r -= w;
+        }
+        chosen.push(pick);
+        weights[pick] = 0.0;
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+impl Learner for KernelLearner {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let p = &self.params;
+        observer.stage("checks");
+        let (_, train, val) = checked_split(NAME, src, 100, p.validation_fraction, par)?;
+        let (x, y) = load(&train, train.len().min(p.max_train));
+        let (xv, yv) = load(&val, val.len().min(20_000));
+        let sigma = ball_scale(&x);
+        let xs = faer::Scale(sigma) * &x;
+        let m = xs.nrows().min(p.gram_samples);
+        observer.stage("gram-spectrum");
+        let spectrum = self.spectrum(&xs, par)?;
+        let s = p.landmarks_for(spectrum.d_eff, m);
+        observer.stage("landmarks");
+        let chosen = landmarks(&spectrum.leverage, s, seed);
+        let s = chosen.len();
+        let centers = Mat::from_fn(s, xs.ncols(), |i, j| xs[(chosen[i], j)]);
+        let isqrt = self.inverse_sqrt(&centers, par)?;
+        observer.stage("regression");
+        let beta = self.regression(&xs, &y, &centers, &isqrt, par)?;
+        let gamma = &isqrt * Col::from_fn(s, |i| beta[i]);
+        let model = KernelModel::new(p.kernel, sigma, Link::Identity, centers, gamma, beta[s])?;
+        let pred = {
+            let mut out = Col::zeros(xv.nrows());
+            relu_net::Predictor::predict_into(&model, xv.as_ref(), out.as_mut(), par);
+            out
+        };
+        let nv = yv.nrows().max(1) as f64;
+        let mse = (0..yv.nrows()).map(|i| (pred[i] - yv[i]).powi(2)).sum::<f64>() / nv;
+        let mut report = Report::new(NAME, xs.nrows() + xv.nrows());
+        report.converged = true;
+        report.validation_error = Some(relative(mse, variance(&yv)));
+        self.report(&spectrum, m, s, &mut report);
         Ok(Fitted {
             model: Model::Kernel(model),
             report,

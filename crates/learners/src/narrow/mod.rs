@@ -82,9 +82,14 @@
 //! faster and simpler algorithm for learning shallow networks.* COLT 2024.
 
 mod algorithm;
+mod candidates;
+mod discovery;
+mod moments;
+mod networks;
 mod params;
 mod residual;
 mod squared_labels;
+mod subspace;
 mod subspace_search;
 
 pub use algorithm::{MAX_ADAPTIVE_ORDER, Narrow};

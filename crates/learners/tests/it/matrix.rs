@@ -63,8 +63,37 @@ fn planted(net: &Network, n: usize, scale: f64, seed: u64) -> (Mat<f64>, Col<f64
     (x, y)
 }
 
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
+impl Case {
+    /// A case every learner must refuse.
+    fn fails(name: &'static str, hidden: Option<usize>, data: Result<Box<dyn SampleSource>, String>) -> Self {
+        Self {
+            name,
+            hidden,
+            data,
+            must_fail: true,
+            truth: None,
+        }
+    }
+
+    /// A case a learner may fit, with the function behind its labels and
+    /// their scale.
+    fn fits(
+        name: &'static str,
+        hidden: Option<usize>,
+        data: Result<Box<dyn SampleSource>, String>,
+        truth: Network,
+        scale: f64,
+    ) -> Self {
+        Self {
+            name,
+            hidden,
+            data,
+            must_fail: false,
+            truth: Some((truth, scale)),
+        }
+    }
+}
+
 fn cases() -> Vec<Case> {
     let d = 3;
     let n = 3000;
@@ -101,112 +130,64 @@ fn cases() -> Vec<Case> {
     let (xd, yd) = planted(&dup, n, 1.0, 5);
     let (xb, yb) = planted(&teacher, n, 1e12, 2);
     vec![
-        Case {
-            name: "valid (reference)",
-            hidden: Some(2),
-            data: raw(x.clone(), y.clone()),
-            must_fail: false,
-            truth: Some((teacher.clone(), 1.0)),
-        },
-        Case {
-            name: "NaN in x",
-            hidden: Some(2),
-            data: with(&|x, _| x[(17, 1)] = f64::NAN),
-            must_fail: true,
-            truth: None,
-        },
-        Case {
-            name: "+inf label",
-            hidden: Some(2),
-            data: with(&|_, y| y[5] = f64::INFINITY),
-            must_fail: true,
-            truth: None,
-        },
-        Case {
-            name: "−inf in x",
-            hidden: Some(2),
-            data: with(&|x, _| x[(n - 1, 0)] = f64::NEG_INFINITY),
-            must_fail: true,
-            truth: None,
-        },
-        Case {
-            name: "empty data",
-            hidden: Some(2),
-            data: raw(Mat::zeros(0, d), Col::zeros(0)),
-            must_fail: true,
-            truth: None,
-        },
-        Case {
-            name: "one sample",
-            hidden: Some(2),
-            data: raw(
+        Case::fits(
+            "valid (reference)",
+            Some(2),
+            raw(x.clone(), y.clone()),
+            teacher.clone(),
+            1.0,
+        ),
+        Case::fails("NaN in x", Some(2), with(&|x, _| x[(17, 1)] = f64::NAN)),
+        Case::fails("+inf label", Some(2), with(&|_, y| y[5] = f64::INFINITY)),
+        Case::fails(
+            "−inf in x",
+            Some(2),
+            with(&|x, _| x[(n - 1, 0)] = f64::NEG_INFINITY),
+        ),
+        Case::fails("empty data", Some(2), raw(Mat::zeros(0, d), Col::zeros(0))),
+        Case::fails(
+            "one sample",
+            Some(2),
+            raw(
                 x.as_ref().subrows(0, 1).to_owned(),
                 y.as_ref().subrows(0, 1).to_owned(),
             ),
-            must_fail: true,
-            truth: None,
-        },
-        Case {
-            name: "n = 60 (below what moments need)",
-            hidden: Some(2),
-            data: raw(
+        ),
+        Case::fits(
+            "n = 60 (below what moments need)",
+            Some(2),
+            raw(
                 x.as_ref().subrows(0, 60).to_owned(),
                 y.as_ref().subrows(0, 60).to_owned(),
             ),
-            must_fail: false,
-            truth: Some((teacher.clone(), 1.0)),
-        },
-        Case {
-            name: "d = 1",
-            hidden: Some(1),
-            data: raw(x1, y1),
-            must_fail: false,
-            truth: Some((single, 1.0)),
-        },
-        Case {
-            name: "k = 0",
-            hidden: Some(0),
-            data: raw(x.clone(), y.clone()),
-            must_fail: false,
-            truth: Some((teacher.clone(), 1.0)),
-        },
-        Case {
-            name: "k = 5 > d = 3",
-            hidden: Some(5),
-            data: raw(x.clone(), y.clone()),
-            must_fail: false,
-            truth: Some((teacher.clone(), 1.0)),
-        },
-        Case {
-            name: "duplicate directions (k = 2, one direction)",
-            hidden: Some(2),
-            data: raw(xd, yd),
-            must_fail: false,
-            truth: Some((dup, 1.0)),
-        },
-        Case {
-            name: "constant labels",
-            hidden: Some(2),
-            data: with(&|_, y| y.fill(2.5)),
-            must_fail: true,
-            truth: None,
-        },
-        Case {
-            name: "labels × 1e12",
-            hidden: Some(2),
-            data: raw(xb, yb),
-            must_fail: false,
-            truth: Some((teacher.clone(), 1e12)),
-        },
-        Case {
-            name: "x and y of different lengths",
-            hidden: Some(2),
-            data: InMemory::new(x.clone(), y.as_ref().subrows(0, n - 1).to_owned())
+            teacher.clone(),
+            1.0,
+        ),
+        Case::fits("d = 1", Some(1), raw(x1, y1), single, 1.0),
+        Case::fits("k = 0", Some(0), raw(x.clone(), y.clone()), teacher.clone(), 1.0),
+        Case::fits(
+            "k = 5 > d = 3",
+            Some(5),
+            raw(x.clone(), y.clone()),
+            teacher.clone(),
+            1.0,
+        ),
+        Case::fits(
+            "duplicate directions (k = 2, one direction)",
+            Some(2),
+            raw(xd, yd),
+            dup,
+            1.0,
+        ),
+        Case::fails("constant labels", Some(2), with(&|_, y| y.fill(2.5))),
+        Case::fits("labels × 1e12", Some(2), raw(xb, yb), teacher.clone(), 1e12),
+        Case::fails(
+            "x and y of different lengths",
+            Some(2),
+            InMemory::new(x.clone(), y.as_ref().subrows(0, n - 1).to_owned())
                 .map(|s| Box::new(s) as Box<dyn SampleSource>)
                 .map_err(|e| format!("{e}")),
-            must_fail: true,
-            truth: None,
-        },
+        ),
     ]
 }
 
@@ -407,13 +388,113 @@ fn means_finite_errors_not_nan(v: &[f64]) -> bool {
     all_finite(&v[..half]) && v[half..].iter().all(|x| !x.is_nan() && *x >= 0.0)
 }
 
+/// A cell of the estimator table: what it shows, and the numbers behind
+/// it when it succeeded.
+type EstimatorCell = (String, Option<Vec<f64>>);
+
+/// The four estimator cells of one input: `low_order_moments`,
+/// `matrix_contractions` (order 3), `dense_moment` (order 3) and filtered
+/// PCA; error messages that do not say what to do go to `unhelpful`.
+fn estimator_cells(
+    src: &dyn SampleSource,
+    est: &gaussian_moments::Estimator,
+    pca: &subspace_pca::FilteredPca,
+    unhelpful: &RefCell<Vec<String>>,
+) -> [EstimatorCell; 4] {
+    use gaussian_moments::{dense_moment, low_order_moments, matrix_contractions};
+    use subspace_pca::SubspaceFinder;
+    let d = src.dim();
+    let g = Col::from_fn(d, |i| 1.0 / (1.0 + i as f64));
+    let err = |e: &dyn ErrorText| error_cell(e, unhelpful);
+    [
+        cell(
+            || {
+                low_order_moments(src, est, Par::Seq)
+                    .map_err(|e| err(&e))
+                    .map(|m| {
+                        // Its fields are checked through their Debug form.
+                        let text = format!("{m:?}");
+                        if text.contains("NaN") {
+                            vec![f64::NAN]
+                        } else {
+                            Vec::new()
+                        }
+                    })
+            },
+            |v| all_finite(v),
+        ),
+        cell(
+            || {
+                matrix_contractions(src, 3, std::slice::from_ref(&g), est, Par::Seq)
+                    .map_err(|e| err(&e))
+                    .map(|v| {
+                        let e = &v[0];
+                        (0..d * d)
+                            .map(|k| e.mean[(k / d, k % d)])
+                            .chain((0..d * d).map(|k| e.std_error[(k / d, k % d)]))
+                            .collect::<Vec<f64>>()
+                    })
+            },
+            |v| means_finite_errors_not_nan(v),
+        ),
+        cell(
+            || {
+                dense_moment(src, 3, est, Par::Seq)
+                    .map_err(|e| err(&e))
+                    .map(|(t, se)| {
+                        let mut v = t.data().to_vec();
+                        v.extend(se);
+                        v
+                    })
+            },
+            |v| means_finite_errors_not_nan(v),
+        ),
+        cell(
+            || {
+                pca.find(src, Seed(3), Par::Seq)
+                    .map_err(|e| err(&e))
+                    .map(|(sub, _)| {
+                        let b = sub.basis();
+                        (0..b.nrows() * b.ncols())
+                            .map(|k| b[(k % b.nrows(), k / b.nrows())])
+                            .collect::<Vec<f64>>()
+                    })
+            },
+            |v| all_finite(v),
+        ),
+    ]
+}
+
+/// At labels × 10¹² the means of `matrix_contractions` and `dense_moment`
+/// must be the reference means × 10¹² to 10⁻⁹ relative.
+fn check_label_scaling(
+    reference: &[Vec<f64>],
+    means: &[Vec<f64>],
+    cols: &[&str],
+    failures: &mut Vec<String>,
+) {
+    for (j, (a, b)) in reference.iter().zip(means).enumerate() {
+        // Means only: the first half of each vector.
+        let half = a.len() / 2;
+        let ok = a.len() == b.len()
+            && a[..half]
+                .iter()
+                .zip(&b[..half])
+                .all(|(x, y)| (1e12 * x - y).abs() <= 1e-9 * (1e12 * x.abs()).max(1.0));
+        if !ok {
+            failures.push(format!(
+                "{}: labels × 1e12 do not scale the means exactly",
+                cols[j + 1]
+            ));
+        }
+    }
+}
+
 /// The moment estimators and filtered PCA on the same inputs (those that
 /// concern them: no k here).
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
 fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
-    use gaussian_moments::{Estimator, dense_moment, low_order_moments, matrix_contractions};
-    use subspace_pca::{FilteredPcaParams, SubspaceFinder};
+    use gaussian_moments::Estimator;
+    use subspace_pca::FilteredPcaParams;
     let est = Estimator::default();
     let pca = FilteredPcaParams {
         max_dim: 3,
@@ -440,67 +521,8 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
     for case in cases.iter().filter(|c| !c.name.starts_with("k ")) {
         let Ok(src) = &case.data else { continue };
         let src = src.as_ref();
-        let d = src.dim();
-        let g = Col::from_fn(d, |i| 1.0 / (1.0 + i as f64));
         let unhelpful = RefCell::new(Vec::new());
-        let err = |e: &dyn ErrorText| error_cell(e, &unhelpful);
-        let cells = [
-            cell(
-                || {
-                    low_order_moments(src, &est, Par::Seq)
-                        .map_err(|e| err(&e))
-                        .map(|m| {
-                            // Its fields are checked through their Debug form.
-                            let text = format!("{m:?}");
-                            if text.contains("NaN") {
-                                vec![f64::NAN]
-                            } else {
-                                Vec::new()
-                            }
-                        })
-                },
-                |v| all_finite(v),
-            ),
-            cell(
-                || {
-                    matrix_contractions(src, 3, std::slice::from_ref(&g), &est, Par::Seq)
-                        .map_err(|e| err(&e))
-                        .map(|v| {
-                            let e = &v[0];
-                            (0..d * d)
-                                .map(|k| e.mean[(k / d, k % d)])
-                                .chain((0..d * d).map(|k| e.std_error[(k / d, k % d)]))
-                                .collect::<Vec<f64>>()
-                        })
-                },
-                |v| means_finite_errors_not_nan(v),
-            ),
-            cell(
-                || {
-                    dense_moment(src, 3, &est, Par::Seq)
-                        .map_err(|e| err(&e))
-                        .map(|(t, se)| {
-                            let mut v = t.data().to_vec();
-                            v.extend(se);
-                            v
-                        })
-                },
-                |v| means_finite_errors_not_nan(v),
-            ),
-            cell(
-                || {
-                    pca.find(src, Seed(3), Par::Seq)
-                        .map_err(|e| err(&e))
-                        .map(|(sub, _)| {
-                            let b = sub.basis();
-                            (0..b.nrows() * b.ncols())
-                                .map(|k| b[(k % b.nrows(), k / b.nrows())])
-                                .collect::<Vec<f64>>()
-                        })
-                },
-                |v| all_finite(v),
-            ),
-        ];
+        let cells = estimator_cells(src, &est, &pca, &unhelpful);
         for msg in unhelpful.into_inner() {
             failures.push(format!("on {}: unhelpful message {msg:?}", case.name));
         }
@@ -530,21 +552,7 @@ fn estimator_table(cases: &[Case], failures: &mut Vec<String>) -> String {
         } else if case.name.starts_with("labels ×")
             && let Some(r) = &reference
         {
-            for (j, (a, b)) in r.iter().zip(&means).enumerate() {
-                // Means only: the first half of each vector.
-                let half = a.len() / 2;
-                let ok = a.len() == b.len()
-                    && a[..half]
-                        .iter()
-                        .zip(&b[..half])
-                        .all(|(x, y)| (1e12 * x - y).abs() <= 1e-9 * (1e12 * x.abs()).max(1.0));
-                if !ok {
-                    failures.push(format!(
-                        "{}: labels × 1e12 do not scale the means exactly",
-                        cols[j + 1]
-                    ));
-                }
-            }
+            check_label_scaling(r, &means, &cols, failures);
         }
         let _ = writeln!(out, "| {} | {} |", case.name, shown.join(" | "));
     }
@@ -573,11 +581,13 @@ impl tensor_decomp::SymTensor for Poisoned {
     }
 }
 
-/// The decomposition backends against bad problems.
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
-fn backend_table(failures: &mut Vec<String>) -> String {
-    use tensor_decomp::{BACKENDS, CpModel, DenseSymTensor, Hints, SymTensor, backend};
+/// A row of the backend table: its name, the tensor and the rank asked for.
+type Problem = (&'static str, Box<dyn tensor_decomp::SymTensor>, usize);
+
+/// The problems of the backend table, and the planted CP model of the
+/// valid ones.
+fn backend_problems() -> (Vec<Problem>, tensor_decomp::CpModel) {
+    use tensor_decomp::{CpModel, DenseSymTensor, SymTensor};
     let d = 4;
     let factors = Mat::from_fn(d, 2, |i, j| {
         ((i + 3 * j) as f64 * 0.7).sin() + if i == j { 2.0 } else { 0.0 }
@@ -597,7 +607,7 @@ fn backend_table(failures: &mut Vec<String>) -> String {
     )
     .unwrap();
     let big = cp([1e12, 2e12], &factors);
-    let rows: Vec<(&str, Box<dyn SymTensor>, usize)> = vec![
+    let rows: Vec<(&'static str, Box<dyn SymTensor>, usize)> = vec![
         ("valid (rank 2, d = 4)", Box::new(valid.clone()), 2),
         ("NaN in the contractions", Box::new(Poisoned(valid.clone())), 2),
         ("rank 0", Box::new(valid.clone()), 0),
@@ -612,6 +622,48 @@ fn backend_table(failures: &mut Vec<String>) -> String {
         ("weights × 1e12", Box::new(big), 2),
         ("order 2 (a matrix)", Box::new(order2), 2),
     ];
+    let truth = CpModel::new(3, Col::from_fn(2, |i| [1.0, 2.0][i]), factors.clone()).unwrap();
+    (rows, truth)
+}
+
+/// A backend's cell: for the valid problems (and their × 10¹² copy) the
+/// smallest factor congruence to the planted factors; a decomposition that
+/// did not converge says so.
+fn backend_cell(
+    name: &str,
+    c: String,
+    model: Option<(tensor_decomp::CpModel, tensor_decomp::Report)>,
+    truth: &tensor_decomp::CpModel,
+) -> String {
+    match model {
+        Some((m, report)) if name.starts_with("valid") || name.starts_with("weights") => {
+            let cong = m
+                .match_factors(truth)
+                .map(|fm| fm.congruence.iter().copied().fold(1.0, f64::min))
+                .unwrap_or(f64::NAN);
+            format!(
+                "ok, congruence {}{}",
+                if cong > 1.0 - 1e-6 {
+                    "≈ 1".to_owned()
+                } else {
+                    format!("{cong:.2}")
+                },
+                if report.converged {
+                    ""
+                } else {
+                    " (not converged, reported)"
+                }
+            )
+        }
+        Some((_, report)) if !report.converged => "ok (not converged, reported)".to_owned(),
+        _ => c,
+    }
+}
+
+/// The decomposition backends against bad problems.
+fn backend_table(failures: &mut Vec<String>) -> String {
+    use tensor_decomp::{BACKENDS, Hints, backend};
+    let (rows, truth) = backend_problems();
     let mut out = format!(
         "\n## Decomposition backends\n\n`Decomposer::decompose(t, rank, Hints::default(), seed, Par::Seq)` on symmetric order-3 \
          tensors. `ok` means a finite CP model (with the smallest factor congruence to the planted factors where \
@@ -619,7 +671,6 @@ fn backend_table(failures: &mut Vec<String>) -> String {
         BACKENDS.join(" | "),
         "---|".repeat(BACKENDS.len())
     );
-    let truth = CpModel::new(3, Col::from_fn(2, |i| [1.0, 2.0][i]), factors.clone()).unwrap();
     let unhelpful = RefCell::new(Vec::new());
     for (name, t, rank) in &rows {
         let mut shown = Vec::new();
@@ -651,30 +702,7 @@ fn backend_table(failures: &mut Vec<String>) -> String {
             {
                 failures.push(format!("{id} on {name}: accepted"));
             }
-            let shown_cell = match model {
-                Some((m, report)) if name.starts_with("valid") || name.starts_with("weights") => {
-                    let cong = m
-                        .match_factors(&truth)
-                        .map(|fm| fm.congruence.iter().copied().fold(1.0, f64::min))
-                        .unwrap_or(f64::NAN);
-                    format!(
-                        "ok, congruence {}{}",
-                        if cong > 1.0 - 1e-6 {
-                            "≈ 1".to_owned()
-                        } else {
-                            format!("{cong:.2}")
-                        },
-                        if report.converged {
-                            ""
-                        } else {
-                            " (not converged, reported)"
-                        }
-                    )
-                }
-                Some((_, report)) if !report.converged => "ok (not converged, reported)".to_owned(),
-                _ => c,
-            };
-            shown.push(shown_cell);
+            shown.push(backend_cell(name, c, model, &truth));
         }
         let _ = writeln!(out, "| {name} | {} |", shown.join(" | "));
     }

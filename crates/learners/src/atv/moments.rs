@@ -1,0 +1,93 @@
+//! Step 3 of atv: the moments of the projected inputs `z = Uᵀ x`, and
+//! everything steps 4–6 start from.
+
+use faer::{Col, Mat, MatRef, Par};
+use gaussian_moments::{LowOrderMoments, PopulationMoments, Projected, dense_moments};
+use tensor_decomp::{CpModel, DenseSymTensor};
+
+use super::Atv;
+use crate::common::Rows;
+use crate::error::LearnError;
+
+/// The moments of the projected inputs `z = Uᵀ x` that steps 4–6 use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectedMoments {
+    /// `E[y z]` (k).
+    pub t1: Col<f64>,
+    /// `E[y S_2(z)]`.
+    pub t2: DenseSymTensor,
+    /// `E[y S_3(z)]`.
+    pub t3: DenseSymTensor,
+    /// `E[y S_4(z)]`.
+    pub t4: DenseSymTensor,
+}
+
+impl ProjectedMoments {
+    /// The exact projected moments of a depth-2 network (for population
+    /// tests): `T_l(U, …, U)` from its CP form.
+    ///
+    /// # Errors
+    /// [`LearnError::Moment`] for networks of another depth.
+    pub fn from_population(pop: &PopulationMoments, u: MatRef<'_, f64>) -> Result<Self, LearnError> {
+        let project = |l: usize| -> Result<DenseSymTensor, LearnError> {
+            let t = pop.tensor(l)?;
+            let factors = u.transpose() * t.factors();
+            Ok(DenseSymTensor::from_cp(&CpModel::new(
+                l,
+                t.weights().to_owned(),
+                factors,
+            )?)?)
+        };
+        Ok(Self {
+            t1: u.transpose() * pop.order1(),
+            t2: project(2)?,
+            t3: project(3)?,
+            t4: project(4)?,
+        })
+    }
+}
+
+/// Everything steps 4–6 start from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AtvMoments {
+    /// `E[y]`.
+    pub t0: f64,
+    /// `E[y x]` (d).
+    pub t1: Col<f64>,
+    /// The subspace U (d × k).
+    pub basis: Mat<f64>,
+    /// The moments of `z = Uᵀ x`.
+    pub projected: ProjectedMoments,
+}
+
+impl Atv {
+    /// Step 3: projects the training inputs on `u` (d × k) and estimates
+    /// the dense tensors `T_1 … T_4` of `z = Uᵀ x` in one pass; `T_0` and
+    /// `T_1` of x come from step 1's `low`.
+    ///
+    /// # Errors
+    /// [`LearnError::Moment`] from the estimators.
+    pub(super) fn project_moments(
+        &self,
+        train: &Rows<'_>,
+        low: &LowOrderMoments,
+        u: Mat<f64>,
+        par: Par,
+    ) -> Result<AtvMoments, LearnError> {
+        let k = u.ncols();
+        let projected = Projected::new(train, u.as_ref())?;
+        let dense = dense_moments(&projected, 4, &self.est, par)?;
+        let proj = ProjectedMoments {
+            t1: Col::from_fn(k, |i| dense[1].mean[i]),
+            t2: DenseSymTensor::new(2, k, dense[2].mean.clone())?,
+            t3: DenseSymTensor::new(3, k, dense[3].mean.clone())?,
+            t4: DenseSymTensor::new(4, k, dense[4].mean.clone())?,
+        };
+        Ok(AtvMoments {
+            t0: low.t0.mean,
+            t1: low.t1.mean.clone(),
+            basis: u,
+            projected: proj,
+        })
+    }
+}

@@ -1,0 +1,373 @@
+//! Step 4 of narrow: iterative neuron discovery — features
+//! `[1, z, |⟨v_j, z⟩| …]` of the projected inputs `z = Vᵀx` fitted by least
+//! squares, the candidate that most lowers the residual added while the
+//! validation error improves, and in V of dimension ≤ 3 the papers' brute
+//! force over subsets of a net.
+
+use faer::{Col, Mat, MatRef};
+use rand::rngs::ChaCha8Rng;
+use relu_net::SampleSource;
+
+use super::algorithm::NAME;
+use super::candidates::net;
+use crate::Report;
+use crate::common::Rows;
+use crate::error::LearnError;
+use crate::linalg::solve_psd;
+
+/// Loads the first `n` rows of a source and projects them: `(X V, y)`.
+fn load_projected(src: &dyn SampleSource, n: usize, v: MatRef<'_, f64>) -> (Mat<f64>, Col<f64>) {
+    let (x, y) = crate::common::load_rows(src, n);
+    (&x * v, y)
+}
+
+/// Features `[1, z, |⟨v_j, z⟩| …]` of projected inputs.
+fn features(z: MatRef<'_, f64>, dirs: &[Col<f64>]) -> Mat<f64> {
+    let (n, m) = (z.nrows(), z.ncols());
+    let mut f = Mat::zeros(n, 1 + m + dirs.len());
+    for i in 0..n {
+        f[(i, 0)] = 1.0;
+        for j in 0..m {
+            f[(i, 1 + j)] = z[(i, j)];
+        }
+    }
+    for (c, v) in dirs.iter().enumerate() {
+        let p = z * v;
+        for i in 0..n {
+            f[(i, 1 + m + c)] = p[i].abs();
+        }
+    }
+    f
+}
+
+/// Least-squares coefficients of y on the features (tiny ridge).
+fn least_squares(f: MatRef<'_, f64>, y: &Col<f64>) -> Option<Col<f64>> {
+    let ftf = f.transpose() * f;
+    let fty = f.transpose() * y;
+    solve_psd(ftf.as_ref(), &fty, 1e-12)
+}
+
+/// Mean squared residual of `f β` against y, relative to Var(y).
+pub(super) fn relative_mse(f: MatRef<'_, f64>, beta: &Col<f64>, y: &Col<f64>) -> f64 {
+    let pred = f * beta;
+    let n = y.nrows().max(1) as f64;
+    let mse = (0..y.nrows()).map(|i| (pred[i] - y[i]).powi(2)).sum::<f64>() / n;
+    crate::common::relative(mse, crate::common::variance(y))
+}
+
+/// The projected fitting and validation rows of step 4.
+pub(super) struct Projections {
+    /// `X V` of the fitting rows.
+    z: Mat<f64>,
+    /// Their labels.
+    y: Col<f64>,
+    /// `X V` of the validation rows.
+    zv: Mat<f64>,
+    /// Their labels.
+    yv: Col<f64>,
+}
+
+impl Projections {
+    /// The first `rows` training and validation rows, projected on V.
+    pub(super) fn load(train: &Rows<'_>, val: &Rows<'_>, rows: usize, v: MatRef<'_, f64>) -> Self {
+        let n_fit = train.len().min(rows);
+        let (z, y) = load_projected(&Rows::new(train, 0, n_fit), n_fit, v);
+        let n_val = val.len().min(rows);
+        let (zv, yv) = load_projected(&Rows::new(val, 0, n_val), n_val, v);
+        Self { z, y, zv, yv }
+    }
+}
+
+/// What discovery found: directions in V, the least-squares coefficients
+/// `[c, b_lin (m), μ_j …]` and the validation error of the |·| model.
+pub(super) struct Discovery {
+    /// The chosen directions (unit vectors of V).
+    pub dirs: Vec<Col<f64>>,
+    /// The coefficients.
+    pub beta: Col<f64>,
+    /// The validation error.
+    pub val_error: f64,
+}
+
+/// Candidates are scored in blocks of this many columns.
+const BLOCK: usize = 256;
+
+/// The candidate that most lowers the residual sum of squares of the
+/// features `fs` on the scoring rows `zs` (labels in `resid` after the
+/// fit): for Φ = |Z C| the drop is (rᵀφ)² / ‖φ⊥‖²,
+/// ‖φ⊥‖² = ‖φ‖² − gᵀ(FᵀF)⁻¹g, g = Fᵀφ (r is orthogonal to F after the
+/// least-squares fit), computed with matrix products. Candidates within
+/// `cos_limit` of a chosen direction (up to sign) are skipped. `None` when
+/// FᵀF is singular or nothing is left.
+fn best_addition(
+    zs: MatRef<'_, f64>,
+    fs: MatRef<'_, f64>,
+    resid: &Col<f64>,
+    candidates: &[Col<f64>],
+    dirs: &[Col<f64>],
+    cos_limit: f64,
+) -> Option<usize> {
+    let m = zs.ncols();
+    let ftf = fs.transpose() * fs;
+    let pdim = ftf.nrows();
+    let ftf_inv = (0..pdim)
+        .map(|j| {
+            solve_psd(
+                ftf.as_ref(),
+                &Col::from_fn(pdim, |i| if i == j { 1.0 } else { 0.0 }),
+                1e-12,
+            )
+        })
+        .collect::<Option<Vec<Col<f64>>>>()
+        .map(|cols| Mat::from_fn(pdim, pdim, |i, j| cols[j][i]))?;
+    let mut best: Option<(f64, usize)> = None;
+    for start in (0..candidates.len()).step_by(BLOCK) {
+        let block = &candidates[start..(start + BLOCK).min(candidates.len())];
+        let c = Mat::from_fn(m, block.len(), |i, j| block[j][i]);
+        let mut phi = zs * &c;
+        for j in 0..phi.ncols() {
+            let col = phi
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .expect("owned matrix")
+                .as_slice_mut();
+            col.iter_mut().for_each(|v| *v = v.abs());
+        }
+        let g = fs.transpose() * &phi;
+        let a = &ftf_inv * &g;
+        let corr = resid.transpose() * &phi;
+        for (j, cand) in block.iter().enumerate() {
+            if dirs.iter().any(|dj| (dj.transpose() * cand).abs() >= cos_limit) {
+                continue;
+            }
+            let norm2 = phi.col(j).squared_norm_l2();
+            let perp = norm2 - g.col(j).transpose() * a.col(j);
+            if perp.is_nan() || perp <= 1e-12 * norm2 {
+                continue;
+            }
+            let score = corr[j] * corr[j] / perp;
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, start + j));
+            }
+        }
+    }
+    best.map(|(_, idx)| idx)
+}
+
+/// Step 4, greedy: from the linear features alone, add the best candidate
+/// (scored on the first 10 000 fitting rows) while fewer than k directions
+/// are chosen and the validation error falls by at least the fraction
+/// `min_improvement`. Records the validation errors along the way.
+///
+/// # Errors
+/// [`LearnError::Unidentifiable`] when the linear features are collinear.
+pub(super) fn discover(
+    rows: &Projections,
+    candidates: &[Col<f64>],
+    (k, resolution, min_improvement): (usize, f64, f64),
+    report: &mut Report,
+) -> Result<Discovery, LearnError> {
+    let Projections { z, y, zv, yv } = rows;
+    let mut dirs: Vec<Col<f64>> = Vec::new();
+    let mut f = features(z.as_ref(), &dirs);
+    let mut beta = least_squares(f.as_ref(), y).ok_or(LearnError::Unidentifiable {
+        learner: NAME,
+        reason: "the linear features are collinear".to_owned(),
+    })?;
+    let mut val_error = relative_mse(features(zv.as_ref(), &dirs).as_ref(), &beta, yv);
+    let mut history = vec![val_error];
+    let cos_limit = resolution.cos();
+    let score_rows = z.nrows().min(10_000);
+    let zs = z.as_ref().subrows(0, score_rows);
+    while dirs.len() < k && !candidates.is_empty() {
+        let fs = f.as_ref().subrows(0, score_rows);
+        let resid: Col<f64> = Col::from_fn(score_rows, |i| y[i]) - fs * &beta;
+        let Some(idx) = best_addition(zs, fs, &resid, candidates, &dirs, cos_limit) else {
+            break;
+        };
+        let mut trial = dirs.clone();
+        trial.push(candidates[idx].clone());
+        let ft = features(z.as_ref(), &trial);
+        let Some(bt) = least_squares(ft.as_ref(), y) else {
+            break;
+        };
+        let ve = relative_mse(features(zv.as_ref(), &trial).as_ref(), &bt, yv);
+        if ve > (1.0 - min_improvement) * val_error {
+            break;
+        }
+        dirs = trial;
+        f = ft;
+        beta = bt;
+        val_error = ve;
+        history.push(ve);
+    }
+    report
+        .series
+        .insert("discovery_validation_errors".to_owned(), history);
+    Ok(Discovery {
+        dirs,
+        beta,
+        val_error,
+    })
+}
+
+/// Step 4 in V of dimension m ≤ 3, where the papers' brute force over nets
+/// is affordable: every subset of at most k directions of a coarse net
+/// (plus the `moment` candidates), with least-squares coefficients (exact
+/// for fixed directions), replaces greedy discovery's result when its
+/// validation error is lower. Greedy discovery can miss instances whose
+/// units cancel (the planar family), the exhaustive search cannot.
+pub(super) fn exhaustive(
+    rows: &Projections,
+    moment: &[Col<f64>],
+    (k, resolution): (usize, f64),
+    rng: &mut ChaCha8Rng,
+    found: &mut Discovery,
+    report: &mut Report,
+) {
+    let m = rows.z.ncols();
+    let cos_limit = resolution.cos();
+    let coarse = match m {
+        1 => vec![Col::from_fn(1, |_| 1.0)],
+        2 => net(2, 16, rng),
+        _ => net(3, 24, rng),
+    };
+    let mut pool: Vec<Col<f64>> = coarse;
+    for c in moment {
+        if !pool.iter().any(|q| (q.transpose() * c).abs() >= cos_limit) {
+            pool.push(c.clone());
+        }
+    }
+    report
+        .metrics
+        .insert("subset_search_pool".to_owned(), pool.len() as f64);
+    let Projections { z, y, zv, yv } = rows;
+    if let Some((sdirs, sbeta, serr)) = subset_search(z.as_ref(), y, zv.as_ref(), yv, &pool, k) {
+        report
+            .metrics
+            .insert("subset_search_validation_error".to_owned(), serr);
+        if serr < found.val_error {
+            report.notes.push(format!(
+                "exhaustive search over {} pooled directions: {} direction(s), validation error {serr:.3e} (greedy: {:.3e})",
+                pool.len(),
+                sdirs.len(),
+                found.val_error
+            ));
+            *found = Discovery {
+                dirs: sdirs,
+                beta: sbeta,
+                val_error: serr,
+            };
+        }
+    }
+}
+
+/// `bᵀ A⁻¹ b` for the principal submatrix A of `gram` and the entries b of
+/// `rhs` on `idx` (the explained sum of squares of a least-squares fit), by
+/// an in-place Cholesky factorisation with a relative ridge of 1e-12;
+/// `None` if A is not positive definite.
+fn small_normal_fit(gram: &Mat<f64>, rhs: &Col<f64>, idx: &[usize]) -> Option<f64> {
+    let q = idx.len();
+    let mut l = vec![0.0; q * q];
+    let tr = idx.iter().map(|&i| gram[(i, i)]).sum::<f64>() / q as f64;
+    for i in 0..q {
+        for j in 0..=i {
+            let mut v = gram[(idx[i], idx[j])] + if i == j { 1e-12 * tr } else { 0.0 };
+            for r in 0..j {
+                v -= l[i * q + r] * l[j * q + r];
+            }
+            if i == j {
+                if v.is_nan() || v <= 0.0 {
+                    return None;
+                }
+                l[i * q + i] = v.sqrt();
+            } else {
+                l[i * q + j] = v / l[j * q + j];
+            }
+        }
+    }
+    // Solve L t = b; then bᵀA⁻¹b = ‖t‖².
+    let mut t = vec![0.0; q];
+    for i in 0..q {
+        let mut v = rhs[idx[i]];
+        for r in 0..i {
+            v -= l[i * q + r] * t[r];
+        }
+        t[i] = v / l[i * q + i];
+    }
+    Some(t.iter().map(|v| v * v).sum())
+}
+
+/// Subsets of at most 100 000 are searched.
+const MAX_SUBSETS: usize = 100_000;
+
+/// Every subset of at most k pool directions (as long as there are at most
+/// [`MAX_SUBSETS`]), ranked by the training residual of the least-squares
+/// fit on `[1, z, |⟨v, z⟩| …]` (from one precomputed Gram matrix); the ten
+/// best are compared on the validation rows. Returns the directions, the
+/// coefficients and the validation error of the winner.
+fn subset_search(
+    z: MatRef<'_, f64>,
+    y: &Col<f64>,
+    zv: MatRef<'_, f64>,
+    yv: &Col<f64>,
+    pool: &[Col<f64>],
+    k: usize,
+) -> Option<(Vec<Col<f64>>, Col<f64>, f64)> {
+    let m = z.ncols();
+    let all = features(z, pool);
+    let gram = all.transpose() * &all;
+    let rhs = all.transpose() * y;
+    let yty = y.squared_norm_l2();
+    let base = 1 + m;
+    let mut ranked: Vec<(f64, Vec<usize>)> = Vec::new();
+    let mut count = 0usize;
+    let mut subset: Vec<usize> = Vec::new();
+    // Depth-first enumeration of increasing index tuples.
+    fn visit(
+        start: usize,
+        k: usize,
+        n: usize,
+        subset: &mut Vec<usize>,
+        f: &mut dyn FnMut(&[usize]) -> bool,
+    ) -> bool {
+        if !subset.is_empty() && !f(subset) {
+            return false;
+        }
+        if subset.len() == k {
+            return true;
+        }
+        for i in start..n {
+            subset.push(i);
+            let go = visit(i + 1, k, n, subset, f);
+            subset.pop();
+            if !go {
+                return false;
+            }
+        }
+        true
+    }
+    visit(0, k, pool.len(), &mut subset, &mut |s: &[usize]| {
+        count += 1;
+        if count > MAX_SUBSETS {
+            return false;
+        }
+        let idx: Vec<usize> = (0..base).chain(s.iter().map(|&i| base + i)).collect();
+        if let Some(fit) = small_normal_fit(&gram, &rhs, &idx) {
+            ranked.push((yty - fit, s.to_vec()));
+        }
+        true
+    });
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+    ranked
+        .into_iter()
+        .take(10)
+        .filter_map(|(_, s)| {
+            let dirs: Vec<Col<f64>> = s.iter().map(|&i| pool[i].clone()).collect();
+            let f = features(z, &dirs);
+            let beta = least_squares(f.as_ref(), y)?;
+            let e = relative_mse(features(zv, &dirs).as_ref(), &beta, yv);
+            Some((dirs, beta, e))
+        })
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+}
