@@ -15,47 +15,13 @@ use crate::linalg::solve_psd;
 /// Rows per chunk of the learners' passes.
 pub const CHUNK_ROWS: usize = 4096;
 
-/// Rows `[start, start + len)` of another source.
-pub struct Rows<'a> {
-    src: &'a dyn SampleSource,
-    start: usize,
-    len: usize,
-}
-
-impl<'a> Rows<'a> {
-    /// The rows `[start, start + len)` of `src`.
-    ///
-    /// # Panics
-    /// If the range exceeds the source.
-    #[must_use]
-    pub fn new(src: &'a dyn SampleSource, start: usize, len: usize) -> Self {
-        assert!(start + len <= src.len(), "Rows: range out of bounds");
-        Self { src, start, len }
-    }
-}
-
-impl SampleSource for Rows<'_> {
-    fn dim(&self) -> usize {
-        self.src.dim()
-    }
-    fn len(&self) -> usize {
-        self.len
-    }
-    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>) {
-        assert!(start + x.nrows() <= self.len, "Rows::chunk: out of range");
-        self.src.chunk(self.start + start, x, y);
-    }
-}
+pub use relu_net::Rows;
 
 /// Splits off the last `fraction` of the rows as a validation set:
-/// `(train, validation)`. The split is by position, so ordered data should
-/// be shuffled first (planted streams are i.i.d.).
+/// `(train, validation)` ([`Rows::split`]).
 #[must_use]
 pub fn split(src: &dyn SampleSource, fraction: f64) -> (Rows<'_>, Rows<'_>) {
-    let n = src.len();
-    let n_val = ((n as f64) * fraction).round() as usize;
-    let n_val = n_val.min(n);
-    (Rows::new(src, 0, n - n_val), Rows::new(src, n - n_val, n_val))
+    Rows::split(src, fraction)
 }
 
 /// The rows a fit's choices are made on: polished and pruned on `train`,

@@ -48,6 +48,7 @@ pub mod ckm;
 pub mod common;
 mod error;
 pub mod exact_erm;
+mod forward;
 pub mod gd;
 pub mod glmtron;
 pub mod inputs;

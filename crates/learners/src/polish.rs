@@ -6,6 +6,7 @@
 use crate::Report;
 use crate::common::{CHUNK_ROWS, Judge, Rows, relative_error};
 use crate::error::LearnError;
+use crate::forward::Forward;
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
 use faer::{Accum, Col, Mat, Par, Side};
@@ -169,31 +170,8 @@ fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64
         || (Mat::<f64>::zeros(p, p), Col::<f64>::zeros(p)),
         |acc, x, y| {
             let m = x.nrows();
-            // acts[l] is the input of layer l; pre[l] its pre-activation.
-            let mut acts: Vec<Mat<f64>> = Vec::with_capacity(layers.len());
-            let mut pre: Vec<Mat<f64>> = Vec::with_capacity(layers.len());
-            for (l, layer) in layers.iter().enumerate() {
-                let input = if l == 0 { x } else { acts[l - 1].as_ref() };
-                let mut z = Mat::zeros(m, layer.fan_out());
-                matmul(
-                    z.as_mut(),
-                    Accum::Replace,
-                    input,
-                    layer.weight().transpose(),
-                    1.0,
-                    Par::Seq,
-                );
-                for j in 0..layer.fan_out() {
-                    let bj = layer.bias()[j];
-                    for i in 0..m {
-                        z[(i, j)] += bj;
-                    }
-                }
-                if l != last {
-                    acts.push(Mat::from_fn(m, layer.fan_out(), |i, j| z[(i, j)].max(0.0)));
-                }
-                pre.push(z);
-            }
+            let fwd = Forward::new(x, layers.iter().map(|l| (l.weight(), l.bias())));
+            let pre = &fwd.pre;
             let mut jac = Mat::<f64>::zeros(m, p);
             let mut r = Col::<f64>::zeros(m);
             let mut delta = vec![0.0; widest];
@@ -204,7 +182,7 @@ fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64
                 for l in (0..layers.len()).rev() {
                     let layer = &layers[l];
                     let (out, inp) = (layer.fan_out(), layer.fan_in());
-                    let input = if l == 0 { x } else { acts[l - 1].as_ref() };
+                    let input = fwd.input(x, l);
                     for i in 0..out {
                         let g = delta[i];
                         if g == 0.0 {

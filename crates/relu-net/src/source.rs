@@ -36,6 +36,49 @@ pub trait SampleSource: Sync {
     fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>);
 }
 
+/// Rows `[start, start + len)` of another source: a view, no copy.
+pub struct Rows<'a> {
+    src: &'a dyn SampleSource,
+    start: usize,
+    len: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// The rows `[start, start + len)` of `src`.
+    ///
+    /// # Panics
+    /// If the range exceeds the source.
+    #[must_use]
+    pub fn new(src: &'a dyn SampleSource, start: usize, len: usize) -> Self {
+        assert!(start + len <= src.len(), "Rows: range out of bounds");
+        Self { src, start, len }
+    }
+
+    /// Splits off the last `fraction` of the rows (rounded) as a
+    /// validation set: `(train, validation)`. The split is by position, so
+    /// ordered data should be shuffled first (planted streams are i.i.d.).
+    #[must_use]
+    pub fn split(src: &'a dyn SampleSource, fraction: f64) -> (Self, Self) {
+        let n = src.len();
+        let n_val = ((n as f64) * fraction).round() as usize;
+        let n_val = n_val.min(n);
+        (Self::new(src, 0, n - n_val), Self::new(src, n - n_val, n_val))
+    }
+}
+
+impl SampleSource for Rows<'_> {
+    fn dim(&self) -> usize {
+        self.src.dim()
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>) {
+        assert!(start + x.nrows() <= self.len, "Rows::chunk: out of range");
+        self.src.chunk(self.start + start, x, y);
+    }
+}
+
 /// Samples held in memory: `x` (n × d) and `y` (n), validated finite.
 #[derive(Clone, Debug)]
 pub struct InMemory {

@@ -9,6 +9,7 @@ use relu_net::{Init, Network, SampleSource, Seed};
 use super::GdParams;
 use crate::common::{check_data, load_rows as load, scale_output, split, variance};
 use crate::error::LearnError;
+use crate::forward::Forward;
 use crate::{Fitted, Learner, Observer, Report};
 
 const NAME: &str = "gd";
@@ -47,36 +48,12 @@ impl Model {
         )?)
     }
 
-    /// Pre-activations and activations of every layer for a batch.
-    fn forward(&self, x: MatRef<'_, f64>) -> (Vec<Mat<f64>>, Vec<Mat<f64>>) {
-        let depth = self.w.len();
-        let mut zs = Vec::with_capacity(depth);
-        let mut hs: Vec<Mat<f64>> = Vec::with_capacity(depth + 1);
-        hs.push(x.to_owned());
-        for l in 0..depth {
-            let mut z = Mat::zeros(x.nrows(), self.w[l].nrows());
-            matmul(
-                z.as_mut(),
-                Accum::Replace,
-                hs[l].as_ref(),
-                self.w[l].transpose(),
-                1.0,
-                Par::Seq,
-            );
-            for j in 0..z.ncols() {
-                for i in 0..z.nrows() {
-                    z[(i, j)] += self.b[l][j];
-                }
-            }
-            let h = if l + 1 < depth {
-                Mat::from_fn(z.nrows(), z.ncols(), |i, j| z[(i, j)].max(0.0))
-            } else {
-                z.clone()
-            };
-            zs.push(z);
-            hs.push(h);
-        }
-        (zs, hs)
+    /// The forward pass on a batch ([`Forward`]).
+    fn forward(&self, x: MatRef<'_, f64>) -> Forward {
+        Forward::new(
+            x,
+            self.w.iter().zip(&self.b).map(|(w, b)| (w.as_ref(), b.as_ref())),
+        )
     }
 
     /// Mean squared error on rows of (x, y).
@@ -85,8 +62,8 @@ impl Model {
         let mut start = 0;
         while start < x.nrows() {
             let m = 4096.min(x.nrows() - start);
-            let (_, hs) = self.forward(x.subrows(start, m));
-            let f = &hs[hs.len() - 1];
+            let fwd = self.forward(x.subrows(start, m));
+            let f = fwd.output();
             total += (0..m).map(|i| (f[(i, 0)] - y[start + i]).powi(2)).sum::<f64>();
             start += m;
         }
@@ -97,15 +74,16 @@ impl Model {
     fn gradient(&self, x: MatRef<'_, f64>, y: &[f64]) -> Model {
         let depth = self.w.len();
         let m = x.nrows() as f64;
-        let (zs, hs) = self.forward(x);
-        let mut g = Mat::from_fn(x.nrows(), 1, |i, _| 2.0 * (hs[depth][(i, 0)] - y[i]) / m);
+        let fwd = self.forward(x);
+        let out = fwd.output();
+        let mut g = Mat::from_fn(x.nrows(), 1, |i, _| 2.0 * (out[(i, 0)] - y[i]) / m);
         let mut grad = self.zeros_like();
         for l in (0..depth).rev() {
             matmul(
                 grad.w[l].as_mut(),
                 Accum::Replace,
                 g.transpose(),
-                hs[l].as_ref(),
+                fwd.input(x, l),
                 1.0,
                 Par::Seq,
             );
@@ -124,7 +102,7 @@ impl Model {
                 );
                 for j in 0..prev.ncols() {
                     for i in 0..prev.nrows() {
-                        if zs[l - 1][(i, j)] <= 0.0 {
+                        if fwd.pre[l - 1][(i, j)] <= 0.0 {
                             prev[(i, j)] = 0.0;
                         }
                     }

@@ -3,7 +3,7 @@
 use faer::{Col, ColMut, Mat, MatMut, MatRef, Par};
 use gaussian_moments::hermite::norm_cdf;
 use gaussian_moments::{Cell, Estimator, FilteredMoment, LabelSet, filtered_second_moment};
-use relu_net::{SampleSource, Seed};
+use relu_net::{Rows, SampleSource, Seed};
 use serde::{Deserialize, Serialize};
 
 use super::FilteredPcaParams;
@@ -239,18 +239,8 @@ fn split_samples(src: &dyn SampleSource, validation_fraction: f64) -> Result<Sam
             got: src.len(),
         });
     }
-    let n_val = ((src.len() as f64) * validation_fraction).round() as usize;
-    let n_train = src.len() - n_val;
-    let train = Rows {
-        src,
-        start: 0,
-        len: n_train,
-    };
-    let val = Rows {
-        src,
-        start: n_train,
-        len: n_val,
-    };
+    let (train, val) = Rows::split(src, validation_fraction);
+    let (n_train, n_val) = (train.len(), val.len());
     let (xl, yl) = load(&train, n_train.min(200_000));
     let (xv, yv) = load(&val, n_val.min(100_000));
     // The moment passes refuse NaN/inf in the rows they read; these
@@ -388,7 +378,7 @@ impl SubspaceFinder for FilteredPca {
             samples_used: src.len(),
             ..Report::default()
         };
-        let shifted = ShiftedLabels::new(&samples.train, samples.train.len / 2);
+        let shifted = ShiftedLabels::new(&samples.train, samples.train.len() / 2);
         for round in 0..p.max_dim.min(d) {
             report.n_iters = round + 1;
             let cells = round_cells(v.as_ref(), p.slab)?;
@@ -448,21 +438,3 @@ impl SubspaceFinder for FilteredPca {
     }
 }
 
-/// Rows `[start, start + len)` of a source.
-struct Rows<'a> {
-    src: &'a dyn SampleSource,
-    start: usize,
-    len: usize,
-}
-
-impl SampleSource for Rows<'_> {
-    fn dim(&self) -> usize {
-        self.src.dim()
-    }
-    fn len(&self) -> usize {
-        self.len
-    }
-    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>) {
-        self.src.chunk(self.start + start, x, y);
-    }
-}
