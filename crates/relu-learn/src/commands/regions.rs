@@ -2,17 +2,20 @@
 //! exactly in a cube, the known bounds, the tropical form, an SVG.
 
 use std::io::Write as _;
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use serde_json::json;
+use relu_net::Network;
+use serde_json::{Value, json};
 use tropical::{
-    ConvertOptions, EnumerateOptions, SliceOptions, enumerate_regions, product_bound, serra_bound, slice,
-    to_tropical,
+    ConvertOptions, EnumerateOptions, Slice, SliceOptions, enumerate_regions, product_bound, serra_bound,
+    slice, to_tropical,
 };
 
 use crate::cli::RegionsArgs;
 use crate::model_io::read_model;
 
+/// Parses `d` comma-separated finite numbers; `what` names them in errors.
 fn parse_vec(s: &str, d: usize, what: &str) -> Result<Vec<f64>> {
     let v: Vec<f64> = s
         .split(',')
@@ -35,8 +38,6 @@ fn parse_vec(s: &str, d: usize, what: &str) -> Result<Vec<f64>> {
 ///
 /// # Errors
 /// Unreadable model, malformed slice or rectangle, limits exceeded.
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
 pub fn regions(a: &RegionsArgs) -> Result<()> {
     let net = read_model(&a.model)?;
     let d = net.input_dim();
@@ -54,85 +55,9 @@ pub fn regions(a: &RegionsArgs) -> Result<()> {
         product_bound(d, &widths)
     )];
     if let Some(r) = a.cube {
-        if !(r.is_finite() && r > 0.0) {
-            bail!("--cube needs a positive half-width, got {r}");
-        }
-        let mut opts = EnumerateOptions::cube(d, r);
-        opts.max_regions = a.max_regions;
-        let regions = enumerate_regions(&net, &opts)?;
-        lines.push(format!(
-            "exact enumeration in [-{r}, {r}]^{d}: {} activation regions",
-            regions.len()
-        ));
-        doc["cube"] = json!({ "half_width": r, "regions": regions.len(), "list": regions });
+        cube_regions(&net, r, a.max_regions, &mut doc, &mut lines)?;
     } else {
-        let (o, u, v) = match &a.slice {
-            Some(s) => {
-                let parts: Vec<&str> = s.split(';').collect();
-                if parts.len() != 3 {
-                    bail!(
-                        "--slice takes three vectors O;U;V separated by semicolons, got {}",
-                        parts.len()
-                    );
-                }
-                (
-                    parse_vec(parts[0], d, "the slice origin")?,
-                    parse_vec(parts[1], d, "the slice direction U")?,
-                    parse_vec(parts[2], d, "the slice direction V")?,
-                )
-            }
-            None => {
-                if d < 2 {
-                    bail!("the default slice needs d >= 2; give --slice or --cube for d = 1");
-                }
-                let e = |i: usize| (0..d).map(|j| f64::from(u8::from(i == j))).collect::<Vec<f64>>();
-                (vec![0.0; d], e(0), e(1))
-            }
-        };
-        let rect: [f64; 4] = match &a.rect {
-            Some(s) => {
-                let v = parse_vec(s, 4, "--rect")?;
-                [v[0], v[1], v[2], v[3]]
-            }
-            None => [-3.0, 3.0, -3.0, 3.0],
-        };
-        let opts = SliceOptions {
-            max_cells: a.max_regions,
-            ..SliceOptions::default()
-        };
-        let sl = slice(&net, &o, &u, &v, rect, &opts)?;
-        let area: f64 = sl.cells.iter().map(tropical::Cell::area).sum();
-        lines.push(format!(
-            "slice [{}, {}] x [{}, {}]: {} activation regions (Serra et al. bound for a plane: {}); mean cell area {:.4}",
-            rect[0],
-            rect[1],
-            rect[2],
-            rect[3],
-            sl.count(),
-            serra_bound(2, &widths),
-            area / sl.count().max(1) as f64
-        ));
-        if let Some(path) = &a.svg {
-            let title = a
-                .model
-                .file_name()
-                .map_or_else(|| "model".into(), |f| f.to_string_lossy().into_owned());
-            std::fs::write(path, tropical::svg::render(&[(&title, &sl)], 480.0)).with_context(|| {
-                format!(
-                    "cannot write {} (check that its directory exists and is writable)",
-                    path.display()
-                )
-            })?;
-            lines.push(format!("wrote {}", path.display()));
-        }
-        doc["slice"] = json!({
-            "origin": o, "u": u, "v": v, "rect": rect,
-            "regions": sl.count(),
-            "plane_bound": serra_bound(2, &widths).to_string(),
-            "cells": sl.cells.iter().map(|c| json!({
-                "vertices": c.vertices, "pattern": c.pattern, "map": c.map, "area": c.area(),
-            })).collect::<Vec<_>>(),
-        });
+        slice_regions(a, &net, &mut doc, &mut lines)?;
     }
     if a.tropical {
         let f = to_tropical(&net, &ConvertOptions::default())?;
@@ -152,4 +77,114 @@ pub fn regions(a: &RegionsArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--cube R`: enumerates the regions exactly in `[-R, R]^d`.
+fn cube_regions(
+    net: &Network,
+    r: f64,
+    max_regions: usize,
+    doc: &mut Value,
+    lines: &mut Vec<String>,
+) -> Result<()> {
+    if !(r.is_finite() && r > 0.0) {
+        bail!("--cube needs a positive half-width, got {r}");
+    }
+    let d = net.input_dim();
+    let mut opts = EnumerateOptions::cube(d, r);
+    opts.max_regions = max_regions;
+    let regions = enumerate_regions(net, &opts)?;
+    lines.push(format!(
+        "exact enumeration in [-{r}, {r}]^{d}: {} activation regions",
+        regions.len()
+    ));
+    doc["cube"] = json!({ "half_width": r, "regions": regions.len(), "list": regions });
+    Ok(())
+}
+
+/// The default (or `--slice`/`--rect`) 2-D slice: counts its cells and
+/// writes the `--svg` picture.
+fn slice_regions(a: &RegionsArgs, net: &Network, doc: &mut Value, lines: &mut Vec<String>) -> Result<()> {
+    let widths = net.hidden_widths();
+    let (o, u, v) = slice_plane(a.slice.as_deref(), net.input_dim())?;
+    let rect = slice_rect(a.rect.as_deref())?;
+    let opts = SliceOptions {
+        max_cells: a.max_regions,
+        ..SliceOptions::default()
+    };
+    let sl = slice(net, &o, &u, &v, rect, &opts)?;
+    let area: f64 = sl.cells.iter().map(tropical::Cell::area).sum();
+    lines.push(format!(
+        "slice [{}, {}] x [{}, {}]: {} activation regions (Serra et al. bound for a plane: {}); mean cell area {:.4}",
+        rect[0],
+        rect[1],
+        rect[2],
+        rect[3],
+        sl.count(),
+        serra_bound(2, &widths),
+        area / sl.count().max(1) as f64
+    ));
+    if let Some(path) = &a.svg {
+        write_svg(&a.model, path, &sl)?;
+        lines.push(format!("wrote {}", path.display()));
+    }
+    doc["slice"] = json!({
+        "origin": o, "u": u, "v": v, "rect": rect,
+        "regions": sl.count(),
+        "plane_bound": serra_bound(2, &widths).to_string(),
+        "cells": sl.cells.iter().map(|c| json!({
+            "vertices": c.vertices, "pattern": c.pattern, "map": c.map, "area": c.area(),
+        })).collect::<Vec<_>>(),
+    });
+    Ok(())
+}
+
+/// The slice's origin and directions: from `--slice O;U;V`, else the plane
+/// of the first two coordinates through 0.
+fn slice_plane(spec: Option<&str>, d: usize) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+    if let Some(s) = spec {
+        let parts: Vec<&str> = s.split(';').collect();
+        if parts.len() != 3 {
+            bail!(
+                "--slice takes three vectors O;U;V separated by semicolons, got {}",
+                parts.len()
+            );
+        }
+        Ok((
+            parse_vec(parts[0], d, "the slice origin")?,
+            parse_vec(parts[1], d, "the slice direction U")?,
+            parse_vec(parts[2], d, "the slice direction V")?,
+        ))
+    } else {
+        if d < 2 {
+            bail!("the default slice needs d >= 2; give --slice or --cube for d = 1");
+        }
+        let e = |i: usize| (0..d).map(|j| f64::from(u8::from(i == j))).collect::<Vec<f64>>();
+        Ok((vec![0.0; d], e(0), e(1)))
+    }
+}
+
+/// The slice's rectangle `[s0, s1] x [t0, t1]`: from `--rect`, else
+/// `[-3, 3]²`.
+fn slice_rect(spec: Option<&str>) -> Result<[f64; 4]> {
+    Ok(match spec {
+        Some(s) => {
+            let v = parse_vec(s, 4, "--rect")?;
+            [v[0], v[1], v[2], v[3]]
+        }
+        None => [-3.0, 3.0, -3.0, 3.0],
+    })
+}
+
+/// Writes the slice's cells as an SVG titled with the model's file name.
+fn write_svg(model: &Path, path: &Path, sl: &Slice) -> Result<()> {
+    let title = model
+        .file_name()
+        .map_or_else(|| "model".into(), |f| f.to_string_lossy().into_owned());
+    std::fs::write(path, tropical::svg::render(&[(&title, sl)], 480.0)).with_context(|| {
+        format!(
+            "cannot write {} (check that its directory exists and is writable)",
+            path.display()
+        )
+    })
 }

@@ -214,8 +214,11 @@ const SPECTRUM_COLUMNS: [Column; 11] = [
     ),
 ];
 
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
+/// A figure: (name, caption, SVG document).
+type Figure = (String, String, String);
+
+/// The suite's output: the two tables, the figures, the notes and the
+/// parameters.
 fn output(
     ctx: &SuiteContext,
     g: &Grid,
@@ -224,30 +227,7 @@ fn output(
     mut notes: Vec<String>,
 ) -> Result<SuiteOutput> {
     let ridge = KernelParams::default().ridge;
-    let mut spectrum_table = Table::new(
-        "spectrum",
-        format!(
-            "Eigenvalues μ_i of K/m (m = {} inputs x ~ N(0, I_{}) scaled into the unit ball), their fitted decay over \
-             i ≤ 50, and the effective dimension at the default ridge λ = {ridge:e}",
-            g.gram_samples, g.dim
-        ),
-        &SPECTRUM_COLUMNS,
-    );
-    for s in spectra {
-        spectrum_table.push(vec![
-            Cell::text(s.kernel.clone()),
-            Cell::shown(json!(s.mu.iter().take(10).collect::<Vec<_>>()), ""),
-            Cell::text(dash(mu_at(&s.mu, 1))),
-            Cell::text(dash(mu_at(&s.mu, 10))),
-            Cell::text(dash(mu_at(&s.mu, 50))),
-            Cell::text(dash(mu_at(&s.mu, 100))),
-            Cell::shown(json!(s.poly), format!("{:.2}", s.poly)),
-            Cell::shown(json!(s.expo), format!("{:.3}", s.expo)),
-            Cell::shown(json!(s.d_eff), format!("{:.1}", s.d_eff)),
-            Cell::int(s.formula_landmarks),
-            Cell::int(s.default_landmarks),
-        ]);
-    }
+    let spectrum_table = spectrum_table(g, spectra, ridge);
     let slopes: Vec<Option<f64>> = curves
         .iter()
         .map(|c| {
@@ -259,110 +239,9 @@ fn output(
             )
         })
         .collect();
-    let mut columns = vec![
-        col("teacher", "teacher", Gate::Equal),
-        col("kernel", "kernel", Gate::Equal),
-        recorded("landmarks", Gate::Equal),
-        recorded("relative_error", ERROR),
-    ];
-    columns.extend(g.landmarks.iter().map(|s| shown_owned(format!("s = {s}"))));
-    columns.extend([
-        col("slope", "slope_error", SLOPE),
-        recorded("seconds", Gate::Ignore),
-        shown("seconds (largest s)"),
-    ]);
-    let mut compression = Table::new(
-        "compression",
-        format!(
-            "Relative test error E(h − f*)²/Var f* of the kernel learner against the number of landmarks s (the \
-             compression size: s stored inputs and s + 1 coefficients); d = {}, n = {} noise-free samples, \
-             {} Gram rows, ridge λ = {ridge:e}; slope of log error against log s",
-            g.dim, g.samples, g.gram_samples
-        ),
-        &columns,
-    );
-    for (c, sl) in curves.iter().zip(&slopes) {
-        let mut cells = vec![
-            Cell::text(c.teacher),
-            Cell::text(c.kernel.clone()),
-            Cell::shown(json!(c.points.iter().map(|p| p.0).collect::<Vec<_>>()), ""),
-            Cell::shown(
-                json!(
-                    c.points
-                        .iter()
-                        .map(|p| p.1.is_finite().then_some(p.1))
-                        .collect::<Vec<_>>()
-                ),
-                "",
-            ),
-        ];
-        cells.extend(c.points.iter().map(|p| Cell::err(p.1)));
-        cells.extend([
-            Cell::shown(
-                json!(sl),
-                sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")),
-            ),
-            Cell::shown(json!(c.points.iter().map(|p| p.2).collect::<Vec<_>>()), ""),
-            Cell::text(
-                c.points
-                    .last()
-                    .map_or_else(|| "–".to_owned(), |p| format!("{:.1}", p.2)),
-            ),
-        ]);
-        compression.push(cells);
-    }
-    let spectrum_series: Vec<Series> = spectra
-        .iter()
-        .map(|s| {
-            (
-                format!("{} (a = {:.2})", s.kernel, s.poly),
-                // Eigenvalues below 1e-12 μ₁ are rounding (a multinomial
-                // kernel of degree q has finite rank C(d + q, q)).
-                s.mu.iter()
-                    .enumerate()
-                    .filter(|(_, v)| **v > 1e-12 * s.mu[0])
-                    .map(|(i, &v)| ((i + 1) as f64, v))
-                    .collect(),
-            )
-        })
-        .collect();
-    let mut figures = vec![(
-        "spectrum".to_owned(),
-        "Eigenvalues of the normalised Gram matrix K/m against their index (log–log)".to_owned(),
-        log_log("Gram spectrum", "index i", "μ_i", &spectrum_series)?,
-    )];
-    for &t in g.teachers {
-        let series: Vec<Series> = curves
-            .iter()
-            .zip(&slopes)
-            .filter(|(c, _)| c.teacher == t)
-            .map(|(c, sl)| {
-                (
-                    format!(
-                        "{} (slope {})",
-                        c.kernel,
-                        sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}"))
-                    ),
-                    c.points.iter().map(|&(s, e, _)| (s as f64, e)).collect(),
-                )
-            })
-            .collect();
-        if series
-            .iter()
-            .any(|(_, p)| p.iter().any(|(_, e)| e.is_finite() && *e > 0.0))
-        {
-            figures.push((
-                format!("compression-{t}"),
-                format!("Test error against the number of landmarks, {t} teacher (log–log)"),
-                log_log(
-                    &format!("error vs compression size ({t})"),
-                    "landmarks s",
-                    "E(h − f*)² / Var f*",
-                    &series,
-                )?,
-            ));
-        }
-    }
+    let compression = compression_table(g, curves, &slopes, ridge);
+    let mut figures = vec![spectrum_figure(spectra)?];
+    figures.extend(compression_figures(g, curves, &slopes)?);
     notes.insert(
         0,
         "Goel–Klivans: when μ_i decays polynomially (or exponentially), the ridge solution is compressed into \
@@ -391,6 +270,156 @@ fn output(
         notes,
         figures,
     })
+}
+
+/// The spectrum table: one row per kernel.
+fn spectrum_table(g: &Grid, spectra: &[Spectrum], ridge: f64) -> Table {
+    let mut table = Table::new(
+        "spectrum",
+        format!(
+            "Eigenvalues μ_i of K/m (m = {} inputs x ~ N(0, I_{}) scaled into the unit ball), their fitted decay over \
+             i ≤ 50, and the effective dimension at the default ridge λ = {ridge:e}",
+            g.gram_samples, g.dim
+        ),
+        &SPECTRUM_COLUMNS,
+    );
+    for s in spectra {
+        table.push(vec![
+            Cell::text(s.kernel.clone()),
+            Cell::shown(json!(s.mu.iter().take(10).collect::<Vec<_>>()), ""),
+            Cell::text(dash(mu_at(&s.mu, 1))),
+            Cell::text(dash(mu_at(&s.mu, 10))),
+            Cell::text(dash(mu_at(&s.mu, 50))),
+            Cell::text(dash(mu_at(&s.mu, 100))),
+            Cell::shown(json!(s.poly), format!("{:.2}", s.poly)),
+            Cell::shown(json!(s.expo), format!("{:.3}", s.expo)),
+            Cell::shown(json!(s.d_eff), format!("{:.1}", s.d_eff)),
+            Cell::int(s.formula_landmarks),
+            Cell::int(s.default_landmarks),
+        ]);
+    }
+    table
+}
+
+/// The compression table: one row per teacher and kernel, the error per
+/// number of landmarks, its slope and the time.
+fn compression_table(g: &Grid, curves: &[Curve], slopes: &[Option<f64>], ridge: f64) -> Table {
+    let mut columns = vec![
+        col("teacher", "teacher", Gate::Equal),
+        col("kernel", "kernel", Gate::Equal),
+        recorded("landmarks", Gate::Equal),
+        recorded("relative_error", ERROR),
+    ];
+    columns.extend(g.landmarks.iter().map(|s| shown_owned(format!("s = {s}"))));
+    columns.extend([
+        col("slope", "slope_error", SLOPE),
+        recorded("seconds", Gate::Ignore),
+        shown("seconds (largest s)"),
+    ]);
+    let mut table = Table::new(
+        "compression",
+        format!(
+            "Relative test error E(h − f*)²/Var f* of the kernel learner against the number of landmarks s (the \
+             compression size: s stored inputs and s + 1 coefficients); d = {}, n = {} noise-free samples, \
+             {} Gram rows, ridge λ = {ridge:e}; slope of log error against log s",
+            g.dim, g.samples, g.gram_samples
+        ),
+        &columns,
+    );
+    for (c, sl) in curves.iter().zip(slopes) {
+        let mut cells = vec![
+            Cell::text(c.teacher),
+            Cell::text(c.kernel.clone()),
+            Cell::shown(json!(c.points.iter().map(|p| p.0).collect::<Vec<_>>()), ""),
+            Cell::shown(
+                json!(
+                    c.points
+                        .iter()
+                        .map(|p| p.1.is_finite().then_some(p.1))
+                        .collect::<Vec<_>>()
+                ),
+                "",
+            ),
+        ];
+        cells.extend(c.points.iter().map(|p| Cell::err(p.1)));
+        cells.extend([
+            Cell::shown(
+                json!(sl),
+                sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")),
+            ),
+            Cell::shown(json!(c.points.iter().map(|p| p.2).collect::<Vec<_>>()), ""),
+            Cell::text(
+                c.points
+                    .last()
+                    .map_or_else(|| "–".to_owned(), |p| format!("{:.1}", p.2)),
+            ),
+        ]);
+        table.push(cells);
+    }
+    table
+}
+
+/// The figure of every kernel's Gram spectrum.
+fn spectrum_figure(spectra: &[Spectrum]) -> Result<Figure> {
+    let spectrum_series: Vec<Series> = spectra
+        .iter()
+        .map(|s| {
+            (
+                format!("{} (a = {:.2})", s.kernel, s.poly),
+                // Eigenvalues below 1e-12 μ₁ are rounding (a multinomial
+                // kernel of degree q has finite rank C(d + q, q)).
+                s.mu.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 1e-12 * s.mu[0])
+                    .map(|(i, &v)| ((i + 1) as f64, v))
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok((
+        "spectrum".to_owned(),
+        "Eigenvalues of the normalised Gram matrix K/m against their index (log–log)".to_owned(),
+        log_log("Gram spectrum", "index i", "μ_i", &spectrum_series)?,
+    ))
+}
+
+/// One error-against-landmarks figure per teacher that has a positive
+/// finite error to plot.
+fn compression_figures(g: &Grid, curves: &[Curve], slopes: &[Option<f64>]) -> Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    for &t in g.teachers {
+        let series: Vec<Series> = curves
+            .iter()
+            .zip(slopes)
+            .filter(|(c, _)| c.teacher == t)
+            .map(|(c, sl)| {
+                (
+                    format!(
+                        "{} (slope {})",
+                        c.kernel,
+                        sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}"))
+                    ),
+                    c.points.iter().map(|&(s, e, _)| (s as f64, e)).collect(),
+                )
+            })
+            .collect();
+        if series
+            .iter()
+            .any(|(_, p)| p.iter().any(|(_, e)| e.is_finite() && *e > 0.0))
+        {
+            figures.push((
+                format!("compression-{t}"),
+                format!("Test error against the number of landmarks, {t} teacher (log–log)"),
+                log_log(
+                    &format!("error vs compression size ({t})"),
+                    "landmarks s",
+                    "E(h − f*)² / Var f*",
+                    &series,
+                )?,
+            ));
+        }
+    }
+    Ok(figures)
 }
 
 const TITLE: &str = "Gram spectrum decay and test error against compression size (kernel learner)";

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{Size, Suite, SuiteContext};
 use crate::output::{Cell, ERROR, Gate, SLOPE, SuiteOutput, Table, col, dash, recorded, shown_owned};
-use crate::plots::{log_log, log_slope};
+use crate::plots::{Series, log_log, log_slope};
 use crate::progress::Progress;
 
 /// See the module docs.
@@ -197,23 +197,12 @@ impl Suite for SamplesSuite {
     }
 }
 
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
+/// The fitted log–log slopes of each curve: (test error, parameter error).
+type Slopes = (Option<f64>, Option<f64>);
+
+/// The suite's output: the table, the figures, the notes and the parameters.
 fn output(ctx: &SuiteContext, g: &Grid, curves: &[Curve]) -> Result<SuiteOutput> {
-    // The errors per n are recorded as arrays and shown one column per n.
-    let mut columns = vec![
-        col("learner", "learner", Gate::Equal),
-        col("teacher", "teacher", Gate::Equal),
-        recorded("n", Gate::Equal),
-        recorded("relative_error", ERROR),
-        recorded("parameter_error", ERROR),
-    ];
-    columns.extend(g.ns.iter().map(|n| shown_owned(format!("n = {n}"))));
-    columns.extend([
-        col("slope (error)", "slope_error", SLOPE),
-        col("slope (parameters)", "slope_parameters", SLOPE),
-    ]);
-    let slopes: Vec<(Option<f64>, Option<f64>)> = curves
+    let slopes: Vec<Slopes> = curves
         .iter()
         .map(|c| {
             (
@@ -227,85 +216,8 @@ fn output(ctx: &SuiteContext, g: &Grid, curves: &[Curve]) -> Result<SuiteOutput>
             )
         })
         .collect();
-    let mut table = Table::new(
-        "samples",
-        format!(
-            "Relative excess test error E[(f − f*)²]/Var f* (and the matched parameter error) against n; d = {}, labels + N(0, {}²) noise; geometric means over {} seeds",
-            g.dim, g.noise, g.seeds
-        ),
-        &columns,
-    );
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let slope =
-        |s: &Option<f64>| Cell::shown(json!(s), s.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
-    for (c, (se, sp)) in curves.iter().zip(&slopes) {
-        let mut cells = vec![
-            Cell::text(c.learner),
-            Cell::text(c.family),
-            Cell::shown(json!(c.points.iter().map(|p| p.n).collect::<Vec<_>>()), ""),
-            Cell::shown(
-                json!(c.points.iter().map(|p| finite(p.error)).collect::<Vec<_>>()),
-                "",
-            ),
-            Cell::shown(
-                json!(c.points.iter().map(|p| finite(p.param_error)).collect::<Vec<_>>()),
-                "",
-            ),
-        ];
-        cells.extend(c.points.iter().map(|p| {
-            Cell::text(if p.param_error.is_finite() {
-                format!("{} ({})", dash(p.error), dash(p.param_error))
-            } else {
-                dash(p.error)
-            })
-        }));
-        cells.extend([slope(se), slope(sp)]);
-        table.push(cells);
-    }
-    let series = |param: bool| -> Vec<(String, Vec<(f64, f64)>)> {
-        curves
-            .iter()
-            .zip(&slopes)
-            .map(|(c, (se, sp))| {
-                let s = if param { sp } else { se };
-                (
-                    format!(
-                        "{} (slope {})",
-                        c.learner,
-                        s.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
-                    ),
-                    c.points
-                        .iter()
-                        .map(|p| (p.n as f64, if param { p.param_error } else { p.error }))
-                        .collect::<Vec<(f64, f64)>>(),
-                )
-            })
-            .filter(|(_, p)| p.iter().any(|(_, y)| y.is_finite()))
-            .collect()
-    };
-    let mut figures = vec![(
-        "error".to_owned(),
-        "Relative excess test error against n (log–log), with the fitted slopes".to_owned(),
-        log_log(
-            "excess test error vs n",
-            "samples n",
-            "E(f − f*)² / Var f*",
-            &series(false),
-        )?,
-    )];
-    let ps = series(true);
-    if !ps.is_empty() {
-        figures.push((
-            "parameters".to_owned(),
-            "Matched parameter error against n (log–log), with the fitted slopes".to_owned(),
-            log_log(
-                "parameter error vs n",
-                "samples n",
-                "max matched parameter error",
-                &ps,
-            )?,
-        ));
-    }
+    let table = samples_table(g, curves, &slopes);
+    let figures = figures(curves, &slopes)?;
     let mut notes = vec![
         "With label noise σ and p parameters, a consistent proper learner has excess error ≈ σ² p / (n Var f*) \
          (slope −1) and parameter error ∝ n^{−1/2} (slope −1/2); improper kernel methods and methods with a \
@@ -332,6 +244,112 @@ fn output(ctx: &SuiteContext, g: &Grid, curves: &[Curve]) -> Result<SuiteOutput>
         notes,
         figures,
     })
+}
+
+/// The table: one row per learner, the errors per n and the two slopes.
+fn samples_table(g: &Grid, curves: &[Curve], slopes: &[Slopes]) -> Table {
+    // The errors per n are recorded as arrays and shown one column per n.
+    let mut columns = vec![
+        col("learner", "learner", Gate::Equal),
+        col("teacher", "teacher", Gate::Equal),
+        recorded("n", Gate::Equal),
+        recorded("relative_error", ERROR),
+        recorded("parameter_error", ERROR),
+    ];
+    columns.extend(g.ns.iter().map(|n| shown_owned(format!("n = {n}"))));
+    columns.extend([
+        col("slope (error)", "slope_error", SLOPE),
+        col("slope (parameters)", "slope_parameters", SLOPE),
+    ]);
+    let mut table = Table::new(
+        "samples",
+        format!(
+            "Relative excess test error E[(f − f*)²]/Var f* (and the matched parameter error) against n; d = {}, labels + N(0, {}²) noise; geometric means over {} seeds",
+            g.dim, g.noise, g.seeds
+        ),
+        &columns,
+    );
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let slope =
+        |s: &Option<f64>| Cell::shown(json!(s), s.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")));
+    for (c, (se, sp)) in curves.iter().zip(slopes) {
+        let mut cells = vec![
+            Cell::text(c.learner),
+            Cell::text(c.family),
+            Cell::shown(json!(c.points.iter().map(|p| p.n).collect::<Vec<_>>()), ""),
+            Cell::shown(
+                json!(c.points.iter().map(|p| finite(p.error)).collect::<Vec<_>>()),
+                "",
+            ),
+            Cell::shown(
+                json!(c.points.iter().map(|p| finite(p.param_error)).collect::<Vec<_>>()),
+                "",
+            ),
+        ];
+        cells.extend(c.points.iter().map(|p| {
+            Cell::text(if p.param_error.is_finite() {
+                format!("{} ({})", dash(p.error), dash(p.param_error))
+            } else {
+                dash(p.error)
+            })
+        }));
+        cells.extend([slope(se), slope(sp)]);
+        table.push(cells);
+    }
+    table
+}
+
+/// The log–log series of every curve with a finite point, labelled with
+/// its slope: parameter errors if `param`, else test errors.
+fn series(curves: &[Curve], slopes: &[Slopes], param: bool) -> Vec<Series> {
+    curves
+        .iter()
+        .zip(slopes)
+        .map(|(c, (se, sp))| {
+            let s = if param { sp } else { se };
+            (
+                format!(
+                    "{} (slope {})",
+                    c.learner,
+                    s.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
+                ),
+                c.points
+                    .iter()
+                    .map(|p| (p.n as f64, if param { p.param_error } else { p.error }))
+                    .collect::<Vec<(f64, f64)>>(),
+            )
+        })
+        .filter(|(_, p)| p.iter().any(|(_, y)| y.is_finite()))
+        .collect()
+}
+
+/// The error figure, and the parameter-error one when some learner has
+/// matched parameters.
+fn figures(curves: &[Curve], slopes: &[Slopes]) -> Result<Vec<(String, String, String)>> {
+    let mut figures = vec![(
+        "error".to_owned(),
+        "Relative excess test error against n (log–log), with the fitted slopes".to_owned(),
+        log_log(
+            "excess test error vs n",
+            "samples n",
+            "E(f − f*)² / Var f*",
+            &series(curves, slopes, false),
+        )?,
+    )];
+    let ps = series(curves, slopes, true);
+    if !ps.is_empty() {
+        figures.push((
+            "parameters".to_owned(),
+            "Matched parameter error against n (log–log), with the fitted slopes".to_owned(),
+            log_log(
+                "parameter error vs n",
+                "samples n",
+                "max matched parameter error",
+                &ps,
+            )?,
+        ));
+    }
+    Ok(figures)
 }
 
 const DESCRIPTION: &str = "\

@@ -1,6 +1,8 @@
 //! Every error path reachable from the command line: exit code 2 and a
 //! one-line message that names the problem; never a panic.
 
+use std::path::{Path, PathBuf};
+
 use crate::{f64s, npy, relu_learn, scratch};
 
 /// Asserts exit code 2, one line on stderr containing every needle, nothing
@@ -200,26 +202,46 @@ fn model_files_with_problems_are_rejected() {
     );
 }
 
+/// A scratch directory with a model of two inputs (`m.json`) and a valid
+/// pair `x.npy`, `y.npy` of three samples: (directory, model, x, y).
+fn data_fixture(name: &str) -> (PathBuf, String, String, String) {
+    let dir = scratch(name);
+    let model = write_in(
+        &dir,
+        "m.json",
+        br#"{"format": "relu-net/v1", "input_dim": 2, "layers": [{"weight": [[1.0, 2.0]], "bias": [0.0]}]}"#
+            .to_vec(),
+    );
+    let x = write_in(
+        &dir,
+        "x.npy",
+        npy("<f8", "(3, 2)", &f64s(&[1., 2., 3., 4., 5., 6.])),
+    );
+    let y = write_in(&dir, "y.npy", npy("<f8", "(3,)", &f64s(&[1., 2., 3.])));
+    (dir, model, x, y)
+}
+
+/// Writes `bytes` to `dir/name`; returns the path.
+fn write_in(dir: &Path, name: &str, bytes: Vec<u8>) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
 #[test]
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
 fn data_files_with_problems_are_rejected() {
-    let dir = scratch("bad-data");
-    let write = |name: &str, bytes: Vec<u8>| {
-        let p = dir.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p.to_str().unwrap().to_owned()
-    };
-    let model = dir.join("m.json");
-    std::fs::write(
-        &model,
-        r#"{"format": "relu-net/v1", "input_dim": 2, "layers": [{"weight": [[1.0, 2.0]], "bias": [0.0]}]}"#,
-    )
-    .unwrap();
-    let m = model.to_str().unwrap();
-    let x = write("x.npy", npy("<f8", "(3, 2)", &f64s(&[1., 2., 3., 4., 5., 6.])));
-    let y = write("y.npy", npy("<f8", "(3,)", &f64s(&[1., 2., 3.])));
-    let cases = [
+    let (dir, m, x, y) = data_fixture("bad-data");
+    for (xp, yp, needles) in &bad_data_cases(&dir, &x, &y) {
+        fails(&["eval", "--model", &m, "--x", xp, "--y", yp], needles);
+    }
+}
+
+/// Bad (x, y) pairs for `eval`, written into `dir` next to the valid `x`
+/// and `y`, with what the message must contain.
+fn bad_data_cases(dir: &Path, x: &str, y: &str) -> Vec<(String, String, Vec<&'static str>)> {
+    let write = |name: &str, bytes: Vec<u8>| write_in(dir, name, bytes);
+    let (x, y) = (x.to_owned(), y.to_owned());
+    vec![
         (
             write(
                 "x_nan.npy",
@@ -279,10 +301,13 @@ fn data_files_with_problems_are_rejected() {
             write("y_empty.npy", npy("<f8", "(0,)", &[])),
             vec!["at least 2 samples"],
         ),
-    ];
-    for (xp, yp, needles) in &cases {
-        fails(&["eval", "--model", m, "--x", xp, "--y", yp], needles);
-    }
+    ]
+}
+
+#[test]
+fn predict_rejects_bad_data_and_unwritable_outputs() {
+    let (dir, m, x, _) = data_fixture("bad-predict");
+    let m = m.as_str();
     let out = dir.join("yhat.npy");
     let out = out.to_str().unwrap();
     fails(
@@ -291,7 +316,11 @@ fn data_files_with_problems_are_rejected() {
             "--model",
             m,
             "--x",
-            &write("p_nan.npy", npy("<f4", "(1, 2)", &[0, 0, 0xc0, 0x7f, 0, 0, 0, 0])),
+            &write_in(
+                &dir,
+                "p_nan.npy",
+                npy("<f4", "(1, 2)", &[0, 0, 0xc0, 0x7f, 0, 0, 0, 0]),
+            ),
             "--out",
             out,
         ],
@@ -375,8 +404,6 @@ fn moments_rejects_bad_orders_and_vector_counts() {
 }
 
 #[test]
-// Over 100 lines: to be split into named parts (for a fit: one per step).
-#[allow(clippy::too_many_lines)]
 fn fit_rejects_bad_learners_parameters_and_data() {
     let dir = scratch("bad-fit");
     let d = dir.to_str().unwrap();
@@ -399,101 +426,34 @@ fn fit_rejects_bad_learners_parameters_and_data() {
     ]);
     let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
     let (x, y) = (x.to_str().unwrap(), y.to_str().unwrap());
-    fails(
-        &["fit", "--learner", "nope", "--x", x, "--y", y, "--out", out],
-        &["unknown learner \"nope\"", "atv"],
-    );
-    fails(
-        &[
-            "fit",
-            "--learner",
-            "atv",
-            "--x",
-            x,
-            "--y",
-            y,
-            "--hidden",
-            "0",
-            "--out",
-            out,
-        ],
-        &["hidden", "at least 1"],
-    );
-    fails(
-        &[
-            "fit",
-            "--learner",
-            "atv",
-            "--x",
-            x,
-            "--y",
-            y,
-            "--hidden",
-            "5",
-            "--out",
-            out,
-        ],
-        &["at most 3 hidden units"],
-    );
-    fails(
-        &[
-            "fit",
-            "--learner",
-            "atv",
-            "--x",
-            x,
-            "--y",
-            y,
-            "--hidden",
-            "2",
-            "--out",
-            out,
-        ],
-        &["needs at least", "samples"],
-    );
+    // `fit --learner L --x X --y Y [extra] --out OUT` fails with the needles.
+    let fit_fails = |learner: &str, y: &str, extra: &[&str], needles: &[&str]| {
+        let mut args = vec!["fit", "--learner", learner, "--x", x, "--y", y];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out]);
+        fails(&args, needles);
+    };
+    fit_fails("nope", y, &[], &["unknown learner \"nope\"", "atv"]);
+    fit_fails("atv", y, &["--hidden", "0"], &["hidden", "at least 1"]);
+    fit_fails("atv", y, &["--hidden", "5"], &["at most 3 hidden units"]);
+    fit_fails("atv", y, &["--hidden", "2"], &["needs at least", "samples"]);
     let p = dir.join("p.json");
+    let params = p.to_str().unwrap();
     std::fs::write(&p, r#"{"mix_draws": "many"}"#).unwrap();
-    fails(
-        &[
-            "fit",
-            "--learner",
-            "atv",
-            "--x",
-            x,
-            "--y",
-            y,
-            "--params",
-            p.to_str().unwrap(),
-            "--out",
-            out,
-        ],
+    fit_fails(
+        "atv",
+        y,
+        &["--params", params],
         &["p.json", "invalid atv parameters"],
     );
     std::fs::write(&p, r#"{"validation_fraction": 0.9}"#).unwrap();
-    fails(
-        &[
-            "fit",
-            "--learner",
-            "atv",
-            "--x",
-            x,
-            "--y",
-            y,
-            "--params",
-            p.to_str().unwrap(),
-            "--out",
-            out,
-        ],
-        &["validation_fraction"],
-    );
+    fit_fails("atv", y, &["--params", params], &["validation_fraction"]);
     let constant = write_constant(&dir);
-    fails(
-        &["fit", "--learner", "gd", "--x", x, "--y", &constant, "--out", out],
-        &["labels are constant"],
-    );
+    fit_fails("gd", &constant, &[], &["labels are constant"]);
     fails(&["fit", "--learner", "atv", "--out", out], &["required"]);
 }
 
+/// Writes 300 labels all equal to 1.5; returns the path.
 fn write_constant(dir: &std::path::Path) -> String {
     let p = dir.join("y_const.npy");
     std::fs::write(&p, npy("<f8", "(300,)", &f64s(&[1.5; 300]))).unwrap();
