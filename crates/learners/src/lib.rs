@@ -18,7 +18,7 @@
 //! | [`alphatron`] | `u(⟨v, ψ(x)⟩)` (improper) | kernelised GLMtron (Goel–Klivans) |
 //! | [`ckm`] | any depth (first-layer width k) | filtered PCA for the first-layer span, then a search in k dimensions |
 //! | [`exact_erm`] | `Σ c_i relu(⟨a_i, x⟩ + b_i) + c`, tiny n, D, k | Arora et al.: enumerate activation patterns, one convex QP each; certified global optimum |
-//! | [`bounded`] | `Σ a_i relu(⟨w_i, x⟩ + b_i) + c`, bounded weights | random projection to d' dimensions, net (or exact) search there, lift |
+//! | [`bounded_weight`] | `Σ a_i relu(⟨w_i, x⟩ + b_i) + c`, bounded weights | random projection to d' dimensions, net (or exact) search there, lift |
 //! | [`gd`] | any architecture | mini-batch Adam with restarts and early stopping: the baseline |
 //!
 //! # Example
@@ -43,7 +43,7 @@
 
 pub mod alphatron;
 pub mod atv;
-pub mod bounded;
+pub mod bounded_weight;
 pub mod ckm;
 pub mod common;
 mod error;
@@ -68,7 +68,7 @@ use relu_net::{Network, SampleSource, Seed};
 use serde::{Deserialize, Serialize};
 
 pub use error::LearnError;
-pub use model::{KERNEL_FORMAT, Kernel, KernelModel, Link, Model};
+pub use model::{KERNEL_FORMAT, KernelFunction, KernelModel, Link, Model};
 pub use registry::{LEARNERS, LearnerParams, LearnerSpec, learner};
 
 /// Receives the stages of a fit as they start (for timings and progress in

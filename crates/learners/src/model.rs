@@ -15,7 +15,7 @@ pub const KERNEL_FORMAT: &str = "kernel-model/v1";
 /// A kernel on ℝ^d.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Kernel {
+pub enum KernelFunction {
     /// The multinomial kernel `MK_q(u, v) = Σ_{j=0}^q ⟨u, v⟩^j` (Goel–Klivans;
     /// Alphatron), for inputs in the unit ball.
     Multinomial {
@@ -28,12 +28,12 @@ pub enum Kernel {
     ArcCosine,
 }
 
-impl Kernel {
+impl KernelFunction {
     /// `k(u, v)` from `⟨u, v⟩`, `‖u‖` and `‖v‖`.
     #[must_use]
     pub fn eval(&self, dot: f64, nu: f64, nv: f64) -> f64 {
         match *self {
-            Kernel::Multinomial { degree } => {
+            KernelFunction::Multinomial { degree } => {
                 let mut s = 1.0;
                 let mut p = 1.0;
                 for _ in 0..degree {
@@ -42,7 +42,7 @@ impl Kernel {
                 }
                 s
             }
-            Kernel::ArcCosine => {
+            KernelFunction::ArcCosine => {
                 let n = nu * nv;
                 if n == 0.0 {
                     return 0.0;
@@ -88,7 +88,7 @@ pub enum Link {
 pub struct KernelModel {
     // Invariant: centers.nrows() == coefficients.nrows() >= 1; all finite;
     // input_scale > 0.
-    kernel: Kernel,
+    kernel: KernelFunction,
     input_scale: f64,
     link: Link,
     centers: Mat<f64>,
@@ -134,7 +134,7 @@ impl InputMap {
 #[serde(deny_unknown_fields)]
 struct KernelJson {
     format: String,
-    kernel: Kernel,
+    kernel: KernelFunction,
     input_scale: f64,
     link: Link,
     centers: Vec<Vec<f64>>,
@@ -157,7 +157,7 @@ impl KernelModel {
     /// [`LearnError::InvalidModel`] for mismatched shapes, no centres, a
     /// non-positive scale or non-finite values.
     pub fn new(
-        kernel: Kernel,
+        kernel: KernelFunction,
         input_scale: f64,
         link: Link,
         centers: Mat<f64>,
@@ -178,7 +178,7 @@ impl KernelModel {
         if !finite {
             return Err(invalid("it contains a non-finite value"));
         }
-        if matches!(kernel, Kernel::Multinomial { degree } if degree > 64) {
+        if matches!(kernel, KernelFunction::Multinomial { degree } if degree > 64) {
             return Err(invalid("the multinomial degree must be at most 64"));
         }
         Ok(Self {
@@ -223,7 +223,7 @@ impl KernelModel {
 
     /// The kernel.
     #[must_use]
-    pub fn kernel(&self) -> Kernel {
+    pub fn kernel(&self) -> KernelFunction {
         self.kernel
     }
 
@@ -416,7 +416,7 @@ mod input_map_tests {
     fn input_maps_compose_exactly_and_survive_json() {
         let centers = Mat::from_fn(3, 2, |i, j| 0.1 * (i as f64 + 1.0) - 0.2 * j as f64);
         let base = KernelModel::new(
-            Kernel::ArcCosine,
+            KernelFunction::ArcCosine,
             0.5,
             Link::Identity,
             centers,

@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LearnError;
-use crate::{Learner, alphatron, atv, bounded, ckm, exact_erm, gd, glmtron, kernel, narrow};
+use crate::{Learner, alphatron, atv, bounded_weight, ckm, exact_erm, gd, glmtron, kernel, narrow};
 
 /// What the registry needs of a learner's parameters, implemented next to
 /// them in the learner's `params.rs`.
@@ -109,7 +109,7 @@ registry! {
     Narrow => narrow::NarrowParams,
     Ckm => ckm::CkmParams,
     ExactErm => exact_erm::ExactErmParams,
-    BoundedWeight => bounded::BoundedWeightParams,
+    BoundedWeight => bounded_weight::BoundedWeightParams,
     Kernel => kernel::KernelParams,
     Glmtron => glmtron::GlmtronParams,
     Alphatron => alphatron::AlphatronParams,

@@ -110,26 +110,17 @@ pub struct GenerateArgs {
     pub correlation: f64,
 }
 
-/// Arguments of `fit`.
+/// Where the samples come from, with the same flags in `fit` and
+/// `moments`: a teacher's stream (memory flat in n) or `.npy` files.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("data").required(true).args(["teacher", "x"])))]
-pub struct FitArgs {
-    /// Learner: atv, narrow, ckm, exact-erm, bounded-weight, kernel, glmtron, alphatron, gd (see docs/learners/).
-    #[arg(long)]
-    pub learner: String,
-    /// Training inputs (n × d .npy).
-    #[arg(long, requires = "y")]
-    pub x: Option<PathBuf>,
-    /// Training labels (n or n × 1 .npy).
-    #[arg(long, requires = "x")]
-    pub y: Option<PathBuf>,
-    /// Fit from a stream of this teacher's samples instead of files.
+pub struct SampleArgs {
+    /// Stream samples of this teacher (relu-net/v1 JSON) instead of reading files.
     #[arg(long, conflicts_with_all = ["x", "y"])]
     pub teacher: Option<PathBuf>,
     /// Samples of the teacher stream.
     #[arg(long, default_value_t = 1_000_000, requires = "teacher")]
     pub samples: usize,
-    /// Label noise of the teacher stream.
+    /// Label noise σ of the teacher stream.
     #[arg(
         long,
         default_value_t = 0.0,
@@ -140,6 +131,24 @@ pub struct FitArgs {
     /// Seed of the teacher stream.
     #[arg(long, default_value_t = 0, requires = "teacher")]
     pub data_seed: u64,
+    /// Inputs (n × d .npy).
+    #[arg(long, requires = "y")]
+    pub x: Option<PathBuf>,
+    /// Labels (n or n × 1 .npy).
+    #[arg(long, requires = "x")]
+    pub y: Option<PathBuf>,
+}
+
+/// Arguments of `fit`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("data").required(true).args(["teacher", "x"])))]
+pub struct FitArgs {
+    /// Learner: atv, narrow, ckm, exact-erm, bounded-weight, kernel, glmtron, alphatron, gd (see docs/learners/).
+    #[arg(long)]
+    pub learner: String,
+    /// The training samples.
+    #[command(flatten)]
+    pub data: SampleArgs,
     /// Hidden units (chosen from the data when the learner can): every hidden
     /// layer's width for ckm, one hidden layer for gd; kernel, glmtron and
     /// alphatron have none and reject it.
@@ -285,29 +294,9 @@ pub struct PredictArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").args(["teacher", "x", "merge"])))]
 pub struct MomentsArgs {
-    /// Stream samples of this teacher (relu-net/v1 JSON): memory stays flat in n.
-    #[arg(long, conflicts_with_all = ["x", "y"])]
-    pub teacher: Option<PathBuf>,
-    /// Samples to stream from the teacher.
-    #[arg(long, default_value_t = 100_000, requires = "teacher")]
-    pub samples: usize,
-    /// Label noise of the teacher stream.
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        allow_negative_numbers = true,
-        requires = "teacher"
-    )]
-    pub noise: f64,
-    /// Seed of the teacher stream.
-    #[arg(long, default_value_t = 0, requires = "teacher")]
-    pub seed: u64,
-    /// Inputs (n × d .npy).
-    #[arg(long, requires = "y")]
-    pub x: Option<PathBuf>,
-    /// Labels (n or n × 1 .npy).
-    #[arg(long, requires = "x")]
-    pub y: Option<PathBuf>,
+    /// The samples.
+    #[command(flatten)]
+    pub data: SampleArgs,
     /// Order l ≥ 2 of the moment tensor E[y S_l(x)].
     #[arg(long, default_value_t = 2)]
     pub order: usize,
@@ -333,7 +322,7 @@ pub struct MomentsArgs {
     pub accumulator: Option<PathBuf>,
     /// Merge shard accumulators (any order) into the estimate one pass over
     /// all samples gives, bit for bit.
-    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["shard", "samples", "noise", "seed", "order", "vectors", "vector_seed"])]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["shard", "samples", "noise", "data_seed", "order", "vectors", "vector_seed"])]
     pub merge: Vec<PathBuf>,
 }
 

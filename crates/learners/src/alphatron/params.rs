@@ -1,7 +1,7 @@
 //! Parameters of [`super::Alphatron`]: defaults, validation, the runnable learner.
 
 use crate::error::LearnError;
-use crate::model::{Kernel, Link};
+use crate::model::{KernelFunction, Link};
 use serde::{Deserialize, Serialize};
 
 use super::algorithm::{Alphatron, NAME};
@@ -11,7 +11,7 @@ use super::algorithm::{Alphatron, NAME};
 #[serde(default, deny_unknown_fields)]
 pub struct AlphatronParams {
     /// The kernel. Default multinomial of degree 4.
-    pub kernel: Kernel,
+    pub kernel: KernelFunction,
     /// The known output activation. Default identity (a linear output).
     pub link: Link,
     /// The learning rate λ (the theorem takes 1/L = 1). Default 1.
@@ -27,7 +27,7 @@ pub struct AlphatronParams {
 impl Default for AlphatronParams {
     fn default() -> Self {
         Self {
-            kernel: Kernel::Multinomial { degree: 4 },
+            kernel: KernelFunction::Multinomial { degree: 4 },
             link: Link::Identity,
             learning_rate: 1.0,
             iters: 500,
@@ -67,7 +67,7 @@ impl AlphatronParams {
                 "in (0, 0.5]",
             ));
         }
-        if let Kernel::Multinomial { degree } = self.kernel
+        if let KernelFunction::Multinomial { degree } = self.kernel
             && degree > 64
         {
             return Err(LearnError::invalid(NAME, "kernel degree", degree, "at most 64"));

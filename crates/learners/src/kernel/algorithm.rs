@@ -16,7 +16,7 @@ pub(super) const NAME: &str = "kernel";
 
 /// The kernel learner with validated parameters.
 #[derive(Clone, Debug, PartialEq)]
-pub struct KernelLearner {
+pub struct Kernel {
     pub(super) params: KernelParams,
 }
 
@@ -45,7 +45,7 @@ struct Spectrum {
     leverage: Vec<f64>,
 }
 
-impl KernelLearner {
+impl Kernel {
     /// Step 1 on the scaled rows `xs` (see [`Spectrum`]).
     fn spectrum(&self, xs: &Mat<f64>, par: Par) -> Result<Spectrum, LearnError> {
         let p = &self.params;
@@ -208,7 +208,7 @@ fn landmarks(leverage: &[f64], s: usize, seed: Seed) -> Vec<usize> {
     chosen
 }
 
-impl Learner for KernelLearner {
+impl Learner for Kernel {
     fn name(&self) -> &'static str {
         NAME
     }

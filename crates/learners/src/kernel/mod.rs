@@ -43,5 +43,5 @@
 mod algorithm;
 mod params;
 
-pub use algorithm::KernelLearner;
+pub use algorithm::Kernel;
 pub use params::KernelParams;

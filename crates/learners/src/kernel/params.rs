@@ -1,19 +1,19 @@
-//! Parameters of [`super::KernelLearner`]: defaults, validation, the runnable learner.
+//! Parameters of [`super::Kernel`]: defaults, validation, the runnable learner.
 
 use crate::error::LearnError;
-use crate::model::Kernel;
+use crate::model::KernelFunction;
 use serde::{Deserialize, Serialize};
 
-use super::algorithm::{KernelLearner, NAME};
+use super::algorithm::{Kernel, NAME};
 
 /// Parameters of the kernel learner; `validate` makes the runnable
-/// [`KernelLearner`].
+/// [`Kernel`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KernelParams {
     /// The kernel. Default multinomial of degree 6 (a ReLU needs degree
     /// O(1/ε); 6 reaches a few per cent on Gaussian inputs in the ball).
-    pub kernel: Kernel,
+    pub kernel: KernelFunction,
     /// The ridge λ (relative to the Gram matrix divided by m). Default 1e-4:
     /// it sets the effective dimension, hence the compression size.
     pub ridge: f64,
@@ -35,7 +35,7 @@ pub struct KernelParams {
 impl Default for KernelParams {
     fn default() -> Self {
         Self {
-            kernel: Kernel::Multinomial { degree: 6 },
+            kernel: KernelFunction::Multinomial { degree: 6 },
             ridge: 1e-4,
             gram_samples: 2000,
             landmarks: None,
@@ -61,7 +61,7 @@ impl KernelParams {
     ///
     /// # Errors
     /// [`LearnError::InvalidParam`] for out-of-range values.
-    pub fn validate(self) -> Result<KernelLearner, LearnError> {
+    pub fn validate(self) -> Result<Kernel, LearnError> {
         if !(self.ridge > 0.0 && self.ridge.is_finite()) {
             return Err(LearnError::invalid(
                 NAME,
@@ -94,12 +94,12 @@ impl KernelParams {
                 "in (0, 0.5]",
             ));
         }
-        if let Kernel::Multinomial { degree } = self.kernel
+        if let KernelFunction::Multinomial { degree } = self.kernel
             && degree > 64
         {
             return Err(LearnError::invalid(NAME, "kernel degree", degree, "at most 64"));
         }
-        Ok(KernelLearner { params: self })
+        Ok(Kernel { params: self })
     }
 }
 

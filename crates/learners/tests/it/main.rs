@@ -2,7 +2,7 @@
 
 mod atv;
 mod bad_input;
-mod bounded;
+mod bounded_weight;
 mod ckm;
 mod determinism;
 mod docs;

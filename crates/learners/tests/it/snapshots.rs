@@ -145,7 +145,7 @@ fn narrow_and_glmtron_recoveries_are_stable() {
 #[test]
 fn exact_erm_and_bounded_weight_answers_are_stable() {
     use faer::{Col, Mat};
-    use learners::bounded::BoundedWeightParams;
+    use learners::bounded_weight::BoundedWeightParams;
     use learners::exact_erm::ExactErmParams;
     use relu_net::gaussian_matrix;
     // exact-erm on 12 realizable points in the plane: certified zero loss.

@@ -8,7 +8,7 @@ use faer::Par;
 use relu_net::{SampleSource, Seed};
 use serde_json::json;
 
-use super::{data_source, peak_rss_bytes};
+use super::peak_rss_bytes;
 use crate::cli::FitArgs;
 use crate::model_io::write_any_model;
 use crate::output::fmt_sig;
@@ -47,14 +47,7 @@ pub fn make_learner(
 pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     let learner = make_learner(&a.learner, a.hidden, a.params.as_deref())?;
     let start = Instant::now();
-    let data = data_source(
-        a.teacher.as_deref(),
-        a.samples,
-        a.noise,
-        Seed(a.data_seed),
-        a.x.as_deref(),
-        a.y.as_deref(),
-    )?;
+    let data = a.data.source()?;
     let n = a.samples_cap.map_or(data.len(), |c| c.min(data.len()));
     let capped = learners::common::Rows::new(data.as_ref(), 0, n);
     if !(a.recovery_tol.is_finite() && a.recovery_tol > 0.0) {

@@ -56,23 +56,26 @@ pub(crate) fn read_xy(xp: &Path, yp: &Path) -> Result<(Mat<f64>, Col<f64>)> {
     Ok((x, y))
 }
 
-/// Samples from `--teacher` (streamed, `samples` of them with label noise
-/// `noise`, drawn with `seed`) or from the `--x` / `--y` files (checked to
-/// have equal numbers of rows).
-pub(crate) fn data_source(
-    teacher: Option<&Path>,
-    samples: usize,
-    noise: f64,
-    seed: Seed,
-    x: Option<&Path>,
-    y: Option<&Path>,
-) -> Result<Box<dyn SampleSource>> {
-    if let Some(tp) = teacher {
-        return Ok(Box::new(Planted::new(read_model(tp)?, samples, noise, seed)?));
+impl crate::cli::SampleArgs {
+    /// Samples from `--teacher` (streamed, `--samples` of them with label
+    /// noise `--noise`, drawn with `--data-seed`) or from the `--x` / `--y`
+    /// files (checked to have equal numbers of rows).
+    pub(crate) fn source(&self) -> Result<Box<dyn SampleSource>> {
+        if let Some(tp) = &self.teacher {
+            return Ok(Box::new(Planted::new(
+                read_model(tp)?,
+                self.samples,
+                self.noise,
+                Seed(self.data_seed),
+            )?));
+        }
+        let (xp, yp) = (
+            self.x.as_deref().context("--x is required")?,
+            self.y.as_deref().context("--y is required")?,
+        );
+        let (x, y) = read_xy(xp, yp)?;
+        Ok(Box::new(InMemory::new(x, y)?))
     }
-    let (xp, yp) = (x.context("--x is required")?, y.context("--y is required")?);
-    let (x, y) = read_xy(xp, yp)?;
-    Ok(Box::new(InMemory::new(x, y)?))
 }
 
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.

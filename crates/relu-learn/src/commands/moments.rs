@@ -8,7 +8,7 @@ use faer::{Col, Mat, Par};
 use relu_net::{SampleSource, Seed};
 use serde_json::json;
 
-use super::{data_source, peak_rss_bytes};
+use super::peak_rss_bytes;
 use crate::cli::MomentsArgs;
 use crate::progress::Progress;
 
@@ -31,18 +31,11 @@ pub fn moments(a: &MomentsArgs, par: Par) -> Result<()> {
     if a.order > 2 && a.vectors == 0 {
         bail!("--vectors must be at least 1 for order {}", a.order);
     }
-    if a.teacher.is_none() && a.x.is_none() {
+    if a.data.teacher.is_none() && a.data.x.is_none() {
         bail!("give the samples: --teacher T.json, or --x X.npy --y Y.npy, or --merge shard files");
     }
     let start = Instant::now();
-    let data = data_source(
-        a.teacher.as_deref(),
-        a.samples,
-        a.noise,
-        Seed(a.seed),
-        a.x.as_deref(),
-        a.y.as_deref(),
-    )?;
+    let data = a.data.source()?;
     if data.len() < 2 {
         bail!(
             "moments need at least 2 samples (the standard errors need two), got {}; supply more samples",

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use learners::kernel::KernelParams;
-use learners::{Kernel, Learner};
+use learners::{KernelFunction, Learner};
 use relu_net::metrics::relative_l2_error;
 use relu_net::{Family, Network, Planted, Seed};
 use serde_json::json;
@@ -24,16 +24,16 @@ struct Grid {
     samples: usize,
     gram_samples: usize,
     landmarks: &'static [usize],
-    kernels: &'static [Kernel],
+    kernels: &'static [KernelFunction],
     teachers: &'static [&'static str],
     test_samples: usize,
 }
 
-const QUICK_KERNELS: &[Kernel] = &[
-    Kernel::Multinomial { degree: 2 },
-    Kernel::Multinomial { degree: 4 },
-    Kernel::Multinomial { degree: 6 },
-    Kernel::ArcCosine,
+const QUICK_KERNELS: &[KernelFunction] = &[
+    KernelFunction::Multinomial { degree: 2 },
+    KernelFunction::Multinomial { degree: 4 },
+    KernelFunction::Multinomial { degree: 6 },
+    KernelFunction::ArcCosine,
 ];
 
 fn grid(size: Size) -> Grid {
@@ -43,7 +43,10 @@ fn grid(size: Size) -> Grid {
             samples: 4_000,
             gram_samples: 300,
             landmarks: &[10, 40],
-            kernels: &[Kernel::Multinomial { degree: 4 }, Kernel::ArcCosine],
+            kernels: &[
+                KernelFunction::Multinomial { degree: 4 },
+                KernelFunction::ArcCosine,
+            ],
             teachers: &["single"],
             test_samples: 10_000,
         },
@@ -68,10 +71,10 @@ fn grid(size: Size) -> Grid {
     }
 }
 
-fn kernel_name(k: &Kernel) -> String {
+fn kernel_name(k: &KernelFunction) -> String {
     match k {
-        Kernel::Multinomial { degree } => format!("multinomial q = {degree}"),
-        Kernel::ArcCosine => "arc-cosine".to_owned(),
+        KernelFunction::Multinomial { degree } => format!("multinomial q = {degree}"),
+        KernelFunction::ArcCosine => "arc-cosine".to_owned(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use faer::Par;
 use learners::Learner;
-use learners::bounded::BoundedWeightParams;
+use learners::bounded_weight::BoundedWeightParams;
 use learners::ckm::{CkmParams, Search};
 use learners::exact_erm::ExactErmParams;
 use learners::gd::GdParams;

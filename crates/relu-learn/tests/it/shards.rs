@@ -35,7 +35,7 @@ fn two_processes_merge_to_the_single_process_result_bit_for_bit() {
         "30001",
         "--noise",
         "0.1",
-        "--seed",
+        "--data-seed",
         "9",
         "--order",
         "3",

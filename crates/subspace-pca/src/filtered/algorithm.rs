@@ -437,4 +437,3 @@ impl SubspaceFinder for FilteredPca {
         Ok((subspace, report))
     }
 }
-

@@ -1,7 +1,7 @@
 //! `bounded-weight`: random projection, search in the projected space, lift.
 
 use faer::Par;
-use learners::bounded::{BoundedWeightParams, Inner};
+use learners::bounded_weight::{BoundedWeightParams, Inner};
 use learners::{LearnError, Learner};
 use relu_net::metrics::relative_l2_error;
 use relu_net::{Family, Planted, Seed};
