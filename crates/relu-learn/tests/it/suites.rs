@@ -292,3 +292,88 @@ fn stress_suite_runs_and_its_smoke_cells_succeed_on_most_seeds() {
         assert!(rate >= 2.0 / 3.0 - 1e-12, "{rec:?}\n{:?}", out.notes);
     }
 }
+
+/// The "add a suite" recipe of ARCHITECTURE.md with a suite defined here:
+/// a `Suite` whose table is built from one-line columns runs, gives the
+/// same Markdown on every run, passes `check_against` its own baseline and
+/// fails it when the learner loses exact recovery.
+#[test]
+fn a_suite_of_your_own_runs_and_is_gated() {
+    use anyhow::Result;
+    use relu_learn::output::{Cell, ERROR, Gate, SuiteOutput, Table, col};
+    use relu_learn::suites::Suite;
+    use relu_net::{Family, Planted, metrics::relative_l2_error};
+
+    /// glmtron on one planted biased ReLU, two seeds.
+    struct OneUnit;
+    impl Suite for OneUnit {
+        fn name(&self) -> &'static str {
+            "one-unit"
+        }
+        fn title(&self) -> &'static str {
+            "glmtron on one biased ReLU"
+        }
+        fn description(&self) -> &'static str {
+            "The relative test error of glmtron on a planted single ReLU."
+        }
+        fn run(&self, ctx: &SuiteContext) -> Result<SuiteOutput> {
+            let cols = [
+                col("seed", "seed", Gate::Equal),
+                col("rel. error", "relative_error", ERROR),
+            ];
+            let mut table = Table::new(self.name(), self.title(), &cols);
+            for s in 1..=2u64 {
+                let teacher = Family::Single { dim: 4 }.plant(ctx.seed.derive_index(s))?;
+                let data = Planted::new(teacher.clone(), 20_000, 0.0, Seed(s))?.materialize();
+                let fitted = learners::learner("glmtron", None)?.fit(&data, Seed(s), ctx.par)?;
+                let err = relative_l2_error(&fitted.model, &teacher, 5000, Seed(99), ctx.par)?;
+                table.push(vec![Cell::int(s), Cell::err(err.relative_error)]);
+            }
+            Ok(SuiteOutput {
+                suite: self.name().into(),
+                title: self.title().into(),
+                description: self.description().into(),
+                tables: vec![table],
+                ..SuiteOutput::default()
+            })
+        }
+    }
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = OneUnit.run(&ctx).unwrap();
+    assert_eq!(
+        out.to_markdown(),
+        OneUnit
+            .run(&SuiteContext { par: Par::Seq, ..ctx })
+            .unwrap()
+            .to_markdown()
+    );
+    let baseline = out.baseline_json();
+    assert!(out.check_against(&baseline).is_empty());
+    // The same suite where the learner got 10x worse on seed 1 (or lost
+    // exact recovery): the gate names that record's column.
+    let first = baseline["tables"][0]["records"][0]["relative_error"]
+        .as_f64()
+        .unwrap();
+    let columns = [
+        col("seed", "seed", Gate::Equal),
+        col("rel. error", "relative_error", ERROR),
+    ];
+    let mut table = Table::new("one-unit", "glmtron on one biased ReLU", &columns);
+    table.push(vec![Cell::int(1u64), Cell::err(10.0 * first + 1e-6)]);
+    table.push(vec![
+        Cell::int(2u64),
+        Cell::err(out.tables[0].records()[1][1].1.as_f64().unwrap()),
+    ]);
+    let degraded = SuiteOutput {
+        suite: out.suite.clone(),
+        tables: vec![table],
+        ..SuiteOutput::default()
+    };
+    let failures = degraded.check_against(&baseline);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("relative_error"), "{failures:?}");
+}
