@@ -1,10 +1,11 @@
-//! The forward pass of a ReLU network on a batch, shared by the
-//! gradient-descent baseline ([`crate::gd`]) and the Levenberg–Marquardt
-//! polish ([`crate::polish`]): both back-propagate through the
-//! pre-activations and activations it keeps.
+//! The forward pass of a ReLU network on a batch and the batched
+//! back-propagation through it, shared by the gradient-descent baseline
+//! ([`crate::gd`]), the Levenberg–Marquardt polish ([`crate::polish`],
+//! whose Jacobian rows start from the same pre-activations) and the
+//! refinement on every row ([`crate::refine`]).
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, ColRef, Mat, MatRef, Par};
+use faer::{Accum, Col, ColRef, Mat, MatRef, Par};
 
 /// Pre-activations and activations of every layer for a batch of rows x:
 /// `pre[l] = a_l W_lᵀ + 1 b_lᵀ` with `a_0 = x` and `a_{l+1} = relu(pre[l])`
@@ -55,5 +56,48 @@ impl Forward {
     /// The network's output (the last pre-activation), rows × 1.
     pub(crate) fn output(&self) -> &Mat<f64> {
         &self.pre[self.pre.len() - 1]
+    }
+
+    /// Back-propagation of `g` (rows × 1: the derivative of a loss with
+    /// respect to each row's output) through the layers `(W_l, b_l)` the
+    /// pass ran: for every layer, `Σ_rows ∂loss/∂W_l` and `Σ_rows ∂loss/∂b_l`,
+    /// in layer order. One GEMM per layer for the weights and one for the
+    /// signal below (ReLU′(0) = 0): `G_{l−1} = (G_l W_l) ⊙ 1[pre_{l−1} > 0]`.
+    pub(crate) fn backward(
+        &self,
+        x: MatRef<'_, f64>,
+        weights: &[MatRef<'_, f64>],
+        mut g: Mat<f64>,
+    ) -> Vec<(Mat<f64>, Col<f64>)> {
+        let depth = weights.len();
+        let mut grads: Vec<(Mat<f64>, Col<f64>)> = Vec::with_capacity(depth);
+        for l in (0..depth).rev() {
+            let w = weights[l];
+            let mut gw = Mat::zeros(w.nrows(), w.ncols());
+            matmul(
+                gw.as_mut(),
+                Accum::Replace,
+                g.transpose(),
+                self.input(x, l),
+                1.0,
+                Par::Seq,
+            );
+            let gb = Col::from_fn(g.ncols(), |j| (0..g.nrows()).map(|i| g[(i, j)]).sum());
+            grads.push((gw, gb));
+            if l > 0 {
+                let mut prev = Mat::zeros(g.nrows(), w.ncols());
+                matmul(prev.as_mut(), Accum::Replace, g.as_ref(), w, 1.0, Par::Seq);
+                for j in 0..prev.ncols() {
+                    for i in 0..prev.nrows() {
+                        if self.pre[l - 1][(i, j)] <= 0.0 {
+                            prev[(i, j)] = 0.0;
+                        }
+                    }
+                }
+                g = prev;
+            }
+        }
+        grads.reverse();
+        grads
     }
 }

@@ -58,6 +58,7 @@ mod model;
 pub mod narrow;
 pub mod polish;
 pub mod recovery;
+pub mod refine;
 pub mod registry;
 mod residual_labels;
 
@@ -130,10 +131,14 @@ pub struct Report {
     #[serde(default)]
     pub chosen: BTreeMap<String, String>,
     /// The Levenberg–Marquardt polish of the chosen network, when one ran
-    /// ([`polish::polish_if_better`]): its iterations, losses, convergence,
+    /// ([`polish`]): its iterations, losses, convergence,
     /// validation error and whether it was kept.
     #[serde(default)]
     pub polish: Option<polish::PolishOutcome>,
+    /// The refinement of the final network on every training row, when the
+    /// polish could afford only some of them ([`refine`]).
+    #[serde(default)]
+    pub refine: Option<refine::RefineOutcome>,
 }
 
 impl Report {

@@ -53,6 +53,11 @@ pub struct PolishParams {
     /// Stop when the loss falls below this fraction of the label variance
     /// (an exact fit up to rounding). Default 1e-20.
     pub abs_tol: f64,
+    /// Most steps of the refinement on every training row that ends the
+    /// moment learners' fits when the polish could afford only some of the
+    /// rows ([`crate::refine`]); each costs one pass over the rows and one
+    /// curvature on the polish rows. Default 10; 0 turns the refinement off.
+    pub refine_iters: usize,
 }
 
 impl Default for PolishParams {
@@ -65,6 +70,7 @@ impl Default for PolishParams {
             stat_tol: 1e-3,
             warm_start: true,
             abs_tol: 1e-20,
+            refine_iters: 10,
         }
     }
 }
@@ -115,7 +121,7 @@ pub struct PolishReport {
 
 /// The parameters θ of a network, layer by layer: `W_l` (row-major), then
 /// `b_l`.
-fn pack(net: &Network) -> Vec<f64> {
+pub(crate) fn pack(net: &Network) -> Vec<f64> {
     let mut theta = Vec::with_capacity(net.n_params());
     for layer in net.layers() {
         let w = layer.weight();
@@ -129,7 +135,7 @@ fn pack(net: &Network) -> Vec<f64> {
 
 /// The network of architecture `shape` (input dimension, then widths, the
 /// last 1) with parameters θ (see [`pack`]).
-fn unpack(theta: &[f64], shape: &[usize]) -> Result<Network, LearnError> {
+pub(crate) fn unpack(theta: &[f64], shape: &[usize]) -> Result<Network, LearnError> {
     let mut at = 0;
     let mut parts = Vec::with_capacity(shape.len() - 1);
     for l in 1..shape.len() {
@@ -152,7 +158,7 @@ fn shape_of(net: &Network) -> Vec<usize> {
 /// `(JᵀJ, Jᵀr)` of a network on a source, r = y − f(x). The forward pass is
 /// one GEMM per layer and chunk; the Jacobian rows come from
 /// back-propagation, row by row (ReLU′(0) = 0).
-fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64>, Col<f64>) {
+pub(crate) fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64>, Col<f64>) {
     let p = net.n_params();
     let layers = net.layers();
     let last = layers.len() - 1;
@@ -249,6 +255,14 @@ fn loss(net: &Network, src: &dyn SampleSource, par: Par) -> f64 {
     sse / n
 }
 
+/// The rows the polish uses for p parameters out of n: `max(samples, 20 p,
+/// flop_budget / p²)`, at most n (see [`PolishParams::flop_budget`]).
+#[must_use]
+pub fn polish_rows(p: usize, n: usize, params: &PolishParams) -> usize {
+    let affordable = (params.flop_budget / (p * p).max(1) as f64).min(usize::MAX as f64) as usize;
+    params.samples.max(20 * p).max(affordable).min(n)
+}
+
 /// Levenberg–Marquardt on the square loss of a network of any depth, all
 /// parameters at once: `(JᵀJ + λ diag(JᵀJ)) δ = Jᵀ r`, λ divided by 3 after
 /// an accepted step and multiplied by 4 after a rejected one (Nielsen's
@@ -281,9 +295,8 @@ pub fn polish_lm(
 ) -> Result<(Network, PolishReport), LearnError> {
     let shape = shape_of(net);
     let p = net.n_params();
-    let affordable = (params.flop_budget / (p * p).max(1) as f64).min(usize::MAX as f64) as usize;
     let m0 = params.samples.max(20 * p);
-    let n = m0.max(affordable).min(src.len());
+    let n = polish_rows(p, src.len(), params);
     let full = Rows::new(src, 0, n);
     let label_var = relu_net::metrics::compare_on_samples(net, &full, par)?.label_variance;
     let loss_before = loss(net, &full, par);

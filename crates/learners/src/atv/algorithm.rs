@@ -13,6 +13,7 @@ use super::subspace::SubspaceChoice;
 use crate::common::{Judge, Rows, checked_split, relative_error};
 use crate::error::LearnError;
 use crate::polish::polish_if_better;
+use crate::refine::refine_if_better;
 use crate::{Fitted, Learner, Observer, Report};
 
 pub(super) const NAME: &str = "atv";
@@ -287,6 +288,11 @@ impl Learner for Atv {
         if self.params.polish && self.params.residual_units > 0 && error > RESIDUAL_ABOVE {
             observer.stage("residual");
             (network, error) = self.residual_units(network, error, choice.k, &rows, &mut report)?;
+        }
+        if self.params.polish {
+            observer.stage("refine");
+            (network, error) =
+                refine_if_better(network, error, &rows, &self.params.polish_params, &mut report)?;
         }
         self.note_next_eigenvalue(&choice, noise, src.len(), &mut report);
         report.validation_error = Some(error);

@@ -13,6 +13,7 @@ use crate::common::{Standardized, check_data, lift, load_rows, relative, scale_o
 use crate::error::LearnError;
 use crate::exact_erm::ExactErm;
 use crate::polish::{PolishOutcome, polish_lm};
+use crate::refine::{RefineOutcome, refine_full};
 use crate::{Fitted, Learner, Model, Observer, Report};
 
 pub(super) const NAME: &str = "ckm";
@@ -323,9 +324,10 @@ impl Ckm {
         }
     }
 
-    /// The final polish in ℝ^d on every training row (`final_polish`
-    /// parameters), kept when its held-out error is finite and not larger;
-    /// recorded in [`Report::polish`].
+    /// The final polish in ℝ^d (`final_polish` parameters), kept when its
+    /// held-out error is finite and not larger, then the refinement on
+    /// every training row ([`refine_full`]) under the same rule; recorded
+    /// in [`Report::polish`] and [`Report::refine`].
     fn final_polish(
         &self,
         choice: Choice,
@@ -360,7 +362,29 @@ impl Ckm {
             validation_error: e,
             kept,
         });
-        let (net, error) = if kept { (polished, e) } else { (net, error) };
+        let (mut net, mut error) = if kept { (polished, e) } else { (net, error) };
+        observer.stage("refine");
+        let (refined, r) = refine_full(&net, full.train, &p.final_polish, par)?;
+        if r.passes > 0 {
+            let e = relative(mse(&refined, full.x, full.y), full.var);
+            let kept = e.is_finite() && e <= error;
+            report.notes.push(format!(
+                "refinement on all {} training rows (curvature from {}): {} steps, {} passes, validation error {error:.3e} -> {e:.3e} ({})",
+                r.rows,
+                r.curvature_rows,
+                r.iters,
+                r.passes,
+                if kept { "kept" } else { "discarded" }
+            ));
+            report.refine = Some(RefineOutcome {
+                refine: r,
+                validation_error: e,
+                kept,
+            });
+            if kept {
+                (net, error) = (refined, e);
+            }
+        }
         report
             .metrics
             .insert("polish_iters".to_owned(), polish_iters as f64);

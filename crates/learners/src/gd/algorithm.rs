@@ -1,7 +1,6 @@
 //! The runnable gradient-descent baseline (see the module docs).
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Col, Mat, MatRef, Par};
+use faer::{Col, Mat, MatRef, Par};
 use rand::RngExt;
 use rayon::prelude::*;
 use relu_net::{Init, Network, SampleSource, Seed};
@@ -70,47 +69,16 @@ impl Model {
         total / x.nrows().max(1) as f64
     }
 
-    /// Gradient of the batch loss.
+    /// Gradient of the batch loss (back-propagation of
+    /// `2 (f(x) − y) / m` by [`Forward::backward`]).
     fn gradient(&self, x: MatRef<'_, f64>, y: &[f64]) -> Model {
-        let depth = self.w.len();
         let m = x.nrows() as f64;
         let fwd = self.forward(x);
         let out = fwd.output();
-        let mut g = Mat::from_fn(x.nrows(), 1, |i, _| 2.0 * (out[(i, 0)] - y[i]) / m);
-        let mut grad = self.zeros_like();
-        for l in (0..depth).rev() {
-            matmul(
-                grad.w[l].as_mut(),
-                Accum::Replace,
-                g.transpose(),
-                fwd.input(x, l),
-                1.0,
-                Par::Seq,
-            );
-            for j in 0..g.ncols() {
-                grad.b[l][j] = (0..g.nrows()).map(|i| g[(i, j)]).sum();
-            }
-            if l > 0 {
-                let mut prev = Mat::zeros(g.nrows(), self.w[l].ncols());
-                matmul(
-                    prev.as_mut(),
-                    Accum::Replace,
-                    g.as_ref(),
-                    self.w[l].as_ref(),
-                    1.0,
-                    Par::Seq,
-                );
-                for j in 0..prev.ncols() {
-                    for i in 0..prev.nrows() {
-                        if fwd.pre[l - 1][(i, j)] <= 0.0 {
-                            prev[(i, j)] = 0.0;
-                        }
-                    }
-                }
-                g = prev;
-            }
-        }
-        grad
+        let g = Mat::from_fn(x.nrows(), 1, |i, _| 2.0 * (out[(i, 0)] - y[i]) / m);
+        let weights: Vec<MatRef<'_, f64>> = self.w.iter().map(Mat::as_ref).collect();
+        let (w, b) = fwd.backward(x, &weights, g).into_iter().unzip();
+        Model { w, b }
     }
 }
 

@@ -14,6 +14,7 @@ use super::networks::Start;
 use crate::common::{Judge, checked_split, relative_error};
 use crate::error::LearnError;
 use crate::polish::{PolishParams, polish_if_better, polish_lm};
+use crate::refine::refine_if_better;
 use crate::{Fitted, Learner, Observer, Report};
 
 pub(super) const NAME: &str = "narrow";
@@ -241,6 +242,10 @@ impl Learner for Narrow {
         if error > p.search_above && v.ncols() > 0 {
             (network, error) =
                 self.search_in_v(network, error, v.as_ref(), &rows, seed, observer, &mut report)?;
+        }
+        if p.polish && network.layers()[0].fan_out() > 0 {
+            observer.stage("refine");
+            (network, error) = refine_if_better(network, error, &rows, &p.polish_params, &mut report)?;
         }
         report.validation_error = Some(error);
         Ok(Fitted::from_network(network, report))

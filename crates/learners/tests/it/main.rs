@@ -11,6 +11,7 @@ mod gd;
 mod kernels;
 mod matrix;
 mod narrow;
+mod refine;
 mod snapshots;
 mod what_to_do;
 
