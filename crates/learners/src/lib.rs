@@ -139,6 +139,11 @@ pub struct Report {
     /// polish could afford only some of them ([`refine`]).
     #[serde(default)]
     pub refine: Option<refine::RefineOutcome>,
+    /// Rows read from the samples over the whole fit, in passes over the
+    /// data (rows read / n; loading rows into memory counts): set by
+    /// [`inputs::fit_any_gaussian`], `None` for a learner called directly.
+    #[serde(default)]
+    pub data_passes: Option<f64>,
 }
 
 impl Report {

@@ -24,8 +24,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::Learner;
 use crate::error::LearnError;
-use crate::{Learner, alphatron, atv, bounded_weight, ckm, exact_erm, gd, glmtron, kernel, narrow};
 
 /// What the registry needs of a learner's parameters, implemented next to
 /// them in the learner's `params.rs`.
@@ -105,15 +105,15 @@ macro_rules! registry {
 }
 
 registry! {
-    Atv => atv::AtvParams,
-    Narrow => narrow::NarrowParams,
-    Ckm => ckm::CkmParams,
-    ExactErm => exact_erm::ExactErmParams,
-    BoundedWeight => bounded_weight::BoundedWeightParams,
-    Kernel => kernel::KernelParams,
-    Glmtron => glmtron::GlmtronParams,
-    Alphatron => alphatron::AlphatronParams,
-    Gd => gd::GdParams,
+    Atv => crate::atv::AtvParams,
+    Narrow => crate::narrow::NarrowParams,
+    Ckm => crate::ckm::CkmParams,
+    ExactErm => crate::exact_erm::ExactErmParams,
+    BoundedWeight => crate::bounded_weight::BoundedWeightParams,
+    Kernel => crate::kernel::KernelParams,
+    Glmtron => crate::glmtron::GlmtronParams,
+    Alphatron => crate::alphatron::AlphatronParams,
+    Gd => crate::gd::GdParams,
 }
 
 impl LearnerSpec {

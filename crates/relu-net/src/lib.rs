@@ -74,4 +74,4 @@ pub use init::{Init, Template};
 pub use inputs::InputLaw;
 pub use network::{Depth2, FORWARD_BLOCK_ROWS, Layer, Network, Predictor};
 pub use seed::{GaussianRows, ROWS_PER_STREAM, Seed, gaussian_matrix};
-pub use source::{InMemory, Planted, Rows, SampleSource};
+pub use source::{Counted, InMemory, Planted, Rows, SampleSource};

@@ -79,6 +79,46 @@ impl SampleSource for Rows<'_> {
     }
 }
 
+/// Another source, counting the rows read from it (every chunk of every
+/// pass, and rows loaded into memory): `rows_read / len` is the number of
+/// passes over the data a computation made. The count is the same on any
+/// number of threads (the chunks are).
+pub struct Counted<'a> {
+    src: &'a dyn SampleSource,
+    rows: std::sync::atomic::AtomicU64,
+}
+
+impl<'a> Counted<'a> {
+    /// Counts the rows read from `src`, from zero.
+    #[must_use]
+    pub fn new(src: &'a dyn SampleSource) -> Self {
+        Self {
+            src,
+            rows: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Rows read so far.
+    #[must_use]
+    pub fn rows_read(&self) -> u64 {
+        self.rows.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl SampleSource for Counted<'_> {
+    fn dim(&self) -> usize {
+        self.src.dim()
+    }
+    fn len(&self) -> usize {
+        self.src.len()
+    }
+    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>) {
+        self.rows
+            .fetch_add(x.nrows() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.src.chunk(start, x, y);
+    }
+}
+
 /// Samples held in memory: `x` (n × d) and `y` (n), validated finite.
 #[derive(Clone, Debug)]
 pub struct InMemory {

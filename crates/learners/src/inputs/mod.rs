@@ -91,6 +91,8 @@ pub fn fit_any_gaussian(
     par: Par,
     observer: &mut dyn Observer,
 ) -> Result<Fitted, LearnError> {
+    let counted = relu_net::Counted::new(src);
+    let src: &dyn SampleSource = &counted;
     let d = src.dim();
     let mut unwhitened: Option<String> = None;
     let (stats, whitening) = match mode {
@@ -145,6 +147,7 @@ pub fn fit_any_gaussian(
     };
     let check = InputCheck { stats, whitening };
     record(&mut fitted.report, &check);
+    fitted.report.data_passes = Some(counted.rows_read() as f64 / src.len().max(1) as f64);
     if let Some(reason) = unwhitened {
         fitted.report.warnings.push(format!(
             "the inputs are not standard Gaussian and could not be whitened ({reason}): learned as given, so the learners' guarantees do not apply; check the input file"

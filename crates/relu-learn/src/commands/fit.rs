@@ -102,6 +102,9 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     if let Some(v) = fitted.report.validation_error {
         writeln!(out, "validation relative error {}", fmt_sig(v, 3))?;
     }
+    if let Some(p) = fitted.report.data_passes {
+        writeln!(out, "passes over the data    {}", fmt_sig(p, 3))?;
+    }
     for (name, how) in &fitted.report.chosen {
         writeln!(out, "chosen from the data: {name} = {how}")?;
     }

@@ -13,6 +13,7 @@ use relu_net::Seed;
 use crate::output::SuiteOutput;
 
 mod deep;
+mod efficiency;
 mod gd_fails;
 mod hardness;
 mod init;
@@ -69,6 +70,7 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(init::InitSuite),
         Box::new(recovery::RecoverySuite),
         Box::new(samples::SamplesSuite),
+        Box::new(efficiency::EfficiencySuite),
         Box::new(deep::DeepSuite),
         Box::new(scaling::ScalingSuite),
         Box::new(tropical::TropicalSuite),
