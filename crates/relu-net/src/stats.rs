@@ -35,6 +35,23 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+/// The median of `values` (the mean of the two middle ones for an even
+/// count), NaN for none; values are ordered by `f64::total_cmp`.
+#[must_use]
+pub fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
+}
+
 /// Summary statistics of `values` (NaNs sort last; callers pass finite
 /// values). Returns `None` for an empty slice.
 #[must_use]

@@ -193,16 +193,7 @@ struct Point {
 /// The median of the finite values (NaN when there are none).
 fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    }
+    relu_net::stats::median(&v)
 }
 
 impl Suite for EfficiencySuite {

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use relu_net::metrics::compare_on_samples;
+use relu_net::stats::median;
 use relu_net::{Family, InputLaw, Network, Planted, Seed, Signs, Variation};
 use serde_json::json;
 
@@ -273,19 +274,6 @@ struct CellResult {
     gd: Vec<Outcome>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    }
-}
-
 /// Errors with failures counted as +∞.
 fn errors(o: &[Outcome]) -> Vec<f64> {
     o.iter()
@@ -415,17 +403,17 @@ fn output(ctx: &SuiteContext, g: &Grid, results: &[CellResult]) -> SuiteOutput {
         let ok = successes(&r.outcomes, c.target);
         let errs = errors(&r.outcomes);
         let worst = errs.iter().copied().fold(0.0, f64::max);
-        let med = median(errs.clone());
-        let paper_med = median(
-            r.outcomes
-                .iter()
-                .map(|o| o.paper)
-                .filter(|e| e.is_finite())
-                .collect(),
-        );
-        let secs = median(r.outcomes.iter().map(|o| o.seconds).collect());
+        let med = median(&errs);
+        let paper: Vec<f64> = r
+            .outcomes
+            .iter()
+            .map(|o| o.paper)
+            .filter(|e| e.is_finite())
+            .collect();
+        let paper_med = median(&paper);
+        let secs = median(&r.outcomes.iter().map(|o| o.seconds).collect::<Vec<_>>());
         let gd_ok = successes(&r.gd, c.target);
-        let gd_med = median(errors(&r.gd));
+        let gd_med = median(&errors(&r.gd));
         let rate = ok as f64 / r.outcomes.len().max(1) as f64;
         let label = c.kind.label();
         if ok < r.outcomes.len() {
