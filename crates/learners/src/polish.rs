@@ -58,6 +58,10 @@ pub struct PolishParams {
     /// rows ([`crate::refine`]); each costs one pass over the rows and one
     /// curvature on the polish rows. Default 10; 0 turns the refinement off.
     pub refine_iters: usize,
+    /// The refinement stops when a step's predicted gain is below this
+    /// fraction of the statistical excess error `p / n` × the loss. Default
+    /// 1e-2.
+    pub refine_tol: f64,
 }
 
 impl Default for PolishParams {
@@ -71,6 +75,7 @@ impl Default for PolishParams {
             warm_start: true,
             abs_tol: 1e-20,
             refine_iters: 10,
+            refine_tol: 1e-2,
         }
     }
 }
@@ -96,6 +101,7 @@ impl PolishParams {
             ("rel_tol", self.rel_tol),
             ("stat_tol", self.stat_tol),
             ("abs_tol", self.abs_tol),
+            ("refine_tol", self.refine_tol),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(LearnError::invalid(learner, field(f), v, "a finite number >= 0"));

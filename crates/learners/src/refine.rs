@@ -22,10 +22,11 @@
 //! With the full gradient and a curvature from m rows, the iteration is a
 //! preconditioned gradient method whose fixed point is the full-sample
 //! least-squares fit; near it, it contracts at a linear rate of order
-//! `√(p / m)` (the relative error of the subsampled curvature). It stops
-//! when the predicted gain `½ δᵀJᵀr` falls below `stat_tol · p / n` of the
-//! loss (a thousandth of the statistical excess error by default: no
-//! further step can move the test error), when the loss is exact to
+//! `√(p / m)` (the relative error of the subsampled curvature; measured
+//! about 0.45 per step at d = 100, k = 10, m = 2·10⁴). It stops when the
+//! predicted gain `½ δᵀJᵀr` falls below `refine_tol · p / n` of the loss (a
+//! hundredth of the statistical excess error by default: the steps left
+//! could move the test error by about 2 % of it), when the loss is exact to
 //! `abs_tol` of the label variance, or after `refine_iters` iterations.
 //! Every pass is a [`fold_chunks`] over fixed chunks, merged in a fixed
 //! tree: bit-identical on any number of threads.
@@ -179,9 +180,9 @@ pub fn refine_full(
                 continue;
             };
             // The Gauss–Newton model's gain ½ δᵀJᵀr (in squared-error sums):
-            // below a thousandth of the statistical excess error, stop.
+            // below `refine_tol` of the statistical excess error, stop.
             let gain = 0.5 * (0..p).map(|i| step[(i, 0)] * sums.grad[i]).sum::<f64>();
-            if gain <= params.stat_tol * p as f64 / nf * sums.sse {
+            if gain <= params.refine_tol * p as f64 / nf * sums.sse {
                 report.converged = true;
                 return Ok(finish(current, sums.sse / nf, report));
             }
