@@ -62,6 +62,13 @@ pub struct PolishParams {
     /// fraction of the statistical excess error `p / n` × the loss. Default
     /// 1e-2.
     pub refine_tol: f64,
+    /// A robust refinement: `Some(c)` minimises the Huber loss with
+    /// threshold `δ = c · σ̂`, σ̂ = 1.4826 × the median |residual| of the
+    /// polished network on the polish rows, by iteratively reweighted
+    /// steps on the same passes (and runs even when the polish saw every
+    /// row); c = 1.345 keeps 95 % of the square loss's efficiency under
+    /// Gaussian noise. Default `None` (the square loss).
+    pub huber: Option<f64>,
 }
 
 impl Default for PolishParams {
@@ -76,6 +83,7 @@ impl Default for PolishParams {
             abs_tol: 1e-20,
             refine_iters: 10,
             refine_tol: 1e-2,
+            huber: None,
         }
     }
 }
@@ -106,6 +114,16 @@ impl PolishParams {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(LearnError::invalid(learner, field(f), v, "a finite number >= 0"));
             }
+        }
+        if let Some(c) = self.huber
+            && !(c > 0.0 && c.is_finite())
+        {
+            return Err(LearnError::invalid(
+                learner,
+                field("huber"),
+                c,
+                "a finite number > 0 (1.345 is usual)",
+            ));
         }
         Ok(())
     }
@@ -165,6 +183,18 @@ fn shape_of(net: &Network) -> Vec<usize> {
 /// one GEMM per layer and chunk; the Jacobian rows come from
 /// back-propagation, row by row (ReLU′(0) = 0).
 pub(crate) fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64>, Col<f64>) {
+    weighted_normal_equations(net, src, None, par)
+}
+
+/// [`normal_equations`] with the rows whose residual exceeds `huber` in
+/// absolute value left out (the Huber loss's second derivative is
+/// `1[|r| ≤ δ]`); `None` keeps every row.
+pub(crate) fn weighted_normal_equations(
+    net: &Network,
+    src: &dyn SampleSource,
+    huber: Option<f64>,
+    par: Par,
+) -> (Mat<f64>, Col<f64>) {
     let p = net.n_params();
     let layers = net.layers();
     let last = layers.len() - 1;
@@ -190,6 +220,10 @@ pub(crate) fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) 
             let mut below = vec![0.0; widest];
             for row in 0..m {
                 r[row] = y[row] - pre[last][(row, 0)];
+                if huber.is_some_and(|h| r[row].abs() > h) {
+                    r[row] = 0.0;
+                    continue;
+                }
                 delta[0] = 1.0;
                 for l in (0..layers.len()).rev() {
                     let layer = &layers[l];

@@ -40,7 +40,7 @@ use crate::Report;
 use crate::common::{CHUNK_ROWS, Judge, Rows, relative_error};
 use crate::error::LearnError;
 use crate::forward::Forward;
-use crate::polish::{PolishParams, normal_equations, pack, polish_rows, unpack};
+use crate::polish::{PolishParams, pack, polish_rows, unpack, weighted_normal_equations};
 
 /// What a refinement did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +59,32 @@ pub struct RefineReport {
     pub loss_after: f64,
     /// Whether a stopping rule was met (rather than the iteration cap).
     pub converged: bool,
+    /// The Huber threshold δ used, when the loss was Huber's.
+    pub huber_threshold: Option<f64>,
+    /// The fraction of the polish rows (at most 10⁵) whose residual lies
+    /// beyond 5 robust standard deviations (1.4826 × the median |r|) at the
+    /// start; Gaussian noise gives 5.7·10⁻⁷.
+    pub outlier_fraction: f64,
+}
+
+/// Above this fraction of residuals beyond 5 robust standard deviations
+/// the report warns about outliers.
+const OUTLIER_WARNING: f64 = 1e-3;
+
+/// Rows the robust scale and the outlier fraction are computed on.
+const SCALE_ROWS: usize = 100_000;
+
+/// The robust standard deviation `1.4826 · median |r|` of `net`'s residuals
+/// on the first rows of `src`, and the fraction of them beyond 5 of it.
+fn robust_scale(net: &Network, src: &dyn SampleSource, rows: usize, par: Par) -> (f64, f64) {
+    let m = rows.min(SCALE_ROWS).min(src.len());
+    let (x, y) = crate::common::load_rows(&Rows::new(src, 0, m), m);
+    let mut pred = Col::zeros(m);
+    relu_net::Predictor::predict_into(net, x.as_ref(), pred.as_mut(), par);
+    let abs: Vec<f64> = (0..m).map(|i| (y[i] - pred[i]).abs()).collect();
+    let sigma = 1.4826 * relu_net::stats::median(&abs);
+    let beyond = abs.iter().filter(|&&a| a > 5.0 * sigma).count();
+    (sigma, beyond as f64 / m.max(1) as f64)
 }
 
 /// The sums of one pass: squared residuals, `Jᵀr` (packed like θ), and the
@@ -70,9 +96,21 @@ struct Sums {
     syy: f64,
 }
 
+/// The Huber loss `ρ(r)` with threshold δ (`r²` inside, `2δ|r| − δ²`
+/// outside: twice the textbook ρ, so that it equals the squared error on
+/// inliers) and its half-derivative ψ(r) = clip(r, ±δ); the square loss for
+/// `None`.
+fn rho_psi(r: f64, huber: Option<f64>) -> (f64, f64) {
+    match huber {
+        Some(h) if r.abs() > h => (2.0 * h * r.abs() - h * h, h * r.signum()),
+        _ => (r * r, r),
+    }
+}
+
 /// One pass over `src` at `net`: the sums of [`Sums`], chunk by chunk (the
-/// forward pass and the back-propagation of the residuals `r = y − f(x)`).
-fn pass(net: &Network, src: &dyn SampleSource, par: Par) -> Sums {
+/// forward pass and the back-propagation of ψ of the residuals
+/// `r = y − f(x)`; `sse` is the sum of ρ).
+fn pass(net: &Network, src: &dyn SampleSource, huber: Option<f64>, par: Par) -> Sums {
     let p = net.n_params();
     let layers = net.layers();
     let weights: Vec<MatRef<'_, f64>> = layers.iter().map(relu_net::Layer::weight).collect();
@@ -88,9 +126,11 @@ fn pass(net: &Network, src: &dyn SampleSource, par: Par) -> Sums {
         |acc, x, y| {
             let fwd = Forward::new(x, layers.iter().map(|l| (l.weight(), l.bias())));
             let out = fwd.output();
-            let r = Mat::from_fn(x.nrows(), 1, |i, _| y[i] - out[(i, 0)]);
+            let mut r = Mat::from_fn(x.nrows(), 1, |i, _| y[i] - out[(i, 0)]);
             for i in 0..x.nrows() {
-                acc.sse += r[(i, 0)] * r[(i, 0)];
+                let (rho, psi) = rho_psi(r[(i, 0)], huber);
+                acc.sse += rho;
+                r[(i, 0)] = psi;
                 acc.sy += y[i];
                 acc.syy += y[i] * y[i];
             }
@@ -139,79 +179,150 @@ pub fn refine_full(
         curvature_rows: m,
         ..RefineReport::default()
     };
-    if m >= n || params.refine_iters == 0 {
+    if params.refine_iters == 0 {
+        return Ok((net.clone(), report));
+    }
+    let (sigma, outliers) = robust_scale(net, src, m, par);
+    report.outlier_fraction = outliers;
+    let huber = params.huber.map(|c| c * sigma).filter(|h| *h > 0.0);
+    report.huber_threshold = huber;
+    if m >= n && huber.is_none() {
         return Ok((net.clone(), report));
     }
     let nf = n as f64;
     let shape: Vec<usize> = std::iter::once(net.input_dim())
         .chain(net.layers().iter().map(relu_net::Layer::fan_out))
         .collect();
-    let mut sums = pass(net, src, par);
+    let sums = pass(net, src, huber, par);
     report.passes = 1;
     report.loss_before = sums.sse / nf;
     let label_var = (sums.syy / nf - (sums.sy / nf).powi(2)).max(0.0);
-    let (mut current, mut theta) = (net.clone(), pack(net));
     let curvature_rows = Rows::new(src, 0, m);
-    let mut lambda = 1e-3;
-    for _ in 0..params.refine_iters {
-        if sums.sse / nf <= params.abs_tol * label_var {
-            report.converged = true;
-            break;
-        }
-        let (jtj, _) = normal_equations(&current, &curvature_rows, par);
-        let h = faer::Scale(nf / m as f64) * &jtj;
-        let mut accepted = false;
-        for _ in 0..12 {
-            let damped = Mat::from_fn(p, p, |i, j| {
-                h[(i, j)]
-                    + if i == j {
-                        lambda * h[(i, i)].max(1e-12)
-                    } else {
-                        0.0
-                    }
-            });
-            let Some(step) = damped
-                .llt(Side::Lower)
-                .ok()
-                .map(|l| l.solve(sums.grad.as_mat()))
-                .filter(|s| (0..p).all(|i| s[(i, 0)].is_finite()))
-            else {
-                lambda *= 4.0;
-                continue;
-            };
-            // The Gauss–Newton model's gain ½ δᵀJᵀr (in squared-error sums):
-            // below `refine_tol` of the statistical excess error, stop.
-            let gain = 0.5 * (0..p).map(|i| step[(i, 0)] * sums.grad[i]).sum::<f64>();
-            if gain <= params.refine_tol * p as f64 / nf * sums.sse {
-                report.converged = true;
-                return Ok(finish(current, sums.sse / nf, report));
-            }
-            let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
-            let candidate_net = unpack(&candidate, &shape)?;
-            let trial = pass(&candidate_net, src, par);
-            report.passes += 1;
-            if trial.sse < sums.sse {
-                let improvement = (sums.sse - trial.sse) / sums.sse.max(f64::MIN_POSITIVE);
-                (theta, current, sums) = (candidate, candidate_net, trial);
-                lambda = (lambda / 3.0).max(1e-12);
-                report.iters += 1;
-                accepted = true;
-                if improvement < params.rel_tol {
-                    report.converged = true;
-                }
+    let run = Run {
+        src,
+        curvature_rows: &curvature_rows,
+        shape: &shape,
+        label_var,
+        params,
+        par,
+    };
+    let (mut current, mut sums) = run.gauss_newton(net.clone(), sums, huber, &mut report)?;
+    // Huber: the threshold follows the residuals' scale as the fit leaves
+    // the start's errors behind (a start pulled by outliers has residuals
+    // several times the noise), for at most HUBER_ROUNDS more runs.
+    if let (Some(c), Some(mut now)) = (params.huber, huber) {
+        for _ in 0..HUBER_ROUNDS {
+            let (sigma, _) = robust_scale(&current, src, m, par);
+            let next = c * sigma;
+            if !(next > 0.0 && next < 0.9 * now) {
                 break;
             }
-            lambda *= 4.0;
-        }
-        if !accepted || report.converged {
-            // No damping gave a lower loss: the start is a stationary point
-            // of the full loss to the precision of the arithmetic.
-            report.converged = true;
-            break;
+            now = next;
+            report.huber_threshold = Some(now);
+            report.converged = false;
+            let start = pass(&current, src, Some(now), par);
+            report.passes += 1;
+            (current, sums) = run.gauss_newton(current, start, Some(now), &mut report)?;
         }
     }
     let loss = sums.sse / nf;
     Ok(finish(current, loss, report))
+}
+
+/// Runs of the Huber loss after the first, each with the threshold
+/// re-estimated from the refined network's residuals.
+const HUBER_ROUNDS: usize = 3;
+
+/// What the Gauss–Newton runs of one refinement share.
+struct Run<'a> {
+    src: &'a dyn SampleSource,
+    curvature_rows: &'a Rows<'a>,
+    shape: &'a [usize],
+    label_var: f64,
+    params: &'a PolishParams,
+    par: Par,
+}
+
+impl Run<'_> {
+    /// Up to `refine_iters` damped Gauss–Newton steps from `start` (whose
+    /// pass gave `sums`) with the loss of `huber`; counts steps and passes
+    /// in `report` and sets `converged` when a stopping rule was met.
+    fn gauss_newton(
+        &self,
+        start: Network,
+        mut sums: Sums,
+        huber: Option<f64>,
+        report: &mut RefineReport,
+    ) -> Result<(Network, Sums), LearnError> {
+        let (src, params, par) = (self.src, self.params, self.par);
+        let nf = src.len() as f64;
+        let m = self.curvature_rows.len();
+        let p = start.n_params();
+        let label_var = self.label_var;
+        let shape = self.shape;
+        let curvature_rows = self.curvature_rows;
+        let mut theta = pack(&start);
+        let mut current = start;
+        let mut lambda = 1e-3;
+        for _ in 0..params.refine_iters {
+            if sums.sse / nf <= params.abs_tol * label_var {
+                report.converged = true;
+                break;
+            }
+            let (jtj, _) = weighted_normal_equations(&current, curvature_rows, huber, par);
+            let h = faer::Scale(nf / m as f64) * &jtj;
+            let mut accepted = false;
+            for _ in 0..12 {
+                let damped = Mat::from_fn(p, p, |i, j| {
+                    h[(i, j)]
+                        + if i == j {
+                            lambda * h[(i, i)].max(1e-12)
+                        } else {
+                            0.0
+                        }
+                });
+                let Some(step) = damped
+                    .llt(Side::Lower)
+                    .ok()
+                    .map(|l| l.solve(sums.grad.as_mat()))
+                    .filter(|s| (0..p).all(|i| s[(i, 0)].is_finite()))
+                else {
+                    lambda *= 4.0;
+                    continue;
+                };
+                // The Gauss–Newton model's gain ½ δᵀJᵀr (in squared-error sums):
+                // below `refine_tol` of the statistical excess error, stop.
+                let gain = 0.5 * (0..p).map(|i| step[(i, 0)] * sums.grad[i]).sum::<f64>();
+                if gain <= params.refine_tol * p as f64 / nf * sums.sse {
+                    report.converged = true;
+                    return Ok((current, sums));
+                }
+                let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
+                let candidate_net = unpack(&candidate, shape)?;
+                let trial = pass(&candidate_net, src, huber, par);
+                report.passes += 1;
+                if trial.sse < sums.sse {
+                    let improvement = (sums.sse - trial.sse) / sums.sse.max(f64::MIN_POSITIVE);
+                    (theta, current, sums) = (candidate, candidate_net, trial);
+                    lambda = (lambda / 3.0).max(1e-12);
+                    report.iters += 1;
+                    accepted = true;
+                    if improvement < params.rel_tol {
+                        report.converged = true;
+                    }
+                    break;
+                }
+                lambda *= 4.0;
+            }
+            if !accepted || report.converged {
+                // No damping gave a lower loss: the start is a stationary point
+                // of the full loss to the precision of the arithmetic.
+                report.converged = true;
+                break;
+            }
+        }
+        Ok((current, sums))
+    }
 }
 
 /// The network and its report with the final loss.
@@ -249,11 +360,21 @@ pub(crate) fn refine_if_better(
     report: &mut Report,
 ) -> Result<(Network, f64), LearnError> {
     let (refined, r) = refine_full(&network, judge.train, params, judge.par)?;
+    if r.outlier_fraction > OUTLIER_WARNING && params.huber.is_none() {
+        report.warnings.push(format!(
+            "the residuals show outliers: {:.2} % of the polish rows lie beyond 5 robust standard deviations \
+             (Gaussian noise gives 6·10⁻⁵ %); the square loss lets them pull the fit: set \
+             polish_params.huber = 1.345 for a robust refinement, or clean the labels",
+            100.0 * r.outlier_fraction
+        ));
+    }
     if r.passes == 0 {
         return Ok((network, error));
     }
     let refined_error = relative_error(&refined, judge.val, judge.par)?;
-    let kept = refined_error <= error;
+    // With the Huber loss the square validation error is dominated by the
+    // held-out outliers, so it does not judge the robust fit: it is kept.
+    let kept = refined_error <= error || params.huber.is_some();
     report.notes.push(format!(
         "refinement on all {} training rows (curvature from {}): {} steps, {} passes, loss {:.3e} -> {:.3e}, validation error {refined_error:.3e} ({})",
         r.rows,
