@@ -74,12 +74,12 @@ fn grid(size: Size) -> Grid {
                     family: "biased-mixed",
                     dim: 20,
                     hidden: 4,
-                    ns: &[10_000, 30_000],
+                    ns: &[10_000],
                 },
             ],
             seeds: 2,
             noise: 0.1,
-            test_samples: 1_000_000,
+            test_samples: 300_000,
         },
         Size::Full => Grid {
             cases: &[
