@@ -377,6 +377,26 @@ pub fn polish_lm(
     Ok((out, report))
 }
 
+/// The Levenberg–Marquardt step `(H + λ diag H)⁻¹ g` (diagonal entries
+/// floored at 1e-12) by Cholesky; `None` when the damped matrix is not
+/// positive definite or the step is not finite (the caller raises λ).
+pub(crate) fn damped_step(h: &Mat<f64>, g: &Col<f64>, lambda: f64) -> Option<Mat<f64>> {
+    let p = h.nrows();
+    let damped = Mat::from_fn(p, p, |i, j| {
+        h[(i, j)]
+            + if i == j {
+                lambda * h[(i, i)].max(1e-12)
+            } else {
+                0.0
+            }
+    });
+    damped
+        .llt(Side::Lower)
+        .ok()
+        .map(|l| l.solve(g.as_mat()))
+        .filter(|s| (0..p).all(|i| s[(i, 0)].is_finite()))
+}
+
 /// One Levenberg–Marquardt run on `rows` from `net` (whose loss there is
 /// `current`): the network, the iterations, whether it converged, the loss.
 fn lm_stage(
@@ -405,20 +425,7 @@ fn lm_stage(
         let (jtj, jtr) = normal_equations(&current_net, rows, par);
         let mut accepted = false;
         for _ in 0..12 {
-            let damped = Mat::from_fn(p, p, |i, j| {
-                jtj[(i, j)]
-                    + if i == j {
-                        lambda * jtj[(i, i)].max(1e-12)
-                    } else {
-                        0.0
-                    }
-            });
-            let Some(step) = damped
-                .llt(Side::Lower)
-                .ok()
-                .map(|l| l.solve(jtr.as_mat()))
-                .filter(|s| (0..p).all(|i| s[(i, 0)].is_finite()))
-            else {
+            let Some(step) = damped_step(&jtj, &jtr, lambda) else {
                 lambda *= 4.0;
                 continue;
             };

@@ -35,8 +35,7 @@
 //! Every pass is a [`fold_chunks`] over fixed chunks, merged in a fixed
 //! tree: bit-identical on any number of threads.
 
-use faer::linalg::solvers::Solve;
-use faer::{Col, Mat, MatRef, Par, Side};
+use faer::{Col, Mat, MatRef, Par};
 use relu_net::{Network, SampleSource, fold_chunks};
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +43,7 @@ use crate::Report;
 use crate::common::{CHUNK_ROWS, Judge, Rows, relative_error};
 use crate::error::LearnError;
 use crate::forward::Forward;
-use crate::polish::{PolishParams, pack, polish_rows, unpack, weighted_normal_equations};
+use crate::polish::{PolishParams, damped_step, pack, polish_rows, unpack, weighted_normal_equations};
 
 /// What a refinement did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -284,20 +283,7 @@ impl Run<'_> {
             }
             let mut accepted = false;
             for _ in 0..12 {
-                let damped = Mat::from_fn(p, p, |i, j| {
-                    h[(i, j)]
-                        + if i == j {
-                            lambda * h[(i, i)].max(1e-12)
-                        } else {
-                            0.0
-                        }
-                });
-                let Some(step) = damped
-                    .llt(Side::Lower)
-                    .ok()
-                    .map(|l| l.solve(sums.grad.as_mat()))
-                    .filter(|s| (0..p).all(|i| s[(i, 0)].is_finite()))
-                else {
+                let Some(step) = damped_step(&h, &sums.grad, lambda) else {
                     lambda *= 4.0;
                     continue;
                 };

@@ -4,7 +4,7 @@ use faer::{Col, Mat, Par};
 use relu_net::{SampleSource, Seed};
 
 use super::params::AlphatronParams;
-use crate::common::{check_data, load_rows as load, relative, split, variance};
+use crate::common::{checked_split, load_rows as load, relative, variance};
 use crate::error::LearnError;
 use crate::model::{KernelModel, Link, Model};
 use crate::{Fitted, Learner, Observer, Report};
@@ -44,8 +44,7 @@ impl Learner for Alphatron {
     ) -> Result<Fitted, LearnError> {
         let p = &self.params;
         observer.stage("checks");
-        check_data(NAME, src, 100, par)?;
-        let (train, val) = split(src, p.validation_fraction);
+        let (_, train, val) = checked_split(NAME, src, 100, p.validation_fraction, par)?;
         let (x, y) = load(&train, train.len().min(p.train_size));
         let (xv, yv) = load(&val, val.len().min(2000));
         let sigma = ball_scale(&x);
@@ -78,11 +77,9 @@ impl Learner for Alphatron {
         let model = KernelModel::new(p.kernel, sigma, p.link, xs, best.1, 0.0)?;
         let var = variance(&yv);
         let mut report = Report {
-            learner: NAME.to_owned(),
-            samples_used: x.nrows() + xv.nrows(),
             n_iters: p.iters,
             converged: true,
-            ..Report::default()
+            ..Report::new(NAME, x.nrows() + xv.nrows())
         };
         report.validation_error = Some(relative(best.0, var));
         report.metrics.insert("best_iteration".to_owned(), best.2 as f64);

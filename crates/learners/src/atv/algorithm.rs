@@ -103,7 +103,7 @@ impl Atv {
         } else {
             report.converged = true;
         }
-        if network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0) == k + 2 {
+        if network.layers()[0].fan_out() == k + 2 {
             observer.stage("simplify");
             (network, final_error) = self.simplify(network, final_error, k, rows, report)?;
         }
@@ -182,7 +182,7 @@ impl Atv {
         rows: &Judge<'_>,
         report: &mut Report,
     ) -> Result<(Network, f64), LearnError> {
-        let k_now = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        let k_now = network.layers()[0].fan_out();
         let grow = super::residual::GrowParams {
             max_units: self.params.residual_units,
             fit_samples: 100_000,

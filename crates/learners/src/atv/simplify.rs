@@ -239,7 +239,7 @@ impl Atv {
         rows: &Judge<'_>,
         report: &mut Report,
     ) -> Result<(Network, f64), LearnError> {
-        let units = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        let units = network.layers()[0].fan_out();
         // One elimination path down to k serves every target below; it is
         // computed only when a candidate needs it.
         let elimination = std::cell::OnceCell::new();
@@ -291,13 +291,13 @@ impl Atv {
         rows: &Judge<'_>,
         report: &mut Report,
     ) -> Result<(Network, f64), LearnError> {
-        let units = network.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        let units = network.layers()[0].fan_out();
         let Some(pruned) =
             Elimination::new(&network, min.min(units), rows.train).and_then(|e| e.before_largest_jump())
         else {
             return Ok((network, error));
         };
-        let k = pruned.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+        let k = pruned.layers()[0].fan_out();
         if k == units {
             return Ok((network, error));
         }
@@ -333,7 +333,7 @@ impl Atv {
             let Some(candidate) = candidate() else { continue };
             let (candidate, _) = polish_lm(&candidate, rows.train, &self.params().polish_params, rows.par)?;
             let e = relative_error(&candidate, rows.val, rows.par)?;
-            let m = candidate.as_depth2().map(|p| p.w.nrows()).unwrap_or(0);
+            let m = candidate.layers()[0].fan_out();
             if e <= bound {
                 report
                     .notes

@@ -243,11 +243,7 @@ impl Learner for BoundedWeight {
             1.0 / r,
             par,
         );
-        let mut report = Report {
-            learner: NAME.into(),
-            samples_used: m,
-            ..Report::default()
-        };
+        let mut report = Report::new(NAME, m);
         observer.stage("search");
         let (small, loss, visited) = match p.inner {
             Inner::Net => self.net_search(&z, &y, par)?,

@@ -359,11 +359,9 @@ impl Learner for ExactErm {
         let y: Vec<f64> = (0..n).map(|i| y[i]).collect();
         let sol = self.solve(x.as_ref(), &y, par)?;
         let mut report = Report {
-            learner: NAME.into(),
-            samples_used: n,
             n_iters: usize::try_from(sol.programs).unwrap_or(usize::MAX),
             converged: sol.certified(),
-            ..Report::default()
+            ..Report::new(NAME, n)
         };
         let m = &mut report.metrics;
         m.insert("training_loss".into(), sol.loss);

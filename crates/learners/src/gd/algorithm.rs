@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use relu_net::{Init, Network, SampleSource, Seed};
 
 use super::GdParams;
-use crate::common::{check_data, load_rows as load, scale_output, split, variance};
+use crate::common::{checked_split, load_rows as load, scale_output, variance};
 use crate::error::LearnError;
 use crate::forward::Forward;
 use crate::{Fitted, Learner, Observer, Report};
@@ -226,8 +226,7 @@ impl Learner for Gd {
     ) -> Result<Fitted, LearnError> {
         let widths = self.params.hidden.clone().unwrap_or_else(|| vec![10]);
         observer.stage("checks");
-        check_data(NAME, src, 100, par)?;
-        let (train, val) = split(src, self.params.validation_fraction);
+        let (_, train, val) = checked_split(NAME, src, 100, self.params.validation_fraction, par)?;
         observer.stage("load");
         let (x, y) = load(&train, train.len().min(self.params.max_train));
         let (xv, yv) = load(&val, val.len());
@@ -250,11 +249,7 @@ impl Learner for Gd {
                 .collect::<Result<_, _>>()?,
         };
         let var = variance(&yv);
-        let mut report = Report {
-            learner: NAME.to_owned(),
-            samples_used: x.nrows() + xv.nrows(),
-            ..Report::default()
-        };
+        let mut report = Report::new(NAME, x.nrows() + xv.nrows());
         report.series.insert(
             "restart_validation_errors".to_owned(),
             runs.iter().map(|r| r.val_loss / var).collect(),

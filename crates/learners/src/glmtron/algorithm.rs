@@ -4,7 +4,7 @@ use faer::{Col, Mat, Par};
 use relu_net::{Network, SampleSource, Seed};
 
 use super::params::GlmtronParams;
-use crate::common::{check_data, load_rows, relative, split, variance};
+use crate::common::{checked_split, load_rows, relative, variance};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
@@ -51,8 +51,7 @@ impl Learner for Glmtron {
     ) -> Result<Fitted, LearnError> {
         let p = &self.params;
         observer.stage("checks");
-        check_data(NAME, src, 100, par)?;
-        let (train, val) = split(src, p.validation_fraction);
+        let (_, train, val) = checked_split(NAME, src, 100, p.validation_fraction, par)?;
         let (x, y, s) = load_augmented(&train, train.len().min(p.max_train), p.bias);
         let (xv, yv, _) = load_augmented(&val, val.len(), p.bias);
         observer.stage("iterations");
@@ -87,11 +86,9 @@ impl Learner for Glmtron {
         )?;
         let var = variance(&yv);
         let mut report = Report {
-            learner: NAME.to_owned(),
-            samples_used: x.nrows() + xv.nrows(),
             n_iters: iters,
             converged,
-            ..Report::default()
+            ..Report::new(NAME, x.nrows() + xv.nrows())
         };
         report.validation_error = Some(relative(best.0, var));
         report.metrics.insert("best_iteration".to_owned(), best.2 as f64);

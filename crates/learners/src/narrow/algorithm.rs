@@ -243,7 +243,7 @@ impl Learner for Narrow {
             (network, error) =
                 self.search_in_v(network, error, v.as_ref(), &rows, seed, observer, &mut report)?;
         }
-        if p.polish && network.layers()[0].fan_out() > 0 {
+        if p.polish {
             observer.stage("refine");
             (network, error) = refine_if_better(network, error, &rows, &p.polish_params, &mut report)?;
         }

@@ -169,7 +169,6 @@ fn learner(c: &Case) -> Result<Box<dyn Learner>> {
             }
             .validate()?,
         ),
-        "ckm" => learners::learner("ckm", Some(c.hidden))?,
         name => learners::learner(name, Some(c.hidden))?,
     })
 }
