@@ -359,9 +359,10 @@ pub(crate) fn refine_if_better(
     let (refined, r) = refine_full(&network, judge.train, params, judge.par)?;
     if r.outlier_fraction > OUTLIER_WARNING && params.huber.is_none() {
         report.warnings.push(format!(
-            "the residuals show outliers: {:.2} % of the polish rows lie beyond 5 robust standard deviations \
-             (Gaussian noise gives 6·10⁻⁵ %); the square loss lets them pull the fit: set \
-             polish_params.huber = 1.345 for a robust refinement, or clean the labels",
+            "the residuals have heavy tails: {:.2} % of the polish rows lie beyond 5 robust standard deviations \
+             (Gaussian noise gives 6·10⁻⁵ %); either the labels have outliers, which the square loss lets pull \
+             the fit (set polish_params.huber = 1.345 for a robust refinement, or clean the labels), or the fit \
+             missed part of the network (see the validation error)",
             100.0 * r.outlier_fraction
         ));
     }
