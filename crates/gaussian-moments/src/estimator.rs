@@ -22,7 +22,8 @@
 use std::ops::Range;
 
 use faer::{ColRef, MatRef, Par};
-use relu_net::{ChunkTree, SampleSource, fold_chunk_range};
+use relu_net::pass::{Job, Pass, decode_tree, fold_job_range};
+use relu_net::{ChunkTree, NetError, SampleSource, fold_chunk_range};
 use serde::{Deserialize, Serialize};
 
 use crate::error::MomentError;
@@ -54,6 +55,12 @@ pub trait Statistic: Sync {
         batch_rows: usize,
         partial: &mut Partial,
     );
+
+    /// The statistic as data, for a moment pass that runs on an executor's
+    /// workers; `None` (the default) keeps its passes here.
+    fn spec(&self) -> Option<crate::statistics::StatisticSpec> {
+        None
+    }
 }
 
 /// Sums over the batches of some chunks: the leaves and nodes of an
@@ -313,8 +320,114 @@ impl Estimator {
         src: &dyn SampleSource,
         par: Par,
     ) -> Result<Estimate, MomentError> {
-        self.accumulate(stat, src, par)?.finish()
+        self.check(stat, src)?;
+        let pass = MomentPass {
+            params: self.params,
+            stat,
+        };
+        let total = relu_net::pass::run(src, &pass, par)?;
+        finish(Some(total), self.params.std_errors)
     }
+}
+
+/// One moment pass: `stat` folded over every row with the estimator's
+/// settings (a [`relu_net::Pass`] named `moments`).
+struct MomentPass<'a> {
+    params: MomentParams,
+    stat: &'a dyn Statistic,
+}
+
+impl Pass for MomentPass<'_> {
+    type Acc = Partial;
+    fn name(&self) -> &'static str {
+        "moments"
+    }
+    fn chunk_rows(&self) -> usize {
+        self.params.chunk_rows
+    }
+    fn init(&self) -> Partial {
+        Partial::new(self.stat.len(), self.params.std_errors)
+    }
+    fn fold(&self, acc: &mut Partial, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        acc.count_non_finite(x, y);
+        self.stat.accumulate_chunk(x, y, self.params.batch_rows, acc);
+    }
+    fn merge(&self, left: &mut Partial, right: Partial) {
+        Partial::merge(left, right);
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        serde_json::to_value((self.params, self.stat.spec()?)).ok()
+    }
+    fn decode(&self, text: &str) -> Result<ChunkTree<Partial>, NetError> {
+        decode_tree(self.name(), text)
+    }
+}
+
+/// Worker side of the moment pass (see [`relu_net::Executor`]): rebuilds
+/// the statistic from the job and folds the chunks `chunks` of `rows`;
+/// `None` for a job of another pass.
+#[must_use]
+pub fn worker(
+    job: &Job,
+    rows: &dyn SampleSource,
+    chunks: Range<usize>,
+    par: Par,
+) -> Option<Result<String, NetError>> {
+    if job.pass != "moments" {
+        return None;
+    }
+    let bad = |reason: String| NetError::Pass {
+        pass: job.pass.clone(),
+        reason,
+    };
+    Some((|| {
+        let (params, spec): (MomentParams, crate::statistics::StatisticSpec) =
+            serde_json::from_value(job.spec.clone())
+                .map_err(|e| bad(format!("the job does not decode: {e}")))?;
+        let stat = spec.build().map_err(|e| bad(e.to_string()))?;
+        let pass = MomentPass {
+            params,
+            stat: stat.as_ref(),
+        };
+        fold_job_range(&pass, rows, chunks, par)
+    })())
+}
+
+/// The estimate from the sum over every chunk (see the module docs).
+fn finish(total: Option<Partial>, std_errors: bool) -> Result<Estimate, MomentError> {
+    let Some(p) = total.filter(|p| p.n_samples > 0) else {
+        return Err(MomentError::TooFewSamples {
+            what: "a moment estimate",
+            needed: 1,
+            got: 0,
+        });
+    };
+    if p.non_finite > 0 {
+        return Err(MomentError::NonFinite { count: p.non_finite });
+    }
+    let n = p.n_samples as f64;
+    let mean: Vec<f64> = p.sum.iter().map(|s| s / n).collect();
+    let std_error = if !std_errors {
+        Vec::new()
+    } else if p.n_batches < 2 {
+        vec![f64::INFINITY; mean.len()]
+    } else {
+        let b = p.n_batches as f64;
+        mean.iter()
+            .zip(&p.sum_sq)
+            .zip(&p.sum_cross)
+            .map(|((m, sq), cr)| {
+                let ss = (sq - 2.0 * m * cr + m * m * p.sum_batch_size_sq).max(0.0);
+                (b / (b - 1.0) * ss).sqrt() / n
+            })
+            .collect()
+    };
+    Ok(Estimate {
+        mean,
+        std_error,
+        n_samples: p.n_samples,
+        n_batches: p.n_batches,
+    })
 }
 
 impl Accumulator {
@@ -362,39 +475,6 @@ impl Accumulator {
     /// never NaN.
     pub fn finish(self) -> Result<Estimate, MomentError> {
         let std_errors = self.std_errors;
-        let total = self.tree.finish(Partial::merge)?;
-        let Some(p) = total.filter(|p| p.n_samples > 0) else {
-            return Err(MomentError::TooFewSamples {
-                what: "a moment estimate",
-                needed: 1,
-                got: 0,
-            });
-        };
-        if p.non_finite > 0 {
-            return Err(MomentError::NonFinite { count: p.non_finite });
-        }
-        let n = p.n_samples as f64;
-        let mean: Vec<f64> = p.sum.iter().map(|s| s / n).collect();
-        let std_error = if !std_errors {
-            Vec::new()
-        } else if p.n_batches < 2 {
-            vec![f64::INFINITY; mean.len()]
-        } else {
-            let b = p.n_batches as f64;
-            mean.iter()
-                .zip(&p.sum_sq)
-                .zip(&p.sum_cross)
-                .map(|((m, sq), cr)| {
-                    let ss = (sq - 2.0 * m * cr + m * m * p.sum_batch_size_sq).max(0.0);
-                    (b / (b - 1.0) * ss).sqrt() / n
-                })
-                .collect()
-        };
-        Ok(Estimate {
-            mean,
-            std_error,
-            n_samples: p.n_samples,
-            n_batches: p.n_batches,
-        })
+        finish(self.tree.finish(Partial::merge)?, std_errors)
     }
 }

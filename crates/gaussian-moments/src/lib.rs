@@ -83,7 +83,7 @@ pub mod quadrature;
 pub mod statistics;
 
 pub use error::MomentError;
-pub use estimator::{Accumulator, Estimate, Estimator, MomentParams, Partial, Statistic};
+pub use estimator::{Accumulator, Estimate, Estimator, MomentParams, Partial, Statistic, worker};
 pub use filtered::{Cell, FilteredMoment, LabelSet, filtered_second_moment};
 pub use moments::{
     DenseEstimate, EmpiricalTensor, LowOrderMoments, MAX_POLARIZED, MatrixEstimate, ScalarEstimate,

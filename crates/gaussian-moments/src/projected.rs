@@ -56,6 +56,9 @@ impl<'a> Projected<'a> {
 }
 
 impl SampleSource for Projected<'_> {
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
     fn dim(&self) -> usize {
         self.basis.ncols()
     }

@@ -5,9 +5,9 @@
 //! [`crate::polish`], the linear algebra in `linalg`.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Col, ColMut, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Col, ColMut, ColRef, Mat, MatMut, MatRef, Par};
 use relu_net::metrics::compare_on_samples;
-use relu_net::{Network, SampleSource, fold_chunks};
+use relu_net::{Network, SampleSource};
 
 use crate::error::LearnError;
 use crate::linalg::solve_psd;
@@ -178,6 +178,9 @@ impl<'a> Standardized<'a> {
 }
 
 impl SampleSource for Standardized<'_> {
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
     fn dim(&self) -> usize {
         self.src.dim()
     }
@@ -228,6 +231,101 @@ pub struct LabelStats {
     pub std: f64,
 }
 
+/// Per chunk, then merged: min y, max y, non-finite entries of x and of y
+/// (a user's own source is not validated like `InMemory`, and NaN would
+/// pass min/max), and the rows, mean and M₂ of y about the shift.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct LabelAcc {
+    lo: f64,
+    hi: f64,
+    bad_x: usize,
+    bad_y: usize,
+    rows: usize,
+    mean: f64,
+    m2: f64,
+}
+
+impl LabelAcc {
+    /// Chan–Golub–LeVeque: adds `rows` labels of mean `mean` and M₂ `m2`.
+    fn merge_moments(&mut self, rows: usize, mean: f64, m2: f64) {
+        if rows == 0 {
+            return;
+        }
+        if self.rows == 0 {
+            (self.rows, self.mean, self.m2) = (rows, mean, m2);
+            return;
+        }
+        let (na, nb) = (self.rows as f64, rows as f64);
+        let n = na + nb;
+        let delta = mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += m2 + delta * delta * na * nb / n;
+        self.rows += rows;
+    }
+}
+
+/// The pass of [`check_data`] (`label-stats`), about the label `shift`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct LabelPass {
+    pub(crate) shift: f64,
+}
+
+impl relu_net::Pass for LabelPass {
+    type Acc = LabelAcc;
+    fn name(&self) -> &'static str {
+        "label-stats"
+    }
+    fn chunk_rows(&self) -> usize {
+        CHUNK_ROWS
+    }
+    fn init(&self) -> LabelAcc {
+        LabelAcc {
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
+            bad_x: 0,
+            bad_y: 0,
+            rows: 0,
+            mean: 0.0,
+            m2: 0.0,
+        }
+    }
+    fn fold(&self, acc: &mut LabelAcc, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        let shift = self.shift;
+        for i in 0..y.nrows() {
+            acc.lo = acc.lo.min(y[i]);
+            acc.hi = acc.hi.max(y[i]);
+            acc.bad_y += usize::from(!y[i].is_finite());
+        }
+        for j in 0..x.ncols() {
+            acc.bad_x += x.col(j).iter().filter(|v| !v.is_finite()).count();
+        }
+        let m = y.nrows();
+        if m > 0 {
+            // Corrected two-pass (Björck): deviations from the rounded
+            // mean c, with their sum s₁ correcting both c and M₂.
+            let c = (0..m).map(|i| y[i] - shift).sum::<f64>() / m as f64;
+            let (s1, s2) = (0..m).fold((0.0, 0.0), |(s1, s2), i| {
+                let v = (y[i] - shift) - c;
+                (s1 + v, s2 + v * v)
+            });
+            acc.merge_moments(m, c + s1 / m as f64, (s2 - s1 * s1 / m as f64).max(0.0));
+        }
+    }
+    fn merge(&self, a: &mut LabelAcc, b: LabelAcc) {
+        a.lo = a.lo.min(b.lo);
+        a.hi = a.hi.max(b.hi);
+        a.bad_x += b.bad_x;
+        a.bad_y += b.bad_y;
+        a.merge_moments(b.rows, b.mean, b.m2);
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<LabelAcc>, relu_net::NetError> {
+        relu_net::pass::decode_tree(self.name(), text)
+    }
+}
+
 /// Checks what every learner needs: enough samples, finite values and
 /// non-constant labels, in one pass over the data that also returns the
 /// labels' mean and standard deviation.
@@ -237,7 +335,7 @@ pub struct LabelStats {
 /// chunk's mean of `y − K`, `s₁ = Σ(y − K − c)`, `M₂ = Σ(y − K − c)² − s₁²/m`,
 /// mean `c + s₁/m`); chunks are combined with Chan–Golub–LeVeque's pairwise update
 /// `M₂ = M₂ᵃ + M₂ᵇ + δ² nₐ n_b / n`, `δ = μ_b − μ_a`, along
-/// [`fold_chunks`]' fixed tree: no cancellation at any label magnitude,
+/// the fixed tree of [`relu_net::pass`]: no cancellation at any label magnitude,
 /// and bit-identical for every thread count.
 ///
 /// # Errors
@@ -256,18 +354,6 @@ pub fn check_data(
             got: src.len(),
         });
     }
-    /// Per chunk, then merged: min y, max y, non-finite entries of x and
-    /// of y (a user's own source is not validated like `InMemory`, and NaN
-    /// would pass min/max), and the rows, mean and M₂ of y.
-    struct Acc {
-        lo: f64,
-        hi: f64,
-        bad_x: usize,
-        bad_y: usize,
-        rows: usize,
-        mean: f64,
-        m2: f64,
-    }
     // Label statistics are kept about the first label, so that chunk means
     // are offsets of the spread's size: at |y| ≈ 10¹² raw means would carry
     // ulp(10¹²) ≈ 10⁻⁴ each into the merges' δ².
@@ -278,63 +364,7 @@ pub fn check_data(
         src.chunk(0, x1.as_mut(), y1.as_mut());
         if y1[0].is_finite() { y1[0] } else { 0.0 }
     };
-    let acc = fold_chunks(
-        src,
-        CHUNK_ROWS,
-        || Acc {
-            lo: f64::INFINITY,
-            hi: f64::NEG_INFINITY,
-            bad_x: 0,
-            bad_y: 0,
-            rows: 0,
-            mean: 0.0,
-            m2: 0.0,
-        },
-        |acc, x, y| {
-            for i in 0..y.nrows() {
-                acc.lo = acc.lo.min(y[i]);
-                acc.hi = acc.hi.max(y[i]);
-                acc.bad_y += usize::from(!y[i].is_finite());
-            }
-            for j in 0..x.ncols() {
-                acc.bad_x += x.col(j).iter().filter(|v| !v.is_finite()).count();
-            }
-            let m = y.nrows();
-            if m > 0 {
-                // Corrected two-pass (Björck): deviations from the rounded
-                // mean c, with their sum s₁ correcting both c and M₂.
-                let c = (0..m).map(|i| y[i] - shift).sum::<f64>() / m as f64;
-                let (s1, s2) = (0..m).fold((0.0, 0.0), |(s1, s2), i| {
-                    let v = (y[i] - shift) - c;
-                    (s1 + v, s2 + v * v)
-                });
-                merge_moments(acc, m, c + s1 / m as f64, (s2 - s1 * s1 / m as f64).max(0.0));
-            }
-        },
-        |a, b| {
-            a.lo = a.lo.min(b.lo);
-            a.hi = a.hi.max(b.hi);
-            a.bad_x += b.bad_x;
-            a.bad_y += b.bad_y;
-            merge_moments(a, b.rows, b.mean, b.m2);
-        },
-        par,
-    );
-    fn merge_moments(a: &mut Acc, rows: usize, mean: f64, m2: f64) {
-        if rows == 0 {
-            return;
-        }
-        if a.rows == 0 {
-            (a.rows, a.mean, a.m2) = (rows, mean, m2);
-            return;
-        }
-        let (na, nb) = (a.rows as f64, rows as f64);
-        let n = na + nb;
-        let delta = mean - a.mean;
-        a.mean += delta * nb / n;
-        a.m2 += m2 + delta * delta * na * nb / n;
-        a.rows += rows;
-    }
+    let acc = relu_net::pass::run(src, &LabelPass { shift }, par)?;
     for (what, bad) in [("x", acc.bad_x), ("y", acc.bad_y)] {
         if bad > 0 {
             return Err(LearnError::Net(relu_net::NetError::NonFinite {
@@ -352,6 +382,80 @@ pub fn check_data(
     })
 }
 
+/// The normal equations `(FᵀF, Fᵀy)` of features `F = [relu(XWᵀ + b), 1]`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Gram {
+    #[serde(with = "relu_net::pass::mat")]
+    ata: Mat<f64>,
+    #[serde(with = "relu_net::pass::col")]
+    aty: Col<f64>,
+}
+
+/// The pass of [`refit_output`] (`output-normal-equations`).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct OutputPass {
+    #[serde(with = "relu_net::pass::mat")]
+    pub(crate) w: Mat<f64>,
+    #[serde(with = "relu_net::pass::col")]
+    pub(crate) b: Col<f64>,
+}
+
+impl relu_net::Pass for OutputPass {
+    type Acc = Gram;
+    fn name(&self) -> &'static str {
+        "output-normal-equations"
+    }
+    fn chunk_rows(&self) -> usize {
+        CHUNK_ROWS
+    }
+    fn init(&self) -> Gram {
+        let k = self.w.nrows();
+        Gram {
+            ata: Mat::zeros(k + 1, k + 1),
+            aty: Col::zeros(k + 1),
+        }
+    }
+    fn fold(&self, acc: &mut Gram, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        let (m, k) = (x.nrows(), self.w.nrows());
+        let mut f = Mat::zeros(m, k + 1);
+        matmul(
+            f.as_mut().subcols_mut(0, k),
+            Accum::Replace,
+            x,
+            self.w.transpose(),
+            1.0,
+            Par::Seq,
+        );
+        for i in 0..k {
+            for r in 0..m {
+                f[(r, i)] = (f[(r, i)] + self.b[i]).max(0.0);
+            }
+        }
+        for r in 0..m {
+            f[(r, k)] = 1.0;
+        }
+        matmul(
+            acc.ata.as_mut(),
+            Accum::Add,
+            f.transpose(),
+            f.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        matmul(acc.aty.as_mut(), Accum::Add, f.transpose(), y, 1.0, Par::Seq);
+    }
+    fn merge(&self, a: &mut Gram, b: Gram) {
+        a.ata += &b.ata;
+        a.aty += &b.aty;
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<Gram>, relu_net::NetError> {
+        relu_net::pass::decode_tree(self.name(), text)
+    }
+}
+
 /// Least-squares output weights `(a, c)` for fixed hidden units `(W, b)`:
 /// minimises `Σ (aᵀ relu(W x + b) + c − y)²` over the source (normal
 /// equations accumulated chunk by chunk).
@@ -366,45 +470,11 @@ pub fn refit_output(
     par: Par,
 ) -> Result<(Col<f64>, f64), LearnError> {
     let k = w.nrows();
-    let (ata, aty) = fold_chunks(
-        src,
-        CHUNK_ROWS,
-        || (Mat::<f64>::zeros(k + 1, k + 1), Col::<f64>::zeros(k + 1)),
-        |acc, x, y| {
-            let m = x.nrows();
-            let mut f = Mat::zeros(m, k + 1);
-            matmul(
-                f.as_mut().subcols_mut(0, k),
-                Accum::Replace,
-                x,
-                w.transpose(),
-                1.0,
-                Par::Seq,
-            );
-            for i in 0..k {
-                for r in 0..m {
-                    f[(r, i)] = (f[(r, i)] + b[i]).max(0.0);
-                }
-            }
-            for r in 0..m {
-                f[(r, k)] = 1.0;
-            }
-            matmul(
-                acc.0.as_mut(),
-                Accum::Add,
-                f.transpose(),
-                f.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            matmul(acc.1.as_mut(), Accum::Add, f.transpose(), y, 1.0, Par::Seq);
-        },
-        |a, b| {
-            a.0 += &b.0;
-            a.1 += &b.1;
-        },
-        par,
-    );
+    let pass = OutputPass {
+        w: w.to_owned(),
+        b: b.clone(),
+    };
+    let Gram { ata, aty } = relu_net::pass::run(src, &pass, par)?;
     let sol = solve_psd(ata.as_ref(), &aty, 1e-12).ok_or(LearnError::Unidentifiable {
         learner,
         reason: "the hidden units' features are collinear, so the output weights are not determined"

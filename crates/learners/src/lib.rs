@@ -46,6 +46,7 @@ pub mod atv;
 pub mod bounded_weight;
 pub mod ckm;
 pub mod common;
+pub mod compare;
 mod error;
 pub mod exact_erm;
 mod forward;
@@ -56,11 +57,13 @@ pub mod kernel;
 pub(crate) mod linalg;
 mod model;
 pub mod narrow;
+pub mod passes;
 pub mod polish;
 pub mod recovery;
 pub mod refine;
 pub mod registry;
 mod residual_labels;
+pub mod screen;
 
 use std::collections::BTreeMap;
 
@@ -144,6 +147,11 @@ pub struct Report {
     /// [`inputs::fit_any_gaussian`], `None` for a learner called directly.
     #[serde(default)]
     pub data_passes: Option<f64>,
+    /// The passes over every row the fit made, by kind (see [`passes`]):
+    /// set by [`inputs::fit_any_gaussian`], empty for a learner called
+    /// directly.
+    #[serde(default)]
+    pub passes: std::collections::BTreeMap<String, u64>,
 }
 
 impl Report {

@@ -9,9 +9,10 @@ use crate::error::LearnError;
 use crate::forward::Forward;
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
-use faer::{Accum, Col, Mat, Par, Side};
-use relu_net::{Network, SampleSource, fold_chunks};
+use faer::{Accum, Col, ColRef, Mat, MatRef, Par, Side};
+use relu_net::{Network, SampleSource};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Settings of the Levenberg–Marquardt polish.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,7 +183,11 @@ fn shape_of(net: &Network) -> Vec<usize> {
 /// `(JᵀJ, Jᵀr)` of a network on a source, r = y − f(x). The forward pass is
 /// one GEMM per layer and chunk; the Jacobian rows come from
 /// back-propagation, row by row (ReLU′(0) = 0).
-pub(crate) fn normal_equations(net: &Network, src: &dyn SampleSource, par: Par) -> (Mat<f64>, Col<f64>) {
+pub(crate) fn normal_equations(
+    net: &Network,
+    src: &dyn SampleSource,
+    par: Par,
+) -> Result<(Mat<f64>, Col<f64>), LearnError> {
     weighted_normal_equations(net, src, None, par)
 }
 
@@ -194,6 +199,84 @@ pub(crate) fn weighted_normal_equations(
     src: &dyn SampleSource,
     huber: Option<f64>,
     par: Par,
+) -> Result<(Mat<f64>, Col<f64>), LearnError> {
+    let pass = NormalPass {
+        net: Cow::Borrowed(net),
+        huber,
+    };
+    let g = relu_net::pass::run(src, &pass, par)?;
+    Ok((g.jtj, g.jtr))
+}
+
+/// `(JᵀJ, Jᵀr)` summed over chunks.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct NormalSums {
+    #[serde(with = "relu_net::pass::mat")]
+    jtj: Mat<f64>,
+    #[serde(with = "relu_net::pass::col")]
+    jtr: Col<f64>,
+}
+
+/// The pass of [`weighted_normal_equations`] (`normal-equations`).
+pub(crate) struct NormalPass<'a> {
+    pub(crate) net: Cow<'a, Network>,
+    pub(crate) huber: Option<f64>,
+}
+
+impl relu_net::Pass for NormalPass<'_> {
+    type Acc = NormalSums;
+    fn name(&self) -> &'static str {
+        "normal-equations"
+    }
+    fn chunk_rows(&self) -> usize {
+        1024
+    }
+    fn init(&self) -> NormalSums {
+        let p = self.net.n_params();
+        NormalSums {
+            jtj: Mat::zeros(p, p),
+            jtr: Col::zeros(p),
+        }
+    }
+    fn fold(&self, acc: &mut NormalSums, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        let (jac, r) = jacobian_rows(&self.net, x, y, self.huber);
+        matmul(
+            acc.jtj.as_mut(),
+            Accum::Add,
+            jac.transpose(),
+            jac.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            acc.jtr.as_mut(),
+            Accum::Add,
+            jac.transpose(),
+            r.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+    }
+    fn merge(&self, a: &mut NormalSums, b: NormalSums) {
+        a.jtj += &b.jtj;
+        a.jtr += &b.jtr;
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"network": crate::passes::net_value(&self.net)?, "huber": self.huber}))
+    }
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<NormalSums>, relu_net::NetError> {
+        relu_net::pass::decode_tree(self.name(), text)
+    }
+}
+
+/// The Jacobian rows of `net` at the rows of `x` (one per row, p columns,
+/// by back-propagation; ReLU′(0) = 0) and the residuals `r = y − f(x)`;
+/// rows whose |r| exceeds `huber` are zero in both.
+fn jacobian_rows(
+    net: &Network,
+    x: MatRef<'_, f64>,
+    y: ColRef<'_, f64>,
+    huber: Option<f64>,
 ) -> (Mat<f64>, Col<f64>) {
     let p = net.n_params();
     let layers = net.layers();
@@ -206,93 +289,88 @@ pub(crate) fn weighted_normal_equations(
         at += layer.fan_out() * (layer.fan_in() + 1);
     }
     let widest = layers.iter().map(relu_net::Layer::fan_out).max().unwrap_or(1);
-    fold_chunks(
-        src,
-        1024,
-        || (Mat::<f64>::zeros(p, p), Col::<f64>::zeros(p)),
-        |acc, x, y| {
-            let m = x.nrows();
-            let fwd = Forward::new(x, layers.iter().map(|l| (l.weight(), l.bias())));
-            let pre = &fwd.pre;
-            let mut jac = Mat::<f64>::zeros(m, p);
-            let mut r = Col::<f64>::zeros(m);
-            let mut delta = vec![0.0; widest];
-            let mut below = vec![0.0; widest];
-            for row in 0..m {
-                r[row] = y[row] - pre[last][(row, 0)];
-                if huber.is_some_and(|h| r[row].abs() > h) {
-                    r[row] = 0.0;
+    let m = x.nrows();
+    let fwd = Forward::new(x, layers.iter().map(|l| (l.weight(), l.bias())));
+    let pre = &fwd.pre;
+    let mut jac = Mat::<f64>::zeros(m, p);
+    let mut r = Col::<f64>::zeros(m);
+    let mut delta = vec![0.0; widest];
+    let mut below = vec![0.0; widest];
+    for row in 0..m {
+        r[row] = y[row] - pre[last][(row, 0)];
+        if huber.is_some_and(|h| r[row].abs() > h) {
+            r[row] = 0.0;
+            continue;
+        }
+        delta[0] = 1.0;
+        for l in (0..layers.len()).rev() {
+            let layer = &layers[l];
+            let (out, inp) = (layer.fan_out(), layer.fan_in());
+            let input = fwd.input(x, l);
+            for i in 0..out {
+                let g = delta[i];
+                if g == 0.0 {
                     continue;
                 }
-                delta[0] = 1.0;
-                for l in (0..layers.len()).rev() {
-                    let layer = &layers[l];
-                    let (out, inp) = (layer.fan_out(), layer.fan_in());
-                    let input = fwd.input(x, l);
-                    for i in 0..out {
-                        let g = delta[i];
-                        if g == 0.0 {
-                            continue;
-                        }
-                        let base = offsets[l] + i * inp;
-                        for c in 0..inp {
-                            jac[(row, base + c)] = g * input[(row, c)];
-                        }
-                        jac[(row, offsets[l] + out * inp + i)] = g;
-                    }
-                    if l > 0 {
-                        let w = layer.weight();
-                        for c in 0..inp {
-                            below[c] = if pre[l - 1][(row, c)] > 0.0 {
-                                (0..out).map(|i| w[(i, c)] * delta[i]).sum()
-                            } else {
-                                0.0
-                            };
-                        }
-                        delta[..inp].copy_from_slice(&below[..inp]);
-                    }
+                let base = offsets[l] + i * inp;
+                for c in 0..inp {
+                    jac[(row, base + c)] = g * input[(row, c)];
                 }
+                jac[(row, offsets[l] + out * inp + i)] = g;
             }
-            matmul(
-                acc.0.as_mut(),
-                Accum::Add,
-                jac.transpose(),
-                jac.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            matmul(
-                acc.1.as_mut(),
-                Accum::Add,
-                jac.transpose(),
-                r.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-        },
-        |a, b| {
-            a.0 += &b.0;
-            a.1 += &b.1;
-        },
-        par,
-    )
+            if l > 0 {
+                let w = layer.weight();
+                for c in 0..inp {
+                    below[c] = if pre[l - 1][(row, c)] > 0.0 {
+                        (0..out).map(|i| w[(i, c)] * delta[i]).sum()
+                    } else {
+                        0.0
+                    };
+                }
+                delta[..inp].copy_from_slice(&below[..inp]);
+            }
+        }
+    }
+    (jac, r)
 }
 
-fn loss(net: &Network, src: &dyn SampleSource, par: Par) -> f64 {
+/// The pass of [`loss`] (`loss`): the sum of squared errors.
+pub(crate) struct LossPass<'a>(pub(crate) Cow<'a, Network>);
+
+impl relu_net::Pass for LossPass<'_> {
+    type Acc = f64;
+    fn name(&self) -> &'static str {
+        "loss"
+    }
+    fn chunk_rows(&self) -> usize {
+        CHUNK_ROWS
+    }
+    fn init(&self) -> f64 {
+        0.0
+    }
+    fn fold(&self, acc: &mut f64, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        let mut f = Col::zeros(x.nrows());
+        relu_net::Predictor::predict_into(self.0.as_ref(), x, f.as_mut(), Par::Seq);
+        *acc += (0..x.nrows()).map(|i| (f[i] - y[i]).powi(2)).sum::<f64>();
+    }
+    fn merge(&self, a: &mut f64, b: f64) {
+        *a += b;
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"network": crate::passes::net_value(&self.0)?}))
+    }
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<f64>, relu_net::NetError> {
+        relu_net::pass::decode_tree(self.name(), text)
+    }
+}
+
+/// The mean squared error of `net` on `src`.
+///
+/// # Errors
+/// [`LearnError::Net`] when an executor failed.
+fn loss(net: &Network, src: &dyn SampleSource, par: Par) -> Result<f64, LearnError> {
     let n = src.len().max(1) as f64;
-    let sse = fold_chunks(
-        src,
-        CHUNK_ROWS,
-        || 0.0,
-        |acc, x, y| {
-            let mut f = Col::zeros(x.nrows());
-            relu_net::Predictor::predict_into(net, x, f.as_mut(), Par::Seq);
-            *acc += (0..x.nrows()).map(|i| (f[i] - y[i]).powi(2)).sum::<f64>();
-        },
-        |a, b| *a += b,
-        par,
-    );
-    sse / n
+    Ok(relu_net::pass::run(src, &LossPass(Cow::Borrowed(net)), par)? / n)
 }
 
 /// The rows the polish uses for p parameters out of n: `max(samples, 20 p,
@@ -339,7 +417,7 @@ pub fn polish_lm(
     let n = polish_rows(p, src.len(), params);
     let full = Rows::new(src, 0, n);
     let label_var = relu_net::metrics::compare_on_samples(net, &full, par)?.label_variance;
-    let loss_before = loss(net, &full, par);
+    let loss_before = loss(net, &full, par)?;
     let mut report = PolishReport {
         loss_before,
         loss_after: loss_before,
@@ -351,9 +429,9 @@ pub fn polish_lm(
     if params.warm_start && n > 4 * m0 {
         let sub = Rows::new(src, 0, m0);
         let sub_var = relu_net::metrics::compare_on_samples(net, &sub, par)?.label_variance;
-        let (w, iters, _, _) = lm_stage(net, loss(net, &sub, par), &sub, &shape, sub_var, params, par)?;
+        let (w, iters, _, _) = lm_stage(net, loss(net, &sub, par)?, &sub, &shape, sub_var, params, par)?;
         report.iters += iters;
-        let w_loss = loss(&w, &full, par);
+        let w_loss = loss(&w, &full, par)?;
         warm = (w_loss <= loss_before).then_some((w, w_loss));
     }
     let (start, start_loss) = warm.as_ref().map_or((net, loss_before), |(w, l)| (w, *l));
@@ -422,7 +500,7 @@ fn lm_stage(
             break;
         }
         iters = it + 1;
-        let (jtj, jtr) = normal_equations(&current_net, rows, par);
+        let (jtj, jtr) = normal_equations(&current_net, rows, par)?;
         let mut accepted = false;
         for _ in 0..12 {
             let Some(step) = damped_step(&jtj, &jtr, lambda) else {
@@ -431,7 +509,7 @@ fn lm_stage(
             };
             let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
             let candidate_net = unpack(&candidate, shape)?;
-            let new_loss = loss(&candidate_net, rows, par);
+            let new_loss = loss(&candidate_net, rows, par)?;
             if new_loss < current {
                 let improvement = (current - new_loss) / current.max(f64::MIN_POSITIVE);
                 theta = candidate;

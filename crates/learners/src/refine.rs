@@ -32,11 +32,13 @@
 //! hundredth of the statistical excess error by default: the steps left
 //! could move the test error by about 2 % of it), when the loss is exact to
 //! `abs_tol` of the label variance, or after `refine_iters` iterations.
-//! Every pass is a [`fold_chunks`] over fixed chunks, merged in a fixed
+//! Every pass is a [`relu_net::Pass`] over fixed chunks, merged in a fixed
 //! tree: bit-identical on any number of threads.
 
-use faer::{Col, Mat, MatRef, Par};
-use relu_net::{Network, SampleSource, fold_chunks};
+use std::borrow::Cow;
+
+use faer::{Col, ColRef, Mat, MatRef, Par};
+use relu_net::{Network, SampleSource};
 use serde::{Deserialize, Serialize};
 
 use crate::Report;
@@ -72,7 +74,7 @@ pub struct RefineReport {
 
 /// Above this fraction of residuals beyond 5 robust standard deviations
 /// the report warns about outliers.
-const OUTLIER_WARNING: f64 = 1e-3;
+pub(crate) const OUTLIER_WARNING: f64 = 1e-3;
 
 /// Rows the robust scale and the outlier fraction are computed on.
 const SCALE_ROWS: usize = 100_000;
@@ -92,8 +94,10 @@ fn robust_scale(net: &Network, src: &dyn SampleSource, rows: usize, par: Par) ->
 
 /// The sums of one pass: squared residuals, `Jᵀr` (packed like θ), and the
 /// labels' sum and sum of squares (for their variance).
-struct Sums {
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Sums {
     sse: f64,
+    #[serde(with = "relu_net::pass::col")]
     grad: Col<f64>,
     sy: f64,
     syy: f64,
@@ -110,55 +114,78 @@ fn rho_psi(r: f64, huber: Option<f64>) -> (f64, f64) {
     }
 }
 
-/// One pass over `src` at `net`: the sums of [`Sums`], chunk by chunk (the
-/// forward pass and the back-propagation of ψ of the residuals
-/// `r = y − f(x)`; `sse` is the sum of ρ).
-fn pass(net: &Network, src: &dyn SampleSource, huber: Option<f64>, par: Par) -> Sums {
-    let p = net.n_params();
-    let layers = net.layers();
-    let weights: Vec<MatRef<'_, f64>> = layers.iter().map(relu_net::Layer::weight).collect();
-    fold_chunks(
-        src,
-        CHUNK_ROWS,
-        || Sums {
+/// One pass over every row at a network (`loss-gradient`): the sums of
+/// [`Sums`], chunk by chunk (the forward pass and the back-propagation of
+/// ψ of the residuals `r = y − f(x)`; `sse` is the sum of ρ).
+pub(crate) struct GradientPass<'a> {
+    pub(crate) net: Cow<'a, Network>,
+    pub(crate) huber: Option<f64>,
+}
+
+impl relu_net::Pass for GradientPass<'_> {
+    type Acc = Sums;
+    fn name(&self) -> &'static str {
+        "loss-gradient"
+    }
+    fn chunk_rows(&self) -> usize {
+        CHUNK_ROWS
+    }
+    fn init(&self) -> Sums {
+        Sums {
             sse: 0.0,
-            grad: Col::zeros(p),
+            grad: Col::zeros(self.net.n_params()),
             sy: 0.0,
             syy: 0.0,
-        },
-        |acc, x, y| {
-            let fwd = Forward::new(x, layers.iter().map(|l| (l.weight(), l.bias())));
-            let out = fwd.output();
-            let mut r = Mat::from_fn(x.nrows(), 1, |i, _| y[i] - out[(i, 0)]);
-            for i in 0..x.nrows() {
-                let (rho, psi) = rho_psi(r[(i, 0)], huber);
-                acc.sse += rho;
-                r[(i, 0)] = psi;
-                acc.sy += y[i];
-                acc.syy += y[i] * y[i];
-            }
-            let mut at = 0;
-            for (gw, gb) in fwd.backward(x, &weights, r) {
-                for i in 0..gw.nrows() {
-                    for j in 0..gw.ncols() {
-                        acc.grad[at + i * gw.ncols() + j] += gw[(i, j)];
-                    }
+        }
+    }
+    fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        let layers = self.net.layers();
+        let weights: Vec<MatRef<'_, f64>> = layers.iter().map(relu_net::Layer::weight).collect();
+        let fwd = Forward::new(x, layers.iter().map(|l| (l.weight(), l.bias())));
+        let out = fwd.output();
+        let mut r = Mat::from_fn(x.nrows(), 1, |i, _| y[i] - out[(i, 0)]);
+        for i in 0..x.nrows() {
+            let (rho, psi) = rho_psi(r[(i, 0)], self.huber);
+            acc.sse += rho;
+            r[(i, 0)] = psi;
+            acc.sy += y[i];
+            acc.syy += y[i] * y[i];
+        }
+        let mut at = 0;
+        for (gw, gb) in fwd.backward(x, &weights, r) {
+            for i in 0..gw.nrows() {
+                for j in 0..gw.ncols() {
+                    acc.grad[at + i * gw.ncols() + j] += gw[(i, j)];
                 }
-                at += gw.nrows() * gw.ncols();
-                for i in 0..gb.nrows() {
-                    acc.grad[at + i] += gb[i];
-                }
-                at += gb.nrows();
             }
-        },
-        |a, b| {
-            a.sse += b.sse;
-            a.grad += &b.grad;
-            a.sy += b.sy;
-            a.syy += b.syy;
-        },
-        par,
-    )
+            at += gw.nrows() * gw.ncols();
+            for i in 0..gb.nrows() {
+                acc.grad[at + i] += gb[i];
+            }
+            at += gb.nrows();
+        }
+    }
+    fn merge(&self, a: &mut Sums, b: Sums) {
+        a.sse += b.sse;
+        a.grad += &b.grad;
+        a.sy += b.sy;
+        a.syy += b.syy;
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"network": crate::passes::net_value(&self.net)?, "huber": self.huber}))
+    }
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<Sums>, relu_net::NetError> {
+        relu_net::pass::decode_tree(self.name(), text)
+    }
+}
+
+/// [`GradientPass`] over `src` at `net`.
+fn pass(net: &Network, src: &dyn SampleSource, huber: Option<f64>, par: Par) -> Result<Sums, LearnError> {
+    let pass = GradientPass {
+        net: Cow::Borrowed(net),
+        huber,
+    };
+    Ok(relu_net::pass::run(src, &pass, par)?)
 }
 
 /// Refines `net` on every row of `src` (see the module docs); returns `net`
@@ -196,7 +223,7 @@ pub fn refine_full(
     let shape: Vec<usize> = std::iter::once(net.input_dim())
         .chain(net.layers().iter().map(relu_net::Layer::fan_out))
         .collect();
-    let sums = pass(net, src, huber, par);
+    let sums = pass(net, src, huber, par)?;
     report.passes = 1;
     report.loss_before = sums.sse / nf;
     let label_var = (sums.syy / nf - (sums.sy / nf).powi(2)).max(0.0);
@@ -223,7 +250,7 @@ pub fn refine_full(
             now = next;
             report.huber_threshold = Some(now);
             report.converged = false;
-            let start = pass(&current, src, Some(now), par);
+            let start = pass(&current, src, Some(now), par)?;
             report.passes += 1;
             (current, sums) = run.gauss_newton(current, start, Some(now), &mut report)?;
         }
@@ -274,7 +301,7 @@ impl Run<'_> {
         let mut lambda = 1e-3;
         // The curvature once per run: near the optimum it hardly changes,
         // and every step reuses it.
-        let (jtj, _) = weighted_normal_equations(&current, curvature_rows, huber, par);
+        let (jtj, _) = weighted_normal_equations(&current, curvature_rows, huber, par)?;
         let h = faer::Scale(nf / m as f64) * &jtj;
         for _ in 0..params.refine_iters {
             if sums.sse / nf <= params.abs_tol * label_var {
@@ -296,7 +323,7 @@ impl Run<'_> {
                 }
                 let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
                 let candidate_net = unpack(&candidate, shape)?;
-                let trial = pass(&candidate_net, src, huber, par);
+                let trial = pass(&candidate_net, src, huber, par)?;
                 report.passes += 1;
                 if trial.sse < sums.sse {
                     let improvement = (sums.sse - trial.sse) / sums.sse.max(f64::MIN_POSITIVE);

@@ -22,6 +22,9 @@ impl<'a> ResidualLabels<'a> {
 }
 
 impl SampleSource for ResidualLabels<'_> {
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
     fn dim(&self) -> usize {
         self.src.dim()
     }

@@ -121,6 +121,14 @@ pub enum NetError {
         /// Start of the second shard's chunks.
         start: u64,
     },
+    /// A pass could not run where the rows live (see [`crate::pass`]).
+    #[error("pass {pass}: {reason}")]
+    Pass {
+        /// The pass's name.
+        pass: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A final value needs the chunks from 0 on.
     #[error("the reduction starts at chunk {start}, not 0: merge the shards that come before it first")]
     ShardNotFromZero {

@@ -21,6 +21,8 @@
 //!   thread count.
 //! * [`SampleSource`], [`InMemory`], [`Planted`], [`fold_chunks`]: data in
 //!   memory or streamed from a teacher, and the deterministic chunked fold.
+//! * [`pass`]: every pass over the data as a [`Pass`], run here or by an
+//!   [`Executor`] where the rows live, merged bit for bit.
 //! * [`Family`], [`Init`]: planted teachers and initialisations (He,
 //!   Gaussian, Burkholz–Dubatovka parameter sharing).
 //! * [`matching`], [`metrics`]: canonical forms, unit matching, test errors.
@@ -61,6 +63,7 @@ pub mod inputs;
 pub mod matching;
 pub mod metrics;
 mod network;
+pub mod pass;
 mod seed;
 pub mod signal;
 mod source;
@@ -73,5 +76,6 @@ pub use format::FORMAT_TAG;
 pub use init::{Init, Template};
 pub use inputs::InputLaw;
 pub use network::{Depth2, FORWARD_BLOCK_ROWS, Layer, Network, Predictor};
+pub use pass::{Executor, Job, Pass, Sharded};
 pub use seed::{GaussianRows, ROWS_PER_STREAM, Seed, gaussian_matrix};
 pub use source::{Counted, InMemory, Planted, Rows, SampleSource};

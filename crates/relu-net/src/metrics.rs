@@ -18,8 +18,9 @@ use faer::{Col, ColRef, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
 use crate::error::NetError;
-use crate::fold::fold_chunks;
+use crate::fold::ChunkTree;
 use crate::network::{Network, Predictor};
+use crate::pass::{Job, Pass, decode_tree, fold_job_range, run};
 use crate::seed::Seed;
 use crate::source::{Planted, SampleSource};
 
@@ -45,19 +46,170 @@ pub struct Comparison {
     pub relative_std_error: f64,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Sums {
     n: usize,
     e2: f64,
     y: f64,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Centred {
     de2_sq: f64,
     dy2: f64,
     dv_sq: f64,
     cross: f64,
+}
+
+/// The model of a metric pass: borrowed here, rebuilt from its JSON by a
+/// worker.
+enum Model<'a> {
+    Borrowed(&'a dyn Predictor),
+    Owned(Network),
+}
+
+impl Model<'_> {
+    fn get(&self) -> &dyn Predictor {
+        match self {
+            Model::Borrowed(m) => *m,
+            Model::Owned(n) => n,
+        }
+    }
+
+    /// The predictions' errors `ŷ − y` and the labels of a chunk.
+    fn errors(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>) -> impl Iterator<Item = (f64, f64)> {
+        let mut pred = Col::zeros(x.nrows());
+        self.get().predict_into(x, pred.as_mut(), Par::Seq);
+        (0..x.nrows()).map(move |i| (pred[i] - y[i], y[i]))
+    }
+
+    fn spec(&self, extra: serde_json::Value) -> Option<serde_json::Value> {
+        let net = self.get().network()?;
+        Some(
+            serde_json::json!({"network": serde_json::from_str::<serde_json::Value>(&net.to_json()).ok()?, "centre": extra}),
+        )
+    }
+}
+
+/// First pass of [`compare_on_samples`]: n, `Σ e²`, `Σ y`.
+struct ErrorSums<'a>(Model<'a>);
+
+/// Second pass of [`compare_on_samples`]: the centred sums about the first
+/// pass's means `(m, ȳ)`.
+struct ErrorSpread<'a> {
+    model: Model<'a>,
+    m: f64,
+    ybar: f64,
+}
+
+impl Pass for ErrorSums<'_> {
+    type Acc = Sums;
+    fn name(&self) -> &'static str {
+        "error-sums"
+    }
+    fn chunk_rows(&self) -> usize {
+        METRIC_CHUNK_ROWS
+    }
+    fn init(&self) -> Sums {
+        Sums::default()
+    }
+    fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        for (e, yi) in self.0.errors(x, y) {
+            acc.n += 1;
+            acc.e2 += e * e;
+            acc.y += yi;
+        }
+    }
+    fn merge(&self, t: &mut Sums, p: Sums) {
+        t.n += p.n;
+        t.e2 += p.e2;
+        t.y += p.y;
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        self.0.spec(serde_json::Value::Null)
+    }
+    fn decode(&self, text: &str) -> Result<ChunkTree<Sums>, NetError> {
+        decode_tree(self.name(), text)
+    }
+}
+
+impl Pass for ErrorSpread<'_> {
+    type Acc = Centred;
+    fn name(&self) -> &'static str {
+        "error-spread"
+    }
+    fn chunk_rows(&self) -> usize {
+        METRIC_CHUNK_ROWS
+    }
+    fn init(&self) -> Centred {
+        Centred::default()
+    }
+    fn fold(&self, acc: &mut Centred, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        for (e, yi) in self.model.errors(x, y) {
+            let de2 = e * e - self.m;
+            let dy2 = (yi - self.ybar).powi(2);
+            acc.de2_sq += de2 * de2;
+            acc.dy2 += dy2;
+            acc.cross += de2 * dy2;
+            acc.dv_sq += dy2 * dy2;
+        }
+    }
+    fn merge(&self, t: &mut Centred, p: Centred) {
+        t.de2_sq += p.de2_sq;
+        t.dy2 += p.dy2;
+        t.cross += p.cross;
+        t.dv_sq += p.dv_sq;
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        self.model.spec(serde_json::json!([self.m, self.ybar]))
+    }
+    fn decode(&self, text: &str) -> Result<ChunkTree<Centred>, NetError> {
+        decode_tree(self.name(), text)
+    }
+}
+
+/// Worker side of the metric passes (`error-sums`, `error-spread`): folds
+/// the job's chunks `chunks` of `rows` (see [`crate::pass::Executor`]);
+/// `None` for a job of another pass.
+#[must_use]
+pub fn worker(
+    job: &Job,
+    rows: &dyn SampleSource,
+    chunks: std::ops::Range<usize>,
+    par: Par,
+) -> Option<Result<String, NetError>> {
+    let bad = |reason: String| NetError::Pass {
+        pass: job.pass.clone(),
+        reason,
+    };
+    let rebuild = || -> Result<(Network, serde_json::Value), NetError> {
+        let net = job
+            .spec
+            .get("network")
+            .ok_or_else(|| bad("no network in the job".to_owned()))?;
+        let net = Network::from_json(&net.to_string())?;
+        Ok((net, job.spec.get("centre").cloned().unwrap_or_default()))
+    };
+    match job.pass.as_str() {
+        "error-sums" => Some(
+            rebuild().and_then(|(net, _)| fold_job_range(&ErrorSums(Model::Owned(net)), rows, chunks, par)),
+        ),
+        "error-spread" => Some(rebuild().and_then(|(net, centre)| {
+            let (m, ybar): (f64, f64) =
+                serde_json::from_value(centre).map_err(|e| bad(format!("bad centre: {e}")))?;
+            fold_job_range(
+                &ErrorSpread {
+                    model: Model::Owned(net),
+                    m,
+                    ybar,
+                },
+                rows,
+                chunks,
+                par,
+            )
+        })),
+        _ => None,
+    }
 }
 
 /// Compares `model` with the labels of `src` (see the module docs).
@@ -84,53 +236,18 @@ pub fn compare_on_samples(
             got: n,
         });
     }
-    let errors = |x: MatRef<'_, f64>, y: ColRef<'_, f64>| -> Vec<(f64, f64)> {
-        let mut pred = Col::zeros(x.nrows());
-        model.predict_into(x, pred.as_mut(), Par::Seq);
-        (0..x.nrows()).map(|i| (pred[i] - y[i], y[i])).collect()
-    };
-    let sums = fold_chunks(
-        src,
-        METRIC_CHUNK_ROWS,
-        Sums::default,
-        |acc, x, y| {
-            for (e, yi) in errors(x, y) {
-                acc.n += 1;
-                acc.e2 += e * e;
-                acc.y += yi;
-            }
-        },
-        |t, p| {
-            t.n += p.n;
-            t.e2 += p.e2;
-            t.y += p.y;
-        },
-        par,
-    );
+    let sums = run(src, &ErrorSums(Model::Borrowed(model)), par)?;
     let nf = sums.n as f64;
     let (m, ybar) = (sums.e2 / nf, sums.y / nf);
-    let c = fold_chunks(
+    let c = run(
         src,
-        METRIC_CHUNK_ROWS,
-        Centred::default,
-        |acc, x, y| {
-            for (e, yi) in errors(x, y) {
-                let de2 = e * e - m;
-                let dy2 = (yi - ybar).powi(2);
-                acc.de2_sq += de2 * de2;
-                acc.dy2 += dy2;
-                acc.cross += de2 * dy2;
-                acc.dv_sq += dy2 * dy2;
-            }
-        },
-        |t, p| {
-            t.de2_sq += p.de2_sq;
-            t.dy2 += p.dy2;
-            t.cross += p.cross;
-            t.dv_sq += p.dv_sq;
+        &ErrorSpread {
+            model: Model::Borrowed(model),
+            m,
+            ybar,
         },
         par,
-    );
+    )?;
     let v = c.dy2 / nf;
     let var_e2 = c.de2_sq / nf;
     let mse_std_error = (var_e2 / nf).sqrt();

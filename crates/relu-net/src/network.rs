@@ -36,6 +36,12 @@ pub trait Predictor: Sync {
     /// that take data from users check shapes first (see
     /// [`Network::predict`]).
     fn predict_into(&self, x: MatRef<'_, f64>, out: ColMut<'_, f64>, par: Par);
+
+    /// The predictor as a [`Network`], when it is one: what lets a metric
+    /// pass run on an [`crate::Executor`]'s workers (others run here).
+    fn network(&self) -> Option<&Network> {
+        None
+    }
 }
 
 /// One affine layer `x ↦ W x + b`, `W` having one row per output unit.
@@ -403,6 +409,10 @@ impl Network {
 impl Predictor for Network {
     fn dim(&self) -> usize {
         self.input_dim()
+    }
+
+    fn network(&self) -> Option<&Network> {
+        Some(self)
     }
 
     fn predict_into(&self, x: MatRef<'_, f64>, mut out: ColMut<'_, f64>, par: Par) {

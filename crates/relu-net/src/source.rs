@@ -34,6 +34,20 @@ pub trait SampleSource: Sync {
     /// If `start + m > self.len()`, `x.ncols() != self.dim()` or
     /// `y.nrows() != x.nrows()` (programming errors).
     fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>);
+
+    /// Hears that a pass named `name` over every row starts (see
+    /// [`crate::pass::run`]); wrappers pass it on, [`Counted`] counts it.
+    /// The default ignores it.
+    fn note_pass(&self, name: &'static str) {
+        let _ = name;
+    }
+
+    /// The executor that runs portable passes where these rows live, and the
+    /// position of this source's row 0 in the executor's rows; `None` (the
+    /// default) runs every pass here.
+    fn executor(&self) -> Option<(&dyn crate::pass::Executor, usize)> {
+        None
+    }
 }
 
 /// Rows `[start, start + len)` of another source: a view, no copy.
@@ -77,6 +91,12 @@ impl SampleSource for Rows<'_> {
         assert!(start + x.nrows() <= self.len, "Rows::chunk: out of range");
         self.src.chunk(self.start + start, x, y);
     }
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn crate::pass::Executor, usize)> {
+        self.src.executor().map(|(e, offset)| (e, offset + self.start))
+    }
 }
 
 /// Another source, counting the rows read from it (every chunk of every
@@ -86,6 +106,7 @@ impl SampleSource for Rows<'_> {
 pub struct Counted<'a> {
     src: &'a dyn SampleSource,
     rows: std::sync::atomic::AtomicU64,
+    passes: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl<'a> Counted<'a> {
@@ -95,7 +116,14 @@ impl<'a> Counted<'a> {
         Self {
             src,
             rows: std::sync::atomic::AtomicU64::new(0),
+            passes: std::sync::Mutex::default(),
         }
+    }
+
+    /// The passes over every row made so far, by kind ([`crate::pass::Pass::name`]).
+    #[must_use]
+    pub fn passes(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.passes.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     /// Rows read so far.
@@ -116,6 +144,15 @@ impl SampleSource for Counted<'_> {
         self.rows
             .fetch_add(x.nrows() as u64, std::sync::atomic::Ordering::Relaxed);
         self.src.chunk(start, x, y);
+    }
+    fn note_pass(&self, name: &'static str) {
+        if let Ok(mut p) = self.passes.lock() {
+            *p.entry(name).or_insert(0) += 1;
+        }
+        self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn crate::pass::Executor, usize)> {
+        self.src.executor()
     }
 }
 

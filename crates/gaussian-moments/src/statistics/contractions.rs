@@ -22,9 +22,9 @@ use crate::hermite::h_three;
 /// `y x` whatever g). Output: the vectors one after the other (J · d).
 #[derive(Clone, Debug)]
 pub struct VectorContractions {
-    dim: usize,
-    order: usize,
-    gs: Vec<Col<f64>>,
+    pub(super) dim: usize,
+    pub(super) order: usize,
+    pub(super) gs: Vec<Col<f64>>,
 }
 
 impl VectorContractions {
@@ -68,6 +68,13 @@ impl Statistic for VectorContractions {
             self.order,
             bits(&self.gs)
         )
+    }
+    fn spec(&self) -> Option<super::StatisticSpec> {
+        Some(super::StatisticSpec::VectorContractions {
+            dim: self.dim,
+            order: self.order,
+            gs: super::spec::to_vecs(&self.gs),
+        })
     }
     fn accumulate_chunk(
         &self,
@@ -130,9 +137,9 @@ impl Statistic for VectorContractions {
 /// lower triangles one after the other (J · d(d+1)/2).
 #[derive(Clone, Debug)]
 pub struct MatrixContractions {
-    dim: usize,
-    order: usize,
-    gs: Vec<Col<f64>>,
+    pub(super) dim: usize,
+    pub(super) order: usize,
+    pub(super) gs: Vec<Col<f64>>,
 }
 
 impl MatrixContractions {
@@ -200,6 +207,13 @@ impl Statistic for MatrixContractions {
             self.order,
             bits(&self.gs)
         )
+    }
+    fn spec(&self) -> Option<super::StatisticSpec> {
+        Some(super::StatisticSpec::MatrixContractions {
+            dim: self.dim,
+            order: self.order,
+            gs: super::spec::to_vecs(&self.gs),
+        })
     }
     fn accumulate_chunk(
         &self,

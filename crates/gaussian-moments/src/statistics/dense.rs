@@ -20,8 +20,8 @@ use crate::estimator::{Partial, Statistic};
 /// placements), divided by √(l!). Cost O(n d⁴) at matrix-multiply speed.
 #[derive(Clone, Debug)]
 pub struct DenseMoments {
-    dim: usize,
-    max_order: usize,
+    pub(super) dim: usize,
+    pub(super) max_order: usize,
 }
 
 /// Largest dense tensor [`DenseMoments`] builds.
@@ -68,6 +68,12 @@ impl Statistic for DenseMoments {
     }
     fn fingerprint(&self) -> String {
         format!("dense:d={}:l<={}", self.dim, self.max_order)
+    }
+    fn spec(&self) -> Option<super::StatisticSpec> {
+        Some(super::StatisticSpec::DenseMoments {
+            dim: self.dim,
+            max_order: self.max_order,
+        })
     }
     fn accumulate_chunk(
         &self,

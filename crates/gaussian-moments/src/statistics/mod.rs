@@ -27,9 +27,11 @@ use crate::estimator::{Partial, Statistic};
 
 mod contractions;
 mod dense;
+mod spec;
 
 pub use contractions::{MatrixContractions, VectorContractions};
 pub use dense::{DenseMoments, MAX_DENSE_ENTRIES};
+pub use spec::StatisticSpec;
 
 /// Largest number of components a contraction statistic may have (each is
 /// kept, with its standard-error sums, in every node of the reduction tree).
@@ -146,6 +148,9 @@ impl Statistic for LabelMean {
     fn fingerprint(&self) -> String {
         format!("label-mean:d={}", self.dim)
     }
+    fn spec(&self) -> Option<StatisticSpec> {
+        Some(StatisticSpec::LabelMean { dim: self.dim })
+    }
     fn accumulate_chunk(
         &self,
         _x: MatRef<'_, f64>,
@@ -191,6 +196,9 @@ impl Statistic for LowOrder {
     }
     fn fingerprint(&self) -> String {
         format!("low-order:d={}", self.dim)
+    }
+    fn spec(&self) -> Option<StatisticSpec> {
+        Some(StatisticSpec::LowOrder { dim: self.dim })
     }
     fn accumulate_chunk(
         &self,

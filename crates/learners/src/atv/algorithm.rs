@@ -11,6 +11,7 @@ use super::AtvParams;
 use super::decompose::Candidate;
 use super::subspace::SubspaceChoice;
 use crate::common::{Judge, Rows, checked_split, relative_error};
+use crate::compare::compare;
 use crate::error::LearnError;
 use crate::polish::polish_if_better;
 use crate::refine::refine_if_better;
@@ -112,7 +113,8 @@ impl Atv {
 
     /// Steps 3–7 with the chosen k and, when step 2 found eigenvalues
     /// between the noise bulk and the threshold, again with them: the
-    /// larger network is kept only if it halves the validation error.
+    /// larger network is kept only if it halves the validation error's
+    /// excess above the noise floor ([`crate::compare`]).
     /// Returns the network, its validation error and the report of the fit
     /// that was kept.
     fn fit_chosen_and_extended(
@@ -141,15 +143,23 @@ impl Atv {
             observer,
             &mut extended,
         );
+        // The extended fit's training loss is its noise floor (the polish's
+        // when it ran, else 0: the plain halving rule).
+        let floor = extended.polish.as_ref().map_or(0.0, |p| p.lm.loss_after);
+        let verdict = match &result {
+            Ok((net, _)) => Some(compare(&network, net, rows.val, floor, rows.par)?),
+            Err(_) => None,
+        };
         match result {
-            Ok((net, e)) if e < 0.5 * final_error => {
+            Ok((net, e)) if verdict.is_some_and(|v| v.keep) => {
                 extended.notes.push(format!(
-                    "kept the fit with k = {k_ext}: validation error {e:.3e} against {final_error:.3e} with k = {k}"
+                    "kept the fit with k = {k_ext}: validation error {e:.3e} against {final_error:.3e} with k = {k} ({})",
+                    verdict.map(|v| v.describe()).unwrap_or_default()
                 ));
                 extended.metrics.insert("k".to_owned(), k_ext as f64);
                 extended.chosen.insert(
                     "hidden".to_owned(),
-                    format!("{k_ext}: {k} eigenvalues of T2 above 1.5x its noise level, and {} more above the noise bulk whose fit halved the validation error", k_ext - k),
+                    format!("{k_ext}: {k} eigenvalues of T2 above 1.5x its noise level, and {} more above the noise bulk whose fit halved the validation excess", k_ext - k),
                 );
                 extended.metrics.insert("extended_k_kept".to_owned(), 1.0);
                 Ok((net, e, extended))
@@ -246,7 +256,24 @@ impl Learner for Atv {
         NAME
     }
 
+    /// The fit (`fit_once`), and a second one on screened labels when a
+    /// robust fit was asked for and the first saw outliers
+    /// ([`crate::screen`]).
     fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let huber = self.params.polish_params.huber;
+        crate::screen::fit(src, huber, par, observer, |s, o| self.fit_once(s, seed, par, o))
+    }
+}
+
+impl Atv {
+    /// One fit of the learner's steps on `src`.
+    fn fit_once(
         &self,
         src: &dyn SampleSource,
         seed: Seed,

@@ -58,7 +58,8 @@
 //!    residual, so the missed unit stands out there. Its top eigenvector,
 //!    with sign, bias and output weight by least squares on a bias grid, is
 //!    added and the network polished again, while that halves the validation
-//!    error (at most `residual_units` times).
+//!    error's excess above the noise floor, significantly
+//!    ([`crate::compare`]; at most `residual_units` times).
 //!
 //! Departures from the paper: the paper's exact tensor orders, its
 //! combination of orders and its robust decomposition are not reproduced

@@ -21,7 +21,8 @@
 //! `(relu(s⟨u, x⟩ + b), 1)` over a grid of b (the output bias absorbs the
 //! constant). When several units are missed their eigenvectors mix them;
 //! the polish of the whole network that follows separates them. The larger
-//! network is kept only if the validation error falls by at least half, and
+//! network is kept only if its validation error's excess above the noise
+//! floor falls by at least half, significantly ([`crate::compare`]), and
 //! the step repeats on the new residual, adding at most `max_units` units
 //! in all.
 //!
@@ -36,6 +37,7 @@ use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
 use crate::common::{Rows, load_rows, relative_error, with_units};
+use crate::compare::compare;
 use crate::error::LearnError;
 use crate::linalg::wigner_noise;
 use crate::polish::{PolishParams, polish_lm};
@@ -120,7 +122,7 @@ fn units_from(
 }
 
 /// Step 8 (see the module docs): adds units found in the residual's second
-/// moment while they halve the validation error; returns the network, its
+/// moment while they halve the validation excess ([`crate::compare`]); returns the network, its
 /// validation error and the number of units added.
 pub(super) fn grow(
     mut net: Network,
@@ -158,16 +160,19 @@ pub(super) fn grow(
         }
         let m = units.len();
         let candidate = with_units(&net, &units, shift)?;
-        let (polished, _) = polish_lm(&candidate, train, g.polish, par)?;
-        let e = relative_error(&polished, val, par)?;
-        if e > 0.5 * error {
+        let (polished, polish) = polish_lm(&candidate, train, g.polish, par)?;
+        let verdict = compare(&net, &polished, val, polish.loss_after, par)?;
+        if !verdict.keep {
             report.notes.push(format!(
-                "residual: {m} unit(s) along its eigenvectors above 1.5x its noise level (top {top:.3e}, noise {noise:.3e}) reached validation error {e:.3e} against {error:.3e}: not kept"
+                "residual: {m} unit(s) along its eigenvectors above 1.5x its noise level (top {top:.3e}, noise {noise:.3e}): {}: not kept",
+                verdict.describe()
             ));
             break;
         }
+        let e = relative_error(&polished, val, par)?;
         report.notes.push(format!(
-            "residual: added {m} unit(s) along its eigenvectors above 1.5x its noise level (top {top:.3e}, noise {noise:.3e}): validation error {error:.3e} -> {e:.3e}"
+            "residual: added {m} unit(s) along its eigenvectors above 1.5x its noise level (top {top:.3e}, noise {noise:.3e}): {}, validation error {error:.3e} -> {e:.3e}",
+            verdict.describe()
         ));
         net = polished;
         error = e;

@@ -88,7 +88,24 @@ impl Learner for Ckm {
         NAME
     }
 
+    /// The fit (`fit_once`), and a second one on screened labels when a
+    /// robust fit was asked for and the first saw outliers
+    /// ([`crate::screen`]).
     fn fit_observed(
+        &self,
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted, LearnError> {
+        let huber = self.params.polish_params.huber;
+        crate::screen::fit(src, huber, par, observer, |s, o| self.fit_once(s, seed, par, o))
+    }
+}
+
+impl Ckm {
+    /// One fit of the learner's steps on `src`.
+    fn fit_once(
         &self,
         src: &dyn SampleSource,
         seed: Seed,

@@ -34,6 +34,7 @@ use crate::{Fitted, Learner, Observer};
 mod stats;
 mod whitening;
 
+pub(crate) use stats::InputPass;
 pub use stats::{InputStats, bonferroni};
 pub use whitening::{WhitenedSource, Whitening};
 
@@ -148,6 +149,11 @@ pub fn fit_any_gaussian(
     let check = InputCheck { stats, whitening };
     record(&mut fitted.report, &check);
     fitted.report.data_passes = Some(counted.rows_read() as f64 / src.len().max(1) as f64);
+    fitted.report.passes = counted
+        .passes()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     if let Some(reason) = unwhitened {
         fitted.report.warnings.push(format!(
             "the inputs are not standard Gaussian and could not be whitened ({reason}): learned as given, so the learners' guarantees do not apply; check the input file"

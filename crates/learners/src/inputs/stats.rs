@@ -3,7 +3,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, MatRef, Par, Side};
-use relu_net::{SampleSource, Seed, fold_chunks, gaussian_matrix};
+use relu_net::{SampleSource, Seed, gaussian_matrix};
 
 use super::GAUSSIANITY_DIRECTIONS;
 use crate::common::CHUNK_ROWS;
@@ -51,14 +51,14 @@ impl InputStats {
         }
         let shift = first_rows_mean(src)?;
         let g = directions(src.dim(), seed);
-        let acc = fold_chunks(
+        let acc = relu_net::pass::run(
             src,
-            CHUNK_ROWS,
-            || Sums::new(src.dim(), GAUSSIANITY_DIRECTIONS),
-            |acc, x, _y| acc.add(x, &shift, &g),
-            Sums::merge,
+            &InputPass {
+                shift: shift.clone(),
+                g,
+            },
             par,
-        );
+        )?;
         if acc.bad > 0 {
             return Err(LearnError::Net(relu_net::NetError::NonFinite {
                 what: "x",
@@ -162,12 +162,48 @@ fn directions(d: usize, seed: Seed) -> Mat<f64> {
 /// The sums of the pass, per chunk and merged: rows, non-finite entries,
 /// first moments and the Gram matrix of the shifted coordinates, and the
 /// power sums 1–4 of the coordinates and the directions.
-struct Sums {
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Sums {
     rows: usize,
     bad: usize,
     s1: Vec<f64>,
+    #[serde(with = "relu_net::pass::mat")]
     gram: Mat<f64>,
     p: [Vec<f64>; 4],
+}
+
+/// The pass of [`InputStats::estimate`] (`input-stats`): the sums of
+/// [`Sums`] about `shift`, with projections on the columns of `g`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct InputPass {
+    pub(crate) shift: Vec<f64>,
+    #[serde(with = "relu_net::pass::mat")]
+    pub(crate) g: Mat<f64>,
+}
+
+impl relu_net::Pass for InputPass {
+    type Acc = Sums;
+    fn name(&self) -> &'static str {
+        "input-stats"
+    }
+    fn chunk_rows(&self) -> usize {
+        CHUNK_ROWS
+    }
+    fn init(&self) -> Sums {
+        Sums::new(self.shift.len(), self.g.ncols())
+    }
+    fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, _y: faer::ColRef<'_, f64>) {
+        acc.add(x, &self.shift, &self.g);
+    }
+    fn merge(&self, left: &mut Sums, right: Sums) {
+        Sums::merge(left, right);
+    }
+    fn spec(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<Sums>, relu_net::NetError> {
+        relu_net::pass::decode_tree(self.name(), text)
+    }
 }
 
 impl Sums {

@@ -170,6 +170,9 @@ pub struct WhitenedSource<'a> {
 }
 
 impl SampleSource for WhitenedSource<'_> {
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
     fn dim(&self) -> usize {
         self.w.rank()
     }

@@ -51,7 +51,8 @@
 //!    is only ever the runner-up (several patterns can come close).
 //! 6. Discovery on the residual (`residual`, CDGKM's iterative step): the
 //!    top eigenvector of `E[(y − f̂(x)) S_2(x)]` becomes a new unit while it
-//!    stands above that matrix's noise and halves the validation error, up
+//!    stands above that matrix's noise and halves the validation error's
+//!    excess above the noise floor ([`crate::compare`]), up
 //!    to k directions (units whose net weight nearly cancels, missed by V).
 //! 7. Search in V (`subspace_search`): when the validation error is still
 //!    above `search_above`, Adam with k units on `Vᵀx`, lifted and polished

@@ -15,8 +15,9 @@
 //! does it once per added unit: the eigenvector u of R with the largest
 //! |eigenvalue| is added as the unit `a relu(±⟨u, x⟩)` (sign and a by least
 //! squares of r on `relu(⟨u, x⟩)` and `relu(−⟨u, x⟩)`), the network is
-//! polished again, and the larger network is kept only if it lowers the
-//! validation error by at least half. It stops at k distinct directions, when
+//! polished again, and the larger network is kept only if it halves the
+//! validation error's excess above the noise floor, significantly
+//! ([`crate::compare`]). It stops at k distinct directions, when
 //! R shows nothing above `subspace_threshold` × its Wigner noise level (what
 //! a fit that already explains y to the noise leaves), or when a unit does
 //! not pay.
@@ -34,6 +35,7 @@ use tensor_decomp::fit::top_eigen;
 
 use crate::Report;
 use crate::common::{Rows, relative_error, with_units};
+use crate::compare::compare;
 use crate::error::LearnError;
 use crate::linalg::{solve_psd, wigner_noise};
 use crate::polish::{PolishParams, polish_lm};
@@ -92,7 +94,7 @@ pub(super) struct GrowParams<'a> {
 }
 
 /// Step 6 (see the module docs): adds units found in the residual's second
-/// moment while they halve the validation error; returns the network, its
+/// moment while they halve the validation excess ([`crate::compare`]); returns the network, its
 /// validation error and the number of units added.
 pub(super) fn grow(
     mut net: Network,
@@ -123,16 +125,19 @@ pub(super) fn grow(
             break;
         };
         let candidate = with_units(&net, &[(w, 0.0, a)], 0.0)?;
-        let (polished, _) = polish_lm(&candidate, train, g.polish, par)?;
-        let e = relative_error(&polished, val, par)?;
-        if e > 0.5 * error {
+        let (polished, polish) = polish_lm(&candidate, train, g.polish, par)?;
+        let verdict = compare(&net, &polished, val, polish.loss_after, par)?;
+        if !verdict.keep {
             report.notes.push(format!(
-                "residual: a unit along its top eigenvector ({top:.3e}, noise {noise:.3e}) reached validation error {e:.3e} against {error:.3e}: not kept"
+                "residual: a unit along its top eigenvector ({top:.3e}, noise {noise:.3e}): {}: not kept",
+                verdict.describe()
             ));
             break;
         }
+        let e = relative_error(&polished, val, par)?;
         report.notes.push(format!(
-            "residual: added a unit along its top eigenvector ({top:.3e}, noise {noise:.3e}): validation error {error:.3e} -> {e:.3e}"
+            "residual: added a unit along its top eigenvector ({top:.3e}, noise {noise:.3e}): {}, validation error {error:.3e} -> {e:.3e}",
+            verdict.describe()
         ));
         net = polished;
         error = e;

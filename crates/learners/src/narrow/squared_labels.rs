@@ -29,6 +29,9 @@ impl<'a> SquaredLabels<'a> {
 }
 
 impl SampleSource for SquaredLabels<'_> {
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
     fn dim(&self) -> usize {
         self.src.dim()
     }

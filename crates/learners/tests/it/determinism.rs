@@ -95,3 +95,40 @@ fn decomposers_and_filtered_pca_are_bit_identical_on_one_and_two_threads() {
     .unwrap();
     same_everywhere("filtered-pca", |par| pca.find(&src, Seed(4), par).unwrap());
 }
+
+/// Every learner's fit on a source whose passes run in three shards, each
+/// crossing a JSON boundary as on a cluster's worker
+/// ([`relu_net::Sharded`] with [`learners::passes::worker`]), equals the
+/// local fit bit for bit; the worker must actually have been used.
+#[test]
+fn every_learner_is_bit_identical_when_its_passes_run_in_shards() {
+    let src = data(4, 2, 20_000, 0.05);
+    let tiny = data(2, 2, 8, 0.05);
+    for &name in LEARNERS {
+        let src = if name == "exact-erm" { &tiny } else { &src };
+        let jobs = std::sync::atomic::AtomicUsize::new(0);
+        let sharded = relu_net::Sharded::new(
+            src,
+            3,
+            |job: &relu_net::Job, rows: &dyn relu_net::SampleSource, chunks| {
+                jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                learners::passes::worker(job, rows, chunks, Par::Seq)
+            },
+        );
+        let fit = |s: &dyn relu_net::SampleSource| {
+            let spec = learners::LearnerSpec::defaults(name).unwrap();
+            let hidden = spec.takes_hidden().then_some(2);
+            let l = spec.with_hidden(hidden).unwrap().build().unwrap();
+            let f = l
+                .fit(s, Seed(5), Par::rayon(2))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            format!("{:?}", (f.model, f.report))
+        };
+        let here = fit(src);
+        let there = fit(&sharded);
+        assert!(here == there, "{name}: the sharded fit differs");
+        // Exact ERM loads its handful of rows once and makes no pass.
+        let ran = jobs.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(ran > 0 || name == "exact-erm", "{name}: no pass ran in shards");
+    }
+}

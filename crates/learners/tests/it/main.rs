@@ -12,6 +12,7 @@ mod kernels;
 mod matrix;
 mod narrow;
 mod refine;
+mod robust;
 mod snapshots;
 mod what_to_do;
 
@@ -34,4 +35,19 @@ pub fn planted(d: usize, b: &[f64], a: &[f64], seed: u64) -> Network {
         0.0,
     )
     .unwrap()
+}
+
+/// `clean` with every 100th label replaced by ±100 label standard
+/// deviations, alternating in sign: 1 % gross outliers.
+pub fn with_outliers(clean: &relu_net::InMemory) -> relu_net::InMemory {
+    let y = clean.y();
+    let n = y.nrows();
+    let mean = y.iter().sum::<f64>() / n as f64;
+    let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let dirty = Col::from_fn(n, |i| match (i % 100, (i / 100) % 2) {
+        (37, 0) => 100.0 * sd,
+        (37, _) => -100.0 * sd,
+        _ => y[i],
+    });
+    relu_net::InMemory::new(clean.x().to_owned(), dirty).unwrap()
 }

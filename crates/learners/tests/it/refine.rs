@@ -66,31 +66,12 @@ fn refinement_reaches_the_full_sample_fit_from_a_subsample_polish() {
 /// outliers are reported.
 #[test]
 fn huber_refinement_resists_gross_outliers() {
-    use faer::Col;
-    use relu_net::InMemory;
     let teacher = crate::planted(5, &[0.3, -0.5, 0.8], &[1.0, -1.2, 0.9], 21);
     let n = 100_000;
     let clean = Planted::new(teacher.clone(), n, 0.1, Seed(22))
         .unwrap()
         .materialize();
-    let sd = {
-        let y = clean.y();
-        let mean = y.iter().sum::<f64>() / n as f64;
-        (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64).sqrt()
-    };
-    // Every 100th label, alternating in sign.
-    let y = Col::from_fn(n, |i| {
-        if i % 100 == 37 {
-            if (i / 100) % 2 == 0 {
-                100.0 * sd
-            } else {
-                -100.0 * sd
-            }
-        } else {
-            clean.y()[i]
-        }
-    });
-    let dirty = InMemory::new(clean.x().to_owned(), y).unwrap();
+    let dirty = crate::with_outliers(&clean);
     let square = PolishParams {
         flop_budget: 0.0,
         samples: 5000,

@@ -105,6 +105,15 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     if let Some(p) = fitted.report.data_passes {
         writeln!(out, "passes over the data    {}", fmt_sig(p, 3))?;
     }
+    if !fitted.report.passes.is_empty() {
+        let kinds: Vec<String> = fitted
+            .report
+            .passes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(out, "passes by kind          {}", kinds.join(", "))?;
+    }
     for (name, how) in &fitted.report.chosen {
         writeln!(out, "chosen from the data: {name} = {how}")?;
     }

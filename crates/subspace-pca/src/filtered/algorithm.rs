@@ -64,6 +64,9 @@ impl<'a> ShiftedLabels<'a> {
 }
 
 impl SampleSource for ShiftedLabels<'_> {
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
     fn dim(&self) -> usize {
         self.src.dim()
     }

@@ -1,0 +1,119 @@
+//! The worker side of every pass the learners make.
+//!
+//! A fit reads all its rows through [`relu_net::Pass`]es (moments, label
+//! and input statistics, losses, gradients, normal equations, validation
+//! errors). When the data live elsewhere, the source's
+//! [`relu_net::Executor`] sends each portable pass as a [`Job`] — the pass's
+//! name and its parameters as JSON — and a worker that holds the rows calls
+//! [`worker`] on its chunk range; the encoded accumulators come back and
+//! merge, in chunk order, into exactly the accumulator of a local pass.
+//!
+//! | pass | what it sums | where |
+//! |---|---|---|
+//! | `moments` | a Hermite statistic (`gaussian_moments`) | every moment stage |
+//! | `label-stats` | min, max, mean, M₂ of y; non-finite entries | start of every fit |
+//! | `input-stats` | mean, covariance, power sums of x | start of every fit |
+//! | `error-sums`, `error-spread` | validation error and its spread | every candidate's validation |
+//! | `loss` | squared error | the polish's line search |
+//! | `normal-equations` | `JᵀJ`, `Jᵀr` | the polish, the refinement's curvature |
+//! | `loss-gradient` | loss and `Jᵀψ(r)` on every row | the refinement |
+//! | `output-normal-equations` | `FᵀF`, `Fᵀy` of fixed units | output-weight refits |
+//! | `paired-errors` | two fits' squared errors, paired | whether added units are kept |
+//!
+//! Passes over derived labels (the residual of a fit, squared labels) and
+//! the few bounded reads of rows (the polish's subsample) still run in the
+//! process of the fit.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use faer::Par;
+use relu_net::pass::fold_job_range;
+use relu_net::{Job, NetError, Network, SampleSource};
+
+use crate::common::{LabelPass, OutputPass};
+use crate::compare::PairedPass;
+use crate::inputs::InputPass;
+use crate::polish::{LossPass, NormalPass};
+use crate::refine::GradientPass;
+
+/// A network as a JSON value, for a pass's spec.
+pub(crate) fn net_value(net: &Network) -> Option<serde_json::Value> {
+    serde_json::from_str(&net.to_json()).ok()
+}
+
+/// Folds the chunks `chunks` of the job's rows `rows` for any pass of this
+/// workspace and returns the encoded accumulator tree (see the module
+/// docs). `rows` must be the job's rows: row 0 is the job's first row.
+///
+/// # Errors
+/// [`NetError::Pass`] for an unknown pass, parameters that do not decode,
+/// or chunks beyond the rows.
+pub fn worker(
+    job: &Job,
+    rows: &dyn SampleSource,
+    chunks: Range<usize>,
+    par: Par,
+) -> Result<String, NetError> {
+    if let Some(r) = gaussian_moments::worker(job, rows, chunks.clone(), par) {
+        return r;
+    }
+    if let Some(r) = relu_net::metrics::worker(job, rows, chunks.clone(), par) {
+        return r;
+    }
+    let bad = |reason: String| NetError::Pass {
+        pass: job.pass.clone(),
+        reason,
+    };
+    let decode = |what: &str| -> Result<serde_json::Value, NetError> {
+        job.spec
+            .get(what)
+            .cloned()
+            .ok_or_else(|| bad(format!("no {what} in the job")))
+    };
+    let network = || -> Result<Network, NetError> { Network::from_json(&decode("network")?.to_string()) };
+    let huber = || -> Result<Option<f64>, NetError> {
+        serde_json::from_value(decode("huber")?).map_err(|e| bad(format!("bad huber: {e}")))
+    };
+    let whole = || -> Result<serde_json::Value, NetError> { Ok(job.spec.clone()) };
+    let parse = |e: serde_json::Error| bad(format!("the job does not decode: {e}"));
+    match job.pass.as_str() {
+        "label-stats" => {
+            let pass: LabelPass = serde_json::from_value(whole()?).map_err(parse)?;
+            fold_job_range(&pass, rows, chunks, par)
+        }
+        "input-stats" => {
+            let pass: InputPass = serde_json::from_value(whole()?).map_err(parse)?;
+            fold_job_range(&pass, rows, chunks, par)
+        }
+        "output-normal-equations" => {
+            let pass: OutputPass = serde_json::from_value(whole()?).map_err(parse)?;
+            fold_job_range(&pass, rows, chunks, par)
+        }
+        "loss" => fold_job_range(&LossPass(Cow::Owned(network()?)), rows, chunks, par),
+        "normal-equations" => {
+            let pass = NormalPass {
+                net: Cow::Owned(network()?),
+                huber: huber()?,
+            };
+            fold_job_range(&pass, rows, chunks, par)
+        }
+        "loss-gradient" => {
+            let pass = GradientPass {
+                net: Cow::Owned(network()?),
+                huber: huber()?,
+            };
+            fold_job_range(&pass, rows, chunks, par)
+        }
+        "paired-errors" => {
+            let net =
+                |what: &str| -> Result<Network, NetError> { Network::from_json(&decode(what)?.to_string()) };
+            let pass = PairedPass {
+                old: Cow::Owned(net("old")?),
+                new: Cow::Owned(net("new")?),
+            };
+            fold_job_range(&pass, rows, chunks, par)
+        }
+        other => Err(bad(format!("no pass named {other:?} in this build"))),
+    }
+}
