@@ -18,8 +18,10 @@
 //!
 //! with f̂ the first fit: a label the first fit explains is unchanged (to
 //! within 5 σ̂, all of them but 6·10⁻⁷ under Gaussian noise), an outlier is
-//! pulled to 5 σ̂ of the first fit. Both fits and the number of rows
-//! pulled in are in the report. This screen is an addition to the papers,
+//! pulled to 5 σ̂ of the first fit. A first fit that the outliers spoilt
+//! has a large σ̂, so the screen is repeated once with the second fit
+//! (always on the original labels) when σ̂ fell by a tenth or more. The
+//! screens and the rows pulled in are in the report. This screen is an addition to the papers,
 //! whose guarantees assume clean (or sub-Gaussian) labels.
 
 use faer::{Col, ColMut, MatMut, Par};
@@ -30,6 +32,9 @@ use crate::{Fitted, Observer};
 
 /// Residuals beyond this many robust standard deviations are pulled in.
 pub const SCREEN_AT: f64 = 5.0;
+
+/// Screens at most this many times (each a whole fit).
+pub const SCREEN_ROUNDS: usize = 2;
 
 /// Rows the robust scale is measured on.
 const SCALE_ROWS: usize = 100_000;
@@ -61,9 +66,10 @@ impl SampleSource for ScreenedLabels<'_> {
     }
 }
 
-/// Fits with `fit_once`, and again on labels screened by the first fit
+/// Fits with `fit_once`, and again on labels screened by the latest fit
 /// when `huber` is set and the first fit's refinement saw more than 0.1 %
-/// outliers (see the module docs).
+/// outliers (see the module docs): at most [`SCREEN_ROUNDS`] times, while
+/// the robust scale of the residuals falls by a tenth or more.
 ///
 /// # Errors
 /// The fits' errors.
@@ -83,49 +89,51 @@ pub(crate) fn fit(
     if huber.is_none() || !outliers {
         return Ok(first);
     }
-    refit(first, src, par, |s| fit_once(s, observer))
+    let first_error = first.report.validation_error.unwrap_or(f64::NAN);
+    let mut current = first;
+    let mut notes = Vec::new();
+    let mut last_sigma = f64::INFINITY;
+    for round in 1..=SCREEN_ROUNDS {
+        let Some(net) = current.model.network().cloned() else {
+            break;
+        };
+        let (sigma, pulled, m) = residual_scale(&net, src, par);
+        let limit = SCREEN_AT * sigma;
+        // A zero or non-finite scale (the fit interpolates) screens
+        // nothing; a scale that no longer falls has found the noise.
+        if limit.is_nan() || limit <= 0.0 || sigma > 0.9 * last_sigma {
+            break;
+        }
+        notes.push(format!(
+            "labels screened for outliers (round {round}): {pulled} of the first {m} residuals of the fit lie beyond {SCREEN_AT} robust standard deviations ({sigma:.3e} each); those labels were pulled to within {limit:.3e} of it and the learner fitted again"
+        ));
+        let screened = ScreenedLabels {
+            src,
+            net: &net,
+            limit,
+        };
+        let mut next = fit_once(&screened, observer)?;
+        next.report.notes.extend(notes.iter().cloned());
+        let metrics = &mut next.report.metrics;
+        metrics.insert("screened_fraction".to_owned(), pulled as f64 / m.max(1) as f64);
+        metrics.insert("screen_rounds".to_owned(), round as f64);
+        metrics.insert("first_fit_validation_error".to_owned(), first_error);
+        last_sigma = sigma;
+        current = next;
+    }
+    Ok(current)
 }
 
-/// Fits again with `fit` on the labels of `src` screened by `first`'s
-/// network (see the module docs); returns the second fit with notes on the
-/// screen, or `first` itself when it is not a network.
-///
-/// # Errors
-/// The second fit's errors.
-fn refit(
-    first: Fitted,
-    src: &dyn SampleSource,
-    par: Par,
-    fit: impl FnOnce(&dyn SampleSource) -> Result<Fitted, LearnError>,
-) -> Result<Fitted, LearnError> {
-    let Some(net) = first.model.network() else {
-        return Ok(first);
-    };
+/// The robust scale `1.4826 · median |y − f(x)|` of `net`'s residuals on
+/// the first rows of `src`, the number of them beyond [`SCREEN_AT`] times
+/// it, and the rows used.
+fn residual_scale(net: &Network, src: &dyn SampleSource, par: Par) -> (f64, usize, usize) {
     let m = src.len().min(SCALE_ROWS);
     let (x, y) = crate::common::load_rows(&crate::common::Rows::new(src, 0, m), m);
     let mut f = Col::zeros(m);
     relu_net::Predictor::predict_into(net, x.as_ref(), f.as_mut(), par);
     let abs: Vec<f64> = (0..m).map(|i| (y[i] - f[i]).abs()).collect();
     let sigma = 1.4826 * relu_net::stats::median(&abs);
-    let limit = SCREEN_AT * sigma;
-    // A zero or non-finite scale (the first fit interpolates) screens nothing.
-    if limit.is_nan() || limit <= 0.0 {
-        return Ok(first);
-    }
-    let pulled = abs.iter().filter(|&&a| a > limit).count();
-    let screened = ScreenedLabels { src, net, limit };
-    let mut second = fit(&screened)?;
-    let first_error = first.report.validation_error.unwrap_or(f64::NAN);
-    second.report.notes.push(format!(
-        "labels screened for outliers: the first fit (validation error {first_error:.3e} on the raw labels) left {pulled} of the first {m} residuals beyond {SCREEN_AT} robust standard deviations ({sigma:.3e} each); those labels were pulled to within {limit:.3e} of it and the learner fitted again"
-    ));
-    second
-        .report
-        .metrics
-        .insert("screened_fraction".to_owned(), pulled as f64 / m.max(1) as f64);
-    second
-        .report
-        .metrics
-        .insert("first_fit_validation_error".to_owned(), first_error);
-    Ok(second)
+    let pulled = abs.iter().filter(|&&a| a > SCREEN_AT * sigma).count();
+    (sigma, pulled, m)
 }

@@ -102,3 +102,36 @@ fn huber_refinement_resists_gross_outliers() {
         "square {e_pulled:e}, Huber {e_robust:e}"
     );
 }
+
+/// The rule that keeps added units (`learners::compare`): a missed unit
+/// whose excess error is about the noise variance cannot halve the total
+/// validation error, but it halves the excess above the noise floor and is
+/// kept; noise alone (a network that differs from the smaller one by a
+/// perturbation of the size of the estimation error) is not.
+#[test]
+fn added_units_are_judged_on_the_excess_above_the_noise_floor() {
+    use learners::compare::compare;
+    let full = crate::planted(6, &[0.2, -0.3, 0.4, 0.1], &[1.0, -0.9, 0.8, 0.15], 41);
+    let p = full.as_depth2().unwrap();
+    // The same network without its weakest unit (output weight 0.15).
+    let missed = relu_net::Network::depth2(
+        p.w.subrows(0, 3),
+        p.b.subrows(0, 3),
+        p.a.subcols(0, 3).transpose(),
+        p.c,
+    )
+    .unwrap();
+    let n = 200_000;
+    let sigma = 0.15;
+    let val = Planted::new(full.clone(), n, sigma, Seed(42)).unwrap();
+    // The floor: the noise variance the larger network's training loss
+    // would show.
+    let v = compare(&missed, &full, &val, sigma * sigma, Par::rayon(2)).unwrap();
+    let halves_total = v.new_mse <= 0.5 * v.old_mse;
+    assert!(v.keep && !halves_total, "{v:?}");
+    // A network that is the larger one up to a tiny output shift, against
+    // itself: no significant gain, not kept.
+    let shifted = relu_net::Network::depth2(p.w, p.b, p.a.transpose(), p.c + 1e-4).unwrap();
+    let w = compare(&full, &shifted, &val, sigma * sigma, Par::rayon(2)).unwrap();
+    assert!(!w.keep, "{w:?}");
+}
