@@ -143,7 +143,8 @@ pub struct Report {
     #[serde(default)]
     pub refine: Option<refine::RefineOutcome>,
     /// Rows read from the samples over the whole fit, in passes over the
-    /// data (rows read / n; loading rows into memory counts): set by
+    /// data (rows read / n; loading rows into memory counts; passes run by
+    /// an executor elsewhere read no rows here): set by
     /// [`inputs::fit_any_gaussian`], `None` for a learner called directly.
     #[serde(default)]
     pub data_passes: Option<f64>,

@@ -102,7 +102,9 @@ impl SampleSource for Rows<'_> {
 /// Another source, counting the rows read from it (every chunk of every
 /// pass, and rows loaded into memory): `rows_read / len` is the number of
 /// passes over the data a computation made. The count is the same on any
-/// number of threads (the chunks are).
+/// number of threads (the chunks are). Passes that the source's executor
+/// runs elsewhere read no rows here: they are counted in
+/// [`Counted::passes`] only.
 pub struct Counted<'a> {
     src: &'a dyn SampleSource,
     rows: std::sync::atomic::AtomicU64,
