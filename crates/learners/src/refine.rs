@@ -81,7 +81,7 @@ const SCALE_ROWS: usize = 100_000;
 
 /// The robust standard deviation `1.4826 · median |r|` of `net`'s residuals
 /// on the first rows of `src`, and the fraction of them beyond 5 of it.
-fn robust_scale(net: &Network, src: &dyn SampleSource, rows: usize, par: Par) -> (f64, f64) {
+pub(crate) fn robust_scale(net: &Network, src: &dyn SampleSource, rows: usize, par: Par) -> (f64, f64) {
     let m = rows.min(SCALE_ROWS).min(src.len());
     let (x, y) = crate::common::load_rows(&Rows::new(src, 0, m), m);
     let mut pred = Col::zeros(m);

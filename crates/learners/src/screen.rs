@@ -97,7 +97,9 @@ pub(crate) fn fit(
         let Some(net) = current.model.network().cloned() else {
             break;
         };
-        let (sigma, pulled, m) = residual_scale(&net, src, par);
+        let m = src.len().min(SCALE_ROWS);
+        let (sigma, fraction) = crate::refine::robust_scale(&net, src, m, par);
+        let pulled = (fraction * m as f64).round() as usize;
         let limit = SCREEN_AT * sigma;
         // A zero or non-finite scale (the fit interpolates) screens
         // nothing; a scale that no longer falls has found the noise.
@@ -122,18 +124,4 @@ pub(crate) fn fit(
         current = next;
     }
     Ok(current)
-}
-
-/// The robust scale `1.4826 · median |y − f(x)|` of `net`'s residuals on
-/// the first rows of `src`, the number of them beyond [`SCREEN_AT`] times
-/// it, and the rows used.
-fn residual_scale(net: &Network, src: &dyn SampleSource, par: Par) -> (f64, usize, usize) {
-    let m = src.len().min(SCALE_ROWS);
-    let (x, y) = crate::common::load_rows(&crate::common::Rows::new(src, 0, m), m);
-    let mut f = Col::zeros(m);
-    relu_net::Predictor::predict_into(net, x.as_ref(), f.as_mut(), par);
-    let abs: Vec<f64> = (0..m).map(|i| (y[i] - f[i]).abs()).collect();
-    let sigma = 1.4826 * relu_net::stats::median(&abs);
-    let pulled = abs.iter().filter(|&&a| a > SCREEN_AT * sigma).count();
-    (sigma, pulled, m)
 }
