@@ -18,7 +18,7 @@ fn refinement_reaches_the_full_sample_fit_from_a_subsample_polish() {
         .materialize();
     let p = teacher.n_params() as f64;
     // The polish affords only its first 2 000 rows (the refinement takes
-    // its curvature from four times as many).
+    // its curvature from max(4 × 2 000, 10 n / p) = 90 909 of the 200 000).
     let sub = PolishParams {
         flop_budget: 0.0,
         samples: 2000,
@@ -26,7 +26,7 @@ fn refinement_reaches_the_full_sample_fit_from_a_subsample_polish() {
     };
     let (polished, _) = polish_lm(&teacher, &data, &sub, Par::Seq).unwrap();
     let (refined, r) = refine_full(&polished, &data, &sub, Par::Seq).unwrap();
-    assert_eq!((r.rows, r.curvature_rows), (n, 4 * 2000));
+    assert_eq!((r.rows, r.curvature_rows), (n, 10 * n / teacher.n_params()));
     assert!(r.converged && r.iters >= 1, "{r:?}");
     // A polish that affords every row: the full-sample optimum.
     let all = PolishParams {

@@ -176,7 +176,7 @@ fn grid(size: Size) -> Grid {
                 cell("narrow", Kind::Parity, 10, 16, 100_000, 1e-3),
                 cell("ckm", Kind::Deep { widths: &[3, 3] }, 20, 3, 300_000, 1e-3),
             ],
-            seeds: 10,
+            seeds: 5,
             gd_seeds: 1,
             gd_samples: 20_000,
             gd_epochs: 30,
