@@ -61,7 +61,10 @@ pub struct PolishParams {
     pub refine_iters: usize,
     /// The refinement stops when a step's predicted gain is below this
     /// fraction of the statistical excess error `p / n` × the loss. Default
-    /// 1e-2.
+    /// 0.05: the excess error itself fluctuates by about `√(2 / p)` of its
+    /// size from one sample to the next (4.4 % at p = 1 000), and at
+    /// d = 100, k = 10 the steps below 5 % (gains of a few 10⁻⁸ of the loss)
+    /// were as often rejected as kept, each for a pass over all rows.
     pub refine_tol: f64,
     /// A robust refinement: `Some(c)` minimises the Huber loss with
     /// threshold `δ = c · σ̂`, σ̂ = 1.4826 × the median |residual| of the
@@ -83,7 +86,7 @@ impl Default for PolishParams {
             warm_start: true,
             abs_tol: 1e-20,
             refine_iters: 10,
-            refine_tol: 1e-2,
+            refine_tol: 0.05,
             huber: None,
         }
     }

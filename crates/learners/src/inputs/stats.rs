@@ -2,6 +2,7 @@
 //! Gaussianity statistics (see the module docs).
 
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Col, Mat, MatRef, Par, Side};
 use relu_net::{SampleSource, Seed, gaussian_matrix};
 
@@ -160,7 +161,7 @@ fn directions(d: usize, seed: Seed) -> Mat<f64> {
 }
 
 /// The sums of the pass, per chunk and merged: rows, non-finite entries,
-/// first moments and the Gram matrix of the shifted coordinates, and the
+/// first moments and the Gram matrix (lower triangle) of the shifted coordinates, and the
 /// power sums 1–4 of the coordinates and the directions.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Sums {
@@ -232,11 +233,16 @@ impl Sums {
                 }
             }
         }
-        matmul(
+        // The lower triangle only (the Gram matrix is symmetric): half the
+        // flops of the pass's largest product.
+        triangular::matmul(
             self.gram.as_mut(),
+            BlockStructure::TriangularLower,
             Accum::Add,
             c.transpose(),
+            BlockStructure::Rectangular,
             c.as_ref(),
+            BlockStructure::Rectangular,
             1.0,
             Par::Seq,
         );
@@ -287,7 +293,7 @@ impl Sums {
         let dm: Vec<f64> = self.s1.iter().map(|s| s / nf).collect();
         let mean = Col::from_fn(d, |j| shift[j] + dm[j]);
         let covariance = Mat::from_fn(d, d, |i, j| {
-            let v = self.gram[(i, j)] / nf - dm[i] * dm[j];
+            let v = self.gram[(i.max(j), i.min(j))] / nf - dm[i] * dm[j];
             if i == j { v.max(0.0) } else { v }
         });
         let covariance = Mat::from_fn(d, d, |i, j| 0.5 * (covariance[(i, j)] + covariance[(j, i)]));

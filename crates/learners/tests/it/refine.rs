@@ -34,8 +34,11 @@ fn refinement_reaches_the_full_sample_fit_from_a_subsample_polish() {
         ..PolishParams::default()
     };
     let (full, f) = polish_lm(&teacher, &data, &all, Par::Seq).unwrap();
+    // The refinement stops once a step would gain less than `refine_tol`
+    // of the statistical excess (p / n of the loss); what is left is about
+    // that much (measured 3.8·10⁻⁶ of the loss against 1.1·10⁻⁵ here).
     assert!(
-        (r.loss_after - f.loss_after).abs() <= 1e-6 * f.loss_after,
+        (r.loss_after - f.loss_after).abs() <= 2.0 * sub.refine_tol * p / n as f64 * f.loss_after,
         "refined {:e}, full-sample fit {:e}",
         r.loss_after,
         f.loss_after
