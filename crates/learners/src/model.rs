@@ -48,24 +48,41 @@ impl KernelFunction {
                     return 0.0;
                 }
                 let c = (dot / n).clamp(-1.0, 1.0);
-                let t = c.acos();
-                n * (t.sin() + (std::f64::consts::PI - t) * c) / std::f64::consts::PI
+                // sin θ = √(1 − cos² θ) for θ = arccos c ∈ [0, π].
+                let sin = (1.0 - c * c).max(0.0).sqrt();
+                n * (sin + (std::f64::consts::PI - c.acos()) * c) / std::f64::consts::PI
             }
         }
     }
 
     /// The Gram block `k(a_i, b_j)` (rows of a and b), through one matrix
-    /// product of the inputs.
+    /// product of the inputs; the entrywise kernel runs over columns in
+    /// parallel under `par` (each entry on its own: the same bits on any
+    /// number of threads).
     #[must_use]
     pub fn gram(&self, a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
         let mut g = Mat::zeros(a.nrows(), b.nrows());
         matmul(g.as_mut(), Accum::Replace, a, b.transpose(), 1.0, par);
         let na: Vec<f64> = (0..a.nrows()).map(|i| a.row(i).norm_l2()).collect();
         let nb: Vec<f64> = (0..b.nrows()).map(|i| b.row(i).norm_l2()).collect();
-        for j in 0..g.ncols() {
-            for i in 0..g.nrows() {
-                g[(i, j)] = self.eval(g[(i, j)], na[i], nb[j]);
+        let column = |(j, col): (usize, &mut [f64])| {
+            for (v, ni) in col.iter_mut().zip(&na) {
+                *v = self.eval(*v, *ni, nb[j]);
             }
+        };
+        let cols: Vec<&mut [f64]> = g
+            .col_iter_mut()
+            .map(|c| {
+                c.try_as_col_major_mut()
+                    .expect("an owned matrix's columns are contiguous")
+                    .as_slice_mut()
+            })
+            .collect();
+        if matches!(par, Par::Seq) {
+            cols.into_iter().enumerate().for_each(column);
+        } else {
+            use rayon::prelude::*;
+            cols.into_par_iter().enumerate().for_each(column);
         }
         g
     }
