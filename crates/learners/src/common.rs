@@ -143,6 +143,18 @@ pub fn relative(mse: f64, var: f64) -> f64 {
     if var > 0.0 { mse / var } else { mse }
 }
 
+/// `[f(0), …, f(n − 1)]`, in parallel on rayon's pool unless `par` is
+/// [`Par::Seq`]; the results keep their index order, so whatever is
+/// reduced from them in that order is the same on any number of threads.
+pub(crate) fn map_indices<T: Send>(n: usize, par: Par, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    if matches!(par, Par::Seq) {
+        (0..n).map(f).collect()
+    } else {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(f).collect()
+    }
+}
+
 /// The samples of a source with labels standardised, `y' = (y − μ)/σ`:
 /// learners whose steps have absolute scales (step sizes, tolerances,
 /// ridges) fit `y'` and map the result back with [`scale_output`], so that

@@ -56,8 +56,9 @@ pub struct PolishParams {
     pub abs_tol: f64,
     /// Most steps of the refinement on every training row that ends the
     /// moment learners' fits when the polish could afford only some of the
-    /// rows ([`crate::refine`]); each costs one pass over the rows and one
-    /// curvature on the polish rows. Default 10; 0 turns the refinement off.
+    /// rows ([`crate::refine`]); each tried step costs one pass over the
+    /// rows (the curvature is formed once per run). Default 10; 0 turns the
+    /// refinement off.
     pub refine_iters: usize,
     /// The refinement stops when a step's predicted gain is below this
     /// fraction of the statistical excess error `p / n` × the loss. Default

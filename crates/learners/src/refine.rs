@@ -277,8 +277,8 @@ const CURVATURE_FACTOR: usize = 4;
 /// about `4 p / m_c`; the number of steps, hence of passes over all n rows,
 /// grows like `log(n / m) / log(m_c / 4p)`. Its cost, `m_c p²`
 /// multiply–adds, is that of about one gradient pass (`≈ 10 n p`) at
-/// `m_c = 10 n / p`: at d = 100, k = 10 (p = 1 021) and n = 10⁸ that is
-/// 10⁶ rows, a contraction of the gain by about 250 per step where the
+/// `m_c = 10 n / p`: at d = 100, k = 10 (p = 1 021) and 9·10⁷ training
+/// rows that is 8.8·10⁵ rows, a contraction of the gain by about 200 per step where the
 /// polish's 4 m = 8·10⁴ rows gave about 20 (7 steps and 10 passes).
 fn curvature_rows(m: usize, n: usize, p: usize) -> usize {
     let by_cost = n.saturating_mul(10) / p.max(1);

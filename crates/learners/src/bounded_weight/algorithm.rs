@@ -2,12 +2,11 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, Par};
-use rayon::prelude::*;
 use relu_net::stats::binomial;
 use relu_net::{Network, SampleSource, Seed, gaussian_matrix};
 
 use super::params::{BoundedWeightParams, Inner};
-use crate::common::{Rows, check_data, load_rows, relative_error};
+use crate::common::{Rows, check_data, load_rows, map_indices, relative_error};
 use crate::error::LearnError;
 use crate::exact_erm::ExactErmParams;
 use crate::polish::{PolishParams, polish_lm};
@@ -174,11 +173,7 @@ impl BoundedWeight {
                 }
             }
         };
-        let per_first: Vec<Option<Best>> = if matches!(par, Par::Seq) {
-            (0..n).map(best_from).collect()
-        } else {
-            (0..n).into_par_iter().map(best_from).collect()
-        };
+        let per_first: Vec<Option<Best>> = map_indices(n, par, best_from);
         let mut best: Option<Best> = None;
         for b in per_first.into_iter().flatten() {
             if best.as_ref().is_none_or(|x| b.0 < x.0) {

@@ -2,11 +2,10 @@
 
 use faer::{Col, Mat, MatRef, Par};
 use rand::RngExt;
-use rayon::prelude::*;
 use relu_net::{Init, Network, SampleSource, Seed};
 
 use super::GdParams;
-use crate::common::{checked_split, load_rows as load, scale_output, variance};
+use crate::common::{checked_split, load_rows as load, map_indices, scale_output, variance};
 use crate::error::LearnError;
 use crate::forward::Forward;
 use crate::{Fitted, Learner, Observer, Report};
@@ -241,13 +240,9 @@ impl Learner for Gd {
         let yv = Col::from_fn(yv.nrows(), |i| (yv[i] - mean) / std);
         observer.stage("training");
         let run = |r: usize| self.run(&widths, &x, &y, &xv, &yv, seed.derive_index(r as u64));
-        let runs: Vec<Run> = match par {
-            Par::Seq => (0..self.params.restarts).map(run).collect::<Result<_, _>>()?,
-            Par::Rayon(_) => (0..self.params.restarts)
-                .into_par_iter()
-                .map(run)
-                .collect::<Result<_, _>>()?,
-        };
+        let runs: Vec<Run> = map_indices(self.params.restarts, par, run)
+            .into_iter()
+            .collect::<Result<_, _>>()?;
         let var = variance(&yv);
         let mut report = Report::new(NAME, x.nrows() + xv.nrows());
         report.series.insert(

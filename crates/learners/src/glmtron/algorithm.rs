@@ -5,7 +5,7 @@ use faer::{Accum, Col, ColRef, Mat, MatRef, Par};
 use relu_net::{Network, SampleSource, Seed};
 
 use super::params::GlmtronParams;
-use crate::common::{checked_split, load_rows, relative, variance};
+use crate::common::{checked_split, load_rows, map_indices, relative, variance};
 use crate::error::LearnError;
 use crate::{Fitted, Learner, Observer, Report};
 
@@ -76,13 +76,7 @@ fn residual_pass(
         }
         (sse, g)
     };
-    let n_chunks = n.div_ceil(rows);
-    let parts: Vec<(f64, Col<f64>)> = if matches!(par, Par::Seq) {
-        (0..n_chunks).map(chunk).collect()
-    } else {
-        use rayon::prelude::*;
-        (0..n_chunks).into_par_iter().map(chunk).collect()
-    };
+    let parts = map_indices(n.div_ceil(rows), par, chunk);
     let mut total = (0.0, Col::zeros(if grad { p } else { 0 }));
     for (sse, g) in parts {
         total.0 += sse;

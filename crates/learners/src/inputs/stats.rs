@@ -292,11 +292,11 @@ impl Sums {
         let nf = n as f64;
         let dm: Vec<f64> = self.s1.iter().map(|s| s / nf).collect();
         let mean = Col::from_fn(d, |j| shift[j] + dm[j]);
+        // Symmetric by construction: both triangles read the stored lower one.
         let covariance = Mat::from_fn(d, d, |i, j| {
             let v = self.gram[(i.max(j), i.min(j))] / nf - dm[i] * dm[j];
             if i == j { v.max(0.0) } else { v }
         });
-        let covariance = Mat::from_fn(d, d, |i, j| 0.5 * (covariance[(i, j)] + covariance[(j, i)]));
         let (mut skew_z, mut kurtosis_z) = (Vec::with_capacity(m), Vec::with_capacity(m));
         for s in 0..m {
             let e1 = self.p[0][s] / nf;
