@@ -7,6 +7,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, ColMut, ColRef, Mat, MatMut, MatRef, Par};
 use relu_net::metrics::compare_on_samples;
+use relu_net::stats::LabelSums;
 use relu_net::{Network, SampleSource};
 
 use crate::error::LearnError;
@@ -243,112 +244,57 @@ pub struct LabelStats {
     pub std: f64,
 }
 
-/// Per chunk, then merged: min y, max y, non-finite entries of x and of y
-/// (a user's own source is not validated like `InMemory`, and NaN would
-/// pass min/max), and the rows, mean and M₂ of y about the shift.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(crate) struct LabelAcc {
-    lo: f64,
-    hi: f64,
-    bad_x: usize,
-    bad_y: usize,
-    rows: usize,
-    mean: f64,
-    m2: f64,
-}
-
-impl LabelAcc {
-    /// Chan–Golub–LeVeque: adds `rows` labels of mean `mean` and M₂ `m2`.
-    fn merge_moments(&mut self, rows: usize, mean: f64, m2: f64) {
-        if rows == 0 {
-            return;
-        }
-        if self.rows == 0 {
-            (self.rows, self.mean, self.m2) = (rows, mean, m2);
-            return;
-        }
-        let (na, nb) = (self.rows as f64, rows as f64);
-        let n = na + nb;
-        let delta = mean - self.mean;
-        self.mean += delta * nb / n;
-        self.m2 += m2 + delta * delta * na * nb / n;
-        self.rows += rows;
-    }
-}
-
-/// The pass of [`check_data`] (`label-stats`), about the label `shift`.
+/// The pass of [`check_data`] (`label-stats`): [`LabelSums`] about the
+/// label `shift` (non-finite entries are counted because a user's own
+/// source is not validated like `InMemory`, and NaN would pass min/max).
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct LabelPass {
     pub(crate) shift: f64,
 }
 
 impl relu_net::Pass for LabelPass {
-    type Acc = LabelAcc;
+    type Acc = LabelSums;
     fn name(&self) -> &'static str {
         "label-stats"
     }
     fn chunk_rows(&self) -> usize {
         CHUNK_ROWS
     }
-    fn init(&self) -> LabelAcc {
-        LabelAcc {
-            lo: f64::INFINITY,
-            hi: f64::NEG_INFINITY,
-            bad_x: 0,
-            bad_y: 0,
-            rows: 0,
-            mean: 0.0,
-            m2: 0.0,
-        }
+    fn init(&self) -> LabelSums {
+        LabelSums::new(self.shift)
     }
-    fn fold(&self, acc: &mut LabelAcc, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
-        let shift = self.shift;
-        for i in 0..y.nrows() {
-            acc.lo = acc.lo.min(y[i]);
-            acc.hi = acc.hi.max(y[i]);
-            acc.bad_y += usize::from(!y[i].is_finite());
-        }
-        for j in 0..x.ncols() {
-            acc.bad_x += x.col(j).iter().filter(|v| !v.is_finite()).count();
-        }
-        let m = y.nrows();
-        if m > 0 {
-            // Corrected two-pass (Björck): deviations from the rounded
-            // mean c, with their sum s₁ correcting both c and M₂.
-            let c = (0..m).map(|i| y[i] - shift).sum::<f64>() / m as f64;
-            let (s1, s2) = (0..m).fold((0.0, 0.0), |(s1, s2), i| {
-                let v = (y[i] - shift) - c;
-                (s1 + v, s2 + v * v)
-            });
-            acc.merge_moments(m, c + s1 / m as f64, (s2 - s1 * s1 / m as f64).max(0.0));
-        }
+    fn fold(&self, acc: &mut LabelSums, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        acc.add(x, y);
     }
-    fn merge(&self, a: &mut LabelAcc, b: LabelAcc) {
-        a.lo = a.lo.min(b.lo);
-        a.hi = a.hi.max(b.hi);
-        a.bad_x += b.bad_x;
-        a.bad_y += b.bad_y;
-        a.merge_moments(b.rows, b.mean, b.m2);
+    fn merge(&self, a: &mut LabelSums, b: LabelSums) {
+        a.merge(b);
     }
     fn spec(&self) -> Option<serde_json::Value> {
         serde_json::to_value(self).ok()
     }
-    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<LabelAcc>, relu_net::NetError> {
+    fn decode(&self, text: &str) -> Result<relu_net::ChunkTree<LabelSums>, relu_net::NetError> {
         relu_net::pass::decode_tree(self.name(), text)
     }
 }
 
+/// The offset the label sums are kept about: the first label when it is
+/// finite (see [`LabelSums`]), else 0.
+pub(crate) fn label_shift(src: &dyn SampleSource) -> f64 {
+    if src.is_empty() {
+        return 0.0;
+    }
+    let (mut x1, mut y1) = (Mat::zeros(1, src.dim()), Col::zeros(1));
+    src.chunk(0, x1.as_mut(), y1.as_mut());
+    if y1[0].is_finite() { y1[0] } else { 0.0 }
+}
+
 /// Checks what every learner needs: enough samples, finite values and
 /// non-constant labels, in one pass over the data that also returns the
-/// labels' mean and standard deviation.
-///
-/// The label statistics are kept about `K` = the first label and computed
-/// per chunk by the corrected two-pass formula over rows in cache (`c` = the
-/// chunk's mean of `y − K`, `s₁ = Σ(y − K − c)`, `M₂ = Σ(y − K − c)² − s₁²/m`,
-/// mean `c + s₁/m`); chunks are combined with Chan–Golub–LeVeque's pairwise update
-/// `M₂ = M₂ᵃ + M₂ᵇ + δ² nₐ n_b / n`, `δ = μ_b − μ_a`, along
-/// the fixed tree of [`relu_net::pass`]: no cancellation at any label magnitude,
-/// and bit-identical for every thread count.
+/// labels' mean and standard deviation ([`LabelSums`]: no cancellation at
+/// any label magnitude, bit-identical for every thread count). When the
+/// source already knows its label sums ([`SampleSource::label_sums`]: the
+/// input-statistics pass of [`crate::inputs::fit_any_gaussian`] gathers
+/// them on its way), the check reads no data.
 ///
 /// # Errors
 /// [`LearnError::TooFewSamples`], [`LearnError::Net`] with
@@ -366,17 +312,16 @@ pub fn check_data(
             got: src.len(),
         });
     }
-    // Label statistics are kept about the first label, so that chunk means
-    // are offsets of the spread's size: at |y| ≈ 10¹² raw means would carry
-    // ulp(10¹²) ≈ 10⁻⁴ each into the merges' δ².
-    let shift = if src.is_empty() {
-        0.0
-    } else {
-        let (mut x1, mut y1) = (Mat::zeros(1, src.dim()), Col::zeros(1));
-        src.chunk(0, x1.as_mut(), y1.as_mut());
-        if y1[0].is_finite() { y1[0] } else { 0.0 }
+    let acc = match src.label_sums() {
+        Some(known) => known.clone(),
+        None => relu_net::pass::run(
+            src,
+            &LabelPass {
+                shift: label_shift(src),
+            },
+            par,
+        )?,
     };
-    let acc = relu_net::pass::run(src, &LabelPass { shift }, par)?;
     for (what, bad) in [("x", acc.bad_x), ("y", acc.bad_y)] {
         if bad > 0 {
             return Err(LearnError::Net(relu_net::NetError::NonFinite {
@@ -389,7 +334,7 @@ pub fn check_data(
         return Err(LearnError::ConstantLabels { value: acc.lo });
     }
     Ok(LabelStats {
-        mean: shift + acc.mean,
+        mean: acc.shift + acc.mean,
         std: (acc.m2 / acc.rows.max(1) as f64).sqrt(),
     })
 }

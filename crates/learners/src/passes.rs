@@ -11,8 +11,8 @@
 //! | pass | what it sums | where |
 //! |---|---|---|
 //! | `moments` | a Hermite statistic (`gaussian_moments`) | every moment stage |
-//! | `label-stats` | min, max, mean, M₂ of y; non-finite entries | start of every fit |
-//! | `input-stats` | mean, covariance, power sums of x | start of every fit |
+//! | `input-stats` | mean, covariance, power sums of x; the labels' sums | start of every fit |
+//! | `label-stats` | min, max, mean, M₂ of y; non-finite entries | start of a fit whose inputs were taken as standard, or on derived labels |
 //! | `error-sums`, `error-spread` | validation error and its spread | every candidate's validation |
 //! | `loss` | squared error | the polish's line search |
 //! | `normal-equations` | `JᵀJ`, `Jᵀr` | the polish, the refinement's curvature |

@@ -78,4 +78,4 @@ pub use inputs::InputLaw;
 pub use network::{Depth2, FORWARD_BLOCK_ROWS, Layer, Network, Predictor};
 pub use pass::{Executor, Job, Pass, Sharded};
 pub use seed::{GaussianRows, ROWS_PER_STREAM, Seed, gaussian_matrix};
-pub use source::{Counted, InMemory, Planted, Rows, SampleSource};
+pub use source::{Counted, InMemory, KnownLabels, Planted, Rows, SampleSource};

@@ -48,6 +48,15 @@ pub trait SampleSource: Sync {
     fn executor(&self) -> Option<(&dyn crate::pass::Executor, usize)> {
         None
     }
+
+    /// The label sums of a pass an earlier step already made over exactly
+    /// these rows and labels ([`KnownLabels`]), so that a fit's first check
+    /// need not read the data again; `None` (the default) when there is
+    /// none. Wrappers that keep every row and label pass it on; sources
+    /// that select rows or change labels must not.
+    fn label_sums(&self) -> Option<&crate::stats::LabelSums> {
+        None
+    }
 }
 
 /// Rows `[start, start + len)` of another source: a view, no copy.
@@ -155,6 +164,48 @@ impl SampleSource for Counted<'_> {
     }
     fn executor(&self) -> Option<(&dyn crate::pass::Executor, usize)> {
         self.src.executor()
+    }
+    fn label_sums(&self) -> Option<&crate::stats::LabelSums> {
+        self.src.label_sums()
+    }
+}
+
+/// Another source with the [`crate::stats::LabelSums`] of all its rows,
+/// computed by a pass that read them for something else (the input
+/// statistics of a fit): the fit's own check of the labels then costs no
+/// pass. Everything else is the source's.
+pub struct KnownLabels<'a> {
+    src: &'a dyn SampleSource,
+    sums: crate::stats::LabelSums,
+}
+
+impl<'a> KnownLabels<'a> {
+    /// `src` with `sums`, the sums over all of its rows; `None` if `sums`
+    /// counts another number of rows.
+    #[must_use]
+    pub fn new(src: &'a dyn SampleSource, sums: crate::stats::LabelSums) -> Option<Self> {
+        (sums.rows == src.len()).then_some(Self { src, sums })
+    }
+}
+
+impl SampleSource for KnownLabels<'_> {
+    fn dim(&self) -> usize {
+        self.src.dim()
+    }
+    fn len(&self) -> usize {
+        self.src.len()
+    }
+    fn chunk(&self, start: usize, x: MatMut<'_, f64>, y: ColMut<'_, f64>) {
+        self.src.chunk(start, x, y);
+    }
+    fn note_pass(&self, name: &'static str) {
+        self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn crate::pass::Executor, usize)> {
+        self.src.executor()
+    }
+    fn label_sums(&self) -> Option<&crate::stats::LabelSums> {
+        Some(&self.sums)
     }
 }
 

@@ -203,3 +203,103 @@ mod tests {
         assert_eq!(kolmogorov_q(0.0), 1.0);
     }
 }
+
+/// One pass's sums about the labels of a source, and its count of
+/// non-finite entries: what every fit checks first (enough rows, finite
+/// values, labels that vary) and the labels' mean and spread.
+///
+/// The labels are kept about `shift` (the first label), so that chunk means
+/// are offsets of the spread's size: at |y| ≈ 10¹² raw means would carry
+/// ulp(10¹²) ≈ 10⁻⁴ each into the merges' δ². Each chunk's moments come
+/// from the corrected two-pass formula over rows in cache (`c` the chunk's
+/// mean of `y − shift`, `s₁ = Σ(y − shift − c)`, `M₂ = Σ(y − shift − c)² −
+/// s₁²/m`, mean `c + s₁/m`); chunks are combined by Chan–Golub–LeVeque's
+/// pairwise update `M₂ = M₂ᵃ + M₂ᵇ + δ² nₐ n_b / n`, `δ = μ_b − μ_a`, in
+/// the fixed order of [`crate::pass`]: no cancellation at any label
+/// magnitude, and bit-identical for every thread count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabelSums {
+    /// The offset the moments are kept about.
+    pub shift: f64,
+    /// Rows summed.
+    pub rows: usize,
+    /// Smallest label.
+    pub lo: f64,
+    /// Largest label.
+    pub hi: f64,
+    /// Non-finite entries of the inputs.
+    pub bad_x: usize,
+    /// Non-finite labels.
+    pub bad_y: usize,
+    /// Mean of `y − shift`.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+}
+
+impl LabelSums {
+    /// No rows yet, about `shift`.
+    #[must_use]
+    pub fn new(shift: f64) -> Self {
+        Self {
+            shift,
+            rows: 0,
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
+            bad_x: 0,
+            bad_y: 0,
+            mean: 0.0,
+            m2: 0.0,
+        }
+    }
+
+    /// Adds one chunk of rows.
+    pub fn add(&mut self, x: faer::MatRef<'_, f64>, y: faer::ColRef<'_, f64>) {
+        for i in 0..y.nrows() {
+            self.lo = self.lo.min(y[i]);
+            self.hi = self.hi.max(y[i]);
+            self.bad_y += usize::from(!y[i].is_finite());
+        }
+        for j in 0..x.ncols() {
+            self.bad_x += x.col(j).iter().filter(|v| !v.is_finite()).count();
+        }
+        let m = y.nrows();
+        if m > 0 {
+            // Corrected two-pass (Björck): deviations from the rounded
+            // mean c, with their sum s₁ correcting both c and M₂.
+            let shift = self.shift;
+            let c = (0..m).map(|i| y[i] - shift).sum::<f64>() / m as f64;
+            let (s1, s2) = (0..m).fold((0.0, 0.0), |(s1, s2), i| {
+                let v = (y[i] - shift) - c;
+                (s1 + v, s2 + v * v)
+            });
+            self.merge_moments(m, c + s1 / m as f64, (s2 - s1 * s1 / m as f64).max(0.0));
+        }
+    }
+
+    /// Adds the sums of the rows that follow (the same `shift`).
+    pub fn merge(&mut self, b: Self) {
+        self.lo = self.lo.min(b.lo);
+        self.hi = self.hi.max(b.hi);
+        self.bad_x += b.bad_x;
+        self.bad_y += b.bad_y;
+        self.merge_moments(b.rows, b.mean, b.m2);
+    }
+
+    /// Chan–Golub–LeVeque: adds `rows` labels of mean `mean` and M₂ `m2`.
+    fn merge_moments(&mut self, rows: usize, mean: f64, m2: f64) {
+        if rows == 0 {
+            return;
+        }
+        if self.rows == 0 {
+            (self.rows, self.mean, self.m2) = (rows, mean, m2);
+            return;
+        }
+        let (na, nb) = (self.rows as f64, rows as f64);
+        let n = na + nb;
+        let delta = mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += m2 + delta * delta * na * nb / n;
+        self.rows += rows;
+    }
+}

@@ -96,6 +96,7 @@ pub fn fit_any_gaussian(
     let src: &dyn SampleSource = &counted;
     let d = src.dim();
     let mut unwhitened: Option<String> = None;
+    let mut labels = None;
     let (stats, whitening) = match mode {
         InputMode::AssumeStandard => (None, None),
         // Below two samples there are no statistics: the learner's own check
@@ -103,7 +104,8 @@ pub fn fit_any_gaussian(
         InputMode::Auto if src.len() < 2 => (None, None),
         InputMode::Auto => {
             observer.stage("input-statistics");
-            let stats = InputStats::estimate(src, seed.derive("inputs"), par)?;
+            let (stats, sums) = InputStats::estimate_with_labels(src, seed.derive("inputs"), par)?;
+            labels = Some(sums);
             let whitening = if stats.consistent_with_standard() {
                 None
             } else {
@@ -134,6 +136,13 @@ pub fn fit_any_gaussian(
             let w = Whitening::new(Col::from_fn(d, |j| mean[j]), cov.as_ref())?;
             (None, Some(w))
         }
+    };
+    // The labels' sums came with the input statistics: the learner's check
+    // of the data reads nothing.
+    let known = labels.and_then(|sums| relu_net::KnownLabels::new(src, sums));
+    let src: &dyn SampleSource = match &known {
+        Some(k) => k,
+        None => src,
     };
     let mut fitted = match &whitening {
         None => learner.fit_observed(src, seed, par, observer)?,

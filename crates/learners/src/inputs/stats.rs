@@ -4,10 +4,11 @@
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Col, Mat, MatRef, Par, Side};
+use relu_net::stats::LabelSums;
 use relu_net::{SampleSource, Seed, gaussian_matrix};
 
 use super::GAUSSIANITY_DIRECTIONS;
-use crate::common::CHUNK_ROWS;
+use crate::common::{CHUNK_ROWS, label_shift};
 use crate::error::LearnError;
 
 /// Mean, covariance and Gaussianity statistics of the inputs of a source.
@@ -42,6 +43,15 @@ impl InputStats {
     /// [`LearnError::TooFewSamples`] below 2 samples, [`LearnError::Net`]
     /// for non-finite inputs.
     pub fn estimate(src: &dyn SampleSource, seed: Seed, par: Par) -> Result<Self, LearnError> {
+        Ok(Self::estimate_with_labels(src, seed, par)?.0)
+    }
+
+    /// [`InputStats::estimate`], and the labels' sums of the same pass.
+    pub(crate) fn estimate_with_labels(
+        src: &dyn SampleSource,
+        seed: Seed,
+        par: Par,
+    ) -> Result<(Self, LabelSums), LearnError> {
         let n = src.len();
         if n < 2 {
             return Err(LearnError::TooFewSamples {
@@ -56,6 +66,7 @@ impl InputStats {
             src,
             &InputPass {
                 shift: shift.clone(),
+                label_shift: label_shift(src),
                 g,
             },
             par,
@@ -66,7 +77,7 @@ impl InputStats {
                 location: format!("{} entries", acc.bad),
             }));
         }
-        Ok(acc.statistics(n, &shift))
+        Ok((acc.statistics(n, &shift), acc.labels))
     }
 
     /// The largest |z-score| of the Gaussianity check (skewness or excess
@@ -171,6 +182,9 @@ pub(crate) struct Sums {
     #[serde(with = "relu_net::pass::mat")]
     gram: Mat<f64>,
     p: [Vec<f64>; 4],
+    /// The labels' sums, gathered on the way (the fit's check of the
+    /// labels then reads no data).
+    labels: LabelSums,
 }
 
 /// The pass of [`InputStats::estimate`] (`input-stats`): the sums of
@@ -178,6 +192,7 @@ pub(crate) struct Sums {
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct InputPass {
     pub(crate) shift: Vec<f64>,
+    pub(crate) label_shift: f64,
     #[serde(with = "relu_net::pass::mat")]
     pub(crate) g: Mat<f64>,
 }
@@ -191,9 +206,10 @@ impl relu_net::Pass for InputPass {
         CHUNK_ROWS
     }
     fn init(&self) -> Sums {
-        Sums::new(self.shift.len(), self.g.ncols())
+        Sums::new(self.shift.len(), self.g.ncols(), self.label_shift)
     }
-    fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, _y: faer::ColRef<'_, f64>) {
+    fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, y: faer::ColRef<'_, f64>) {
+        acc.labels.add(x, y);
         acc.add(x, &self.shift, &self.g);
     }
     fn merge(&self, left: &mut Sums, right: Sums) {
@@ -208,8 +224,9 @@ impl relu_net::Pass for InputPass {
 }
 
 impl Sums {
-    /// Zero sums for d coordinates and r directions.
-    fn new(d: usize, r: usize) -> Self {
+    /// Zero sums for d coordinates and r directions, labels about
+    /// `label_shift`.
+    fn new(d: usize, r: usize, label_shift: f64) -> Self {
         let m = d + r;
         Self {
             rows: 0,
@@ -217,6 +234,7 @@ impl Sums {
             s1: vec![0.0; d],
             gram: Mat::zeros(d, d),
             p: [vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]],
+            labels: LabelSums::new(label_shift),
         }
     }
 
@@ -278,6 +296,7 @@ impl Sums {
             a.s1[j] += b.s1[j];
         }
         a.gram += &b.gram;
+        a.labels.merge(b.labels);
         for q in 0..4 {
             for s in 0..m {
                 a.p[q][s] += b.p[q][s];

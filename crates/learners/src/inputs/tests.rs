@@ -112,3 +112,81 @@ fn rank_deficient_covariance_is_learned_on_its_span() {
     assert!(Whitening::new(Col::zeros(2), Mat::<f64>::zeros(2, 2).as_ref()).is_err());
     assert!(Whitening::new(Col::zeros(2), Mat::<f64>::zeros(3, 3).as_ref()).is_err());
 }
+
+/// The input-statistics pass gathers the labels' sums, so the learner's
+/// check of the data reads nothing: one pass fewer than with the inputs
+/// taken as standard, and the same fit bit for bit (the label statistics
+/// are the same sums in the same chunk order). Bad labels are still caught.
+#[test]
+fn the_input_pass_carries_the_label_check() {
+    let net = Family::Biased {
+        dim: 4,
+        hidden: 2,
+        bias_range: 1.0,
+    }
+    .plant(Seed(5))
+    .unwrap();
+    let src = Planted::new(net, 20_000, 0.1, Seed(6)).unwrap();
+    let glm = crate::learner("glmtron", None).unwrap();
+    let fit = |mode: &InputMode| {
+        fit_any_gaussian(
+            glm.as_ref(),
+            &src,
+            mode,
+            Seed(7),
+            Par::Seq,
+            &mut crate::NoObserver,
+        )
+        .unwrap()
+    };
+    let (auto, standard) = (fit(&InputMode::Auto), fit(&InputMode::AssumeStandard));
+    assert_eq!(auto.report.metrics["input_whitened"], 0.0);
+    assert_eq!(auto.report.passes.get("label-stats"), None);
+    assert_eq!(auto.report.passes.get("input-stats"), Some(&1));
+    assert_eq!(standard.report.passes.get("label-stats"), Some(&1));
+    assert_eq!(auto.model, standard.model);
+    // The same reads but for the first rows the input statistics centre on
+    // (a full label pass would add 1).
+    let passes = |f: &Fitted| f.report.data_passes.unwrap();
+    assert!(
+        passes(&auto) < passes(&standard) + 0.1,
+        "{} {}",
+        passes(&auto),
+        passes(&standard)
+    );
+
+    // Constant and non-finite labels through the fused pass (a user's
+    // source, unlike `InMemory`, may hold NaN).
+    struct Labels(Mat<f64>, f64);
+    impl SampleSource for Labels {
+        fn dim(&self) -> usize {
+            3
+        }
+        fn len(&self) -> usize {
+            self.0.nrows()
+        }
+        fn chunk(&self, start: usize, mut x: faer::MatMut<'_, f64>, mut y: faer::ColMut<'_, f64>) {
+            for i in 0..x.nrows() {
+                for j in 0..3 {
+                    x[(i, j)] = self.0[(start + i, j)];
+                }
+                y[i] = if start + i == 7 { self.1 } else { 0.5 };
+            }
+        }
+    }
+    let x = relu_net::gaussian_matrix(3000, 3, Seed(8));
+    for (y, want) in [(0.5, "constant"), (f64::NAN, "non-finite")] {
+        let src = Labels(x.clone(), y);
+        let err = fit_any_gaussian(
+            glm.as_ref(),
+            &src,
+            &InputMode::Auto,
+            Seed(7),
+            Par::Seq,
+            &mut crate::NoObserver,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(want), "{err}");
+    }
+}

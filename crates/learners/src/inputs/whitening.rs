@@ -173,6 +173,10 @@ impl SampleSource for WhitenedSource<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
     }
+    fn label_sums(&self) -> Option<&relu_net::stats::LabelSums> {
+        // The labels are the source's; whitening keeps finite inputs finite.
+        self.src.label_sums()
+    }
     fn dim(&self) -> usize {
         self.w.rank()
     }
