@@ -144,7 +144,9 @@ pub struct PolishReport {
     /// Mean squared error on the polish samples after.
     pub loss_after: f64,
     /// Whether the relative improvement fell below `rel_tol` or the
-    /// statistical tolerance `stat_tol · p / n`.
+    /// statistical tolerance `stat_tol · p / n`; when every damped step of
+    /// an iteration was rejected, only if the Gauss–Newton model's own
+    /// predicted gain was below that tolerance (else the run stalled).
     pub converged: bool,
 }
 
@@ -506,11 +508,21 @@ fn lm_stage(
         iters = it + 1;
         let (jtj, jtr) = normal_equations(&current_net, rows, par)?;
         let mut accepted = false;
+        // The Gauss–Newton model's predicted fall of the mean loss for the
+        // least damped step tried: (2 δᵀJᵀr − δᵀJᵀJδ) / n.
+        let mut predicted: Option<f64> = None;
         for _ in 0..12 {
             let Some(step) = damped_step(&jtj, &jtr, lambda) else {
                 lambda *= 4.0;
                 continue;
             };
+            if predicted.is_none() {
+                let jd = &jtj * &step;
+                let gain = (0..p)
+                    .map(|i| step[(i, 0)] * (2.0 * jtr[i] - jd[(i, 0)]))
+                    .sum::<f64>();
+                predicted = Some(gain / n.max(1) as f64);
+            }
             let candidate: Vec<f64> = theta.iter().enumerate().map(|(i, t)| t + step[(i, 0)]).collect();
             let candidate_net = unpack(&candidate, shape)?;
             let new_loss = loss(&candidate_net, rows, par)?;
@@ -528,8 +540,15 @@ fn lm_stage(
             }
             lambda *= 4.0;
         }
-        if !accepted || converged {
-            converged = true;
+        if !accepted {
+            // Every damping was rejected: converged only if the model itself
+            // saw nothing left to gain; otherwise the loss stalled at a
+            // point the Gauss–Newton model does not describe (a kink of the
+            // piecewise-linear network), which is not convergence.
+            converged = predicted.is_none_or(|g| g <= tol * current);
+            break;
+        }
+        if converged {
             break;
         }
     }

@@ -141,9 +141,12 @@ impl Ckm {
         observer: &mut dyn Observer,
     ) -> Result<Fitted, LearnError> {
         observer.stage("filtered-pca");
+        // The subspace is found on the training rows only: the validation
+        // rows judge the networks fitted in it, so they must not choose it.
+        let (train, _) = split(src, self.params.validation_fraction);
         let (subspace, sreport) = self
             .finder
-            .find(src, seed.derive("filtered-pca"), par)
+            .find(&train, seed.derive("filtered-pca"), par)
             .map_err(|e| LearnError::Unidentifiable {
                 learner: NAME,
                 reason: format!("filtered PCA failed: {e}"),
@@ -194,7 +197,8 @@ impl Ckm {
                 Model::Kernel(_) => None,
             });
             let was = v.ncols();
-            let (extra, from) = super::extend::extra_directions(src, v.as_ref(), net, k - was, par)?;
+            let (train, _) = split(src, p.validation_fraction);
+            let (extra, from) = super::extend::extra_directions(&train, v.as_ref(), net, k - was, par)?;
             if extra.ncols() == 0 {
                 break;
             }
@@ -287,6 +291,7 @@ impl Ckm {
             .filter(|e| e.is_finite())
             .min_by(f64::total_cmp);
         let mut best = self.finish(&pool, v.as_ref(), &full, par, observer)?;
+        let mut adam_converged = true;
         if self.runs_train(best.as_ref(), &mut report) {
             observer.stage("train-search");
             let fitted = self.gd.fit(&train, seed.derive("ckm-train"), par)?;
@@ -297,6 +302,7 @@ impl Ckm {
             let e = relative(mse(&net, &scoring.x, &scoring.y), scoring.var);
             report.metrics.insert("train_validation_error".to_owned(), e);
             report.n_iters = fitted.report.n_iters;
+            adam_converged = fitted.report.converged;
             if let Some(c) = self.finish(&[(e, net, "train")], v.as_ref(), &full, par, observer)?
                 && best.as_ref().is_none_or(|b| c.error < b.error)
             {
@@ -315,7 +321,14 @@ impl Ckm {
         ));
         let (net, error) = self.final_polish(choice, &full, par, observer, &mut report)?;
         report.validation_error = Some(error);
-        report.converged = true;
+        // Converged: the last local optimisation that ran met its stopping
+        // rule (the refinement's, else the final polish's, else Adam's);
+        // a bare search result has none and counts as converged.
+        report.converged = match (&report.refine, &report.polish) {
+            (Some(r), _) => r.refine.converged,
+            (None, Some(pol)) => pol.lm.converged,
+            (None, None) => !report.metrics.contains_key("train_validation_error") || adam_converged,
+        };
         Ok(Fitted::from_network(net, report))
     }
 
@@ -360,6 +373,10 @@ impl Ckm {
             polish_iters,
             ..
         } = choice;
+        // A report carried over from a narrower subspace's fit keeps none of
+        // its polish or refinement.
+        report.polish = None;
+        report.refine = None;
         if !p.polish {
             return Ok((net, error));
         }
