@@ -242,7 +242,24 @@ pub(super) fn exhaustive(
         .metrics
         .insert("subset_search_pool".to_owned(), pool.len() as f64);
     let Projections { z, y, zv, yv } = rows;
-    if let Some((sdirs, sbeta, serr)) = subset_search(z.as_ref(), y, zv.as_ref(), yv, &pool, k) {
+    let (subsets, complete) = subsets_to_search(pool.len(), k, MAX_SUBSETS, rng);
+    let total: u128 = (1..=k.min(pool.len()))
+        .map(|j| relu_net::stats::binomial(pool.len() as u64, j as u64))
+        .sum();
+    report
+        .metrics
+        .insert("subset_search_subsets".to_owned(), subsets.len() as f64);
+    report
+        .metrics
+        .insert("subset_search_complete".to_owned(), f64::from(u8::from(complete)));
+    if !complete {
+        report.notes.push(format!(
+            "subset search: {} of the {total} subsets of at most {k} of {} pooled directions, the larger sizes sampled uniformly (budget {MAX_SUBSETS})",
+            subsets.len(),
+            pool.len()
+        ));
+    }
+    if let Some((sdirs, sbeta, serr)) = subset_search(z.as_ref(), (y, zv.as_ref(), yv), &pool, &subsets) {
         report
             .metrics
             .insert("subset_search_validation_error".to_owned(), serr);
@@ -298,21 +315,72 @@ fn small_normal_fit(gram: &Mat<f64>, rhs: &Col<f64>, idx: &[usize]) -> Option<f6
     Some(t.iter().map(|v| v * v).sum())
 }
 
-/// Subsets of at most 100 000 are searched.
+/// At most this many subsets are scored; beyond it the search samples.
 const MAX_SUBSETS: usize = 100_000;
 
-/// Every subset of at most k pool directions (as long as there are at most
-/// [`MAX_SUBSETS`]), ranked by the training residual of the least-squares
-/// fit on `[1, z, |⟨v, z⟩| …]` (from one precomputed Gram matrix); the ten
-/// best are compared on the validation rows. Returns the directions, the
+/// The subsets of at most k of `n` pool indices that [`subset_search`]
+/// scores, and whether they are all of them: every subset when there are at
+/// most `budget`; otherwise every subset of each size whose count fits in
+/// an equal share of what is left of the budget (smallest sizes first),
+/// and for the larger sizes that share of subsets drawn uniformly at random
+/// (sorted indices; a repeat costs one score). No index is favoured, unlike
+/// a truncated lexicographic enumeration, whose subsets would all contain
+/// the first few net points.
+pub(super) fn subsets_to_search(
+    n: usize,
+    k: usize,
+    budget: usize,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Vec<usize>>, bool) {
+    use rand::RngExt;
+    let k = k.min(n);
+    let count = |j: usize| relu_net::stats::binomial(n as u64, j as u64);
+    let total: u128 = (1..=k).map(count).sum();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut complete = true;
+    for j in 1..=k {
+        let share = (budget.saturating_sub(out.len()) / (k - j + 1)).max(1);
+        if total <= budget as u128 || count(j) <= share as u128 {
+            // Every subset of size j, in lexicographic order.
+            let mut idx: Vec<usize> = (0..j).collect();
+            loop {
+                out.push(idx.clone());
+                let Some(i) = (0..j).rev().find(|&i| idx[i] < n - j + i) else {
+                    break;
+                };
+                idx[i] += 1;
+                for t in i + 1..j {
+                    idx[t] = idx[t - 1] + 1;
+                }
+            }
+        } else {
+            complete = false;
+            let mut perm: Vec<usize> = (0..n).collect();
+            for _ in 0..share {
+                // A uniform j-subset: the first j of a partial Fisher–Yates.
+                for t in 0..j {
+                    let u = rng.random_range(t..n);
+                    perm.swap(t, u);
+                }
+                let mut pick = perm[..j].to_vec();
+                pick.sort_unstable();
+                out.push(pick);
+            }
+        }
+    }
+    (out, complete)
+}
+
+/// The subsets of at most k pool directions of [`subsets_to_search`],
+/// ranked by the training residual of the least-squares fit on
+/// `[1, z, |⟨v, z⟩| …]` (from one precomputed Gram matrix); the ten best are
+/// compared on the validation rows. Returns the directions, the
 /// coefficients and the validation error of the winner.
 fn subset_search(
     z: MatRef<'_, f64>,
-    y: &Col<f64>,
-    zv: MatRef<'_, f64>,
-    yv: &Col<f64>,
+    (y, zv, yv): (&Col<f64>, MatRef<'_, f64>, &Col<f64>),
     pool: &[Col<f64>],
-    k: usize,
+    subsets: &[Vec<usize>],
 ) -> Option<(Vec<Col<f64>>, Col<f64>, f64)> {
     let m = z.ncols();
     let all = features(z, pool);
@@ -321,43 +389,12 @@ fn subset_search(
     let yty = y.squared_norm_l2();
     let base = 1 + m;
     let mut ranked: Vec<(f64, Vec<usize>)> = Vec::new();
-    let mut count = 0usize;
-    let mut subset: Vec<usize> = Vec::new();
-    // Depth-first enumeration of increasing index tuples.
-    fn visit(
-        start: usize,
-        k: usize,
-        n: usize,
-        subset: &mut Vec<usize>,
-        f: &mut dyn FnMut(&[usize]) -> bool,
-    ) -> bool {
-        if !subset.is_empty() && !f(subset) {
-            return false;
-        }
-        if subset.len() == k {
-            return true;
-        }
-        for i in start..n {
-            subset.push(i);
-            let go = visit(i + 1, k, n, subset, f);
-            subset.pop();
-            if !go {
-                return false;
-            }
-        }
-        true
-    }
-    visit(0, k, pool.len(), &mut subset, &mut |s: &[usize]| {
-        count += 1;
-        if count > MAX_SUBSETS {
-            return false;
-        }
+    for s in subsets {
         let idx: Vec<usize> = (0..base).chain(s.iter().map(|&i| base + i)).collect();
         if let Some(fit) = small_normal_fit(&gram, &rhs, &idx) {
-            ranked.push((yty - fit, s.to_vec()));
+            ranked.push((yty - fit, s.clone()));
         }
-        true
-    });
+    }
     ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
     ranked
         .into_iter()
@@ -370,4 +407,54 @@ fn subset_search(
             Some((dirs, beta, e))
         })
         .min_by(|a, b| a.2.total_cmp(&b.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// Small pools are searched completely: every subset once.
+    #[test]
+    fn a_small_pool_is_searched_completely() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let (subsets, complete) = subsets_to_search(10, 3, 1000, &mut rng);
+        assert!(complete);
+        assert_eq!(subsets.len(), 10 + 45 + 120);
+        let mut seen = subsets.clone();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), subsets.len());
+        assert!(
+            subsets
+                .iter()
+                .all(|s| s.windows(2).all(|w| w[0] < w[1]) && s.iter().all(|&i| i < 10))
+        );
+    }
+
+    /// A large pool is sampled within the budget and without favouring any
+    /// direction: over the sampled 4-subsets of 30, each index appears about
+    /// 4/30 of the time (a truncated lexicographic enumeration put index 0
+    /// in every one).
+    #[test]
+    fn a_large_pool_is_sampled_without_bias() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let (subsets, complete) = subsets_to_search(30, 4, 2000, &mut rng);
+        assert!(!complete);
+        assert!(subsets.len() <= 2000 + 4, "{}", subsets.len());
+        // Sizes 1 and 2 fit their shares and are complete.
+        assert_eq!(subsets.iter().filter(|s| s.len() == 1).count(), 30);
+        assert_eq!(subsets.iter().filter(|s| s.len() == 2).count(), 435);
+        let fours: Vec<&Vec<usize>> = subsets.iter().filter(|s| s.len() == 4).collect();
+        let expected = fours.len() as f64 * 4.0 / 30.0;
+        for i in 0..30 {
+            let c = fours.iter().filter(|s| s.contains(&i)).count() as f64;
+            // Binomial spread about √expected ≈ 10: 5 of it.
+            assert!(
+                (c - expected).abs() < 5.0 * expected.sqrt(),
+                "index {i}: {c} vs {expected}"
+            );
+        }
+    }
 }
