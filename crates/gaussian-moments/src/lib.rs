@@ -90,5 +90,5 @@ pub use moments::{
     VectorEstimate, dense_moment, dense_moments, first_moment, label_mean, low_order_moments,
     matrix_contractions, matrix_estimates, second_moment, vector_contractions,
 };
-pub use population::PopulationMoments;
+pub use population::{PolynomialError, PopulationMoments};
 pub use projected::Projected;

@@ -4,6 +4,7 @@ mod bad_input;
 mod brute_force;
 mod convergence;
 mod filtered;
+mod polynomial;
 mod props;
 mod shards;
 

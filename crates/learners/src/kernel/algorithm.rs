@@ -4,12 +4,12 @@ use faer::{Col, Mat, Par, Side};
 use rand::RngExt;
 use relu_net::{SampleSource, Seed};
 
-use super::params::KernelParams;
+use super::params::{InputScale, KernelParams};
 use crate::alphatron::algorithm_helpers::ball_scale;
 use crate::common::{checked_split, load_rows as load, relative, variance};
 use crate::error::LearnError;
 use crate::linalg::solve_psd;
-use crate::model::{KernelModel, Link, Model};
+use crate::model::{KernelFunction, KernelModel, Link, Model};
 use crate::{Fitted, Learner, Observer, Report};
 
 pub(super) const NAME: &str = "kernel";
@@ -180,6 +180,29 @@ impl Kernel {
     }
 }
 
+/// A note when the multinomial kernel of degree q spans more polynomials,
+/// `C(d + q, q)`, than the s landmarks can: its error then stays above the
+/// best degree-q polynomial's (d = 10, q = 6, 1 000 landmarks: 3.9 times
+/// it, where q = 4 came within 1.07 times its own).
+fn note_degree(q: usize, d: usize, s: usize, report: &mut Report) {
+    let dim = relu_net::stats::binomial((d + q) as u64, q as u64);
+    if dim > s as u128 {
+        let fits = (1..q)
+            .rev()
+            .find(|&t| relu_net::stats::binomial((d + t) as u64, t as u64) <= s as u128);
+        report.notes.push(format!(
+            "the multinomial kernel of degree {q} spans C(d + q, q) = {dim} polynomials in d = {d} but {s} landmarks were used: the fit cannot reach the best degree-{q} polynomial{}",
+            fits.map_or_else(String::new, |t| format!("; degree {t} fits within the landmarks (or raise landmarks / max_landmarks and gram_samples)"))
+        ));
+    }
+}
+
+/// `1 / √(mean ‖x_i‖²)` over the rows of `x` (1 for all-zero inputs).
+fn rms_scale(x: &Mat<f64>) -> f64 {
+    let ms = (0..x.nrows()).map(|i| x.row(i).squared_norm_l2()).sum::<f64>() / x.nrows().max(1) as f64;
+    if ms > 0.0 { 1.0 / ms.sqrt() } else { 1.0 }
+}
+
 /// Step 2: `s` landmarks drawn without replacement with probabilities
 /// proportional to the ridge leverages, sorted (fewer when the leverages
 /// run out).
@@ -225,7 +248,10 @@ impl Learner for Kernel {
         let (_, train, val) = checked_split(NAME, src, 100, p.validation_fraction, par)?;
         let (x, y) = load(&train, train.len().min(p.max_train));
         let (xv, yv) = load(&val, val.len().min(20_000));
-        let sigma = ball_scale(&x);
+        let sigma = match p.input_scale {
+            InputScale::Rms => rms_scale(&x),
+            InputScale::Ball => ball_scale(&x),
+        };
         let xs = faer::Scale(sigma) * &x;
         let m = xs.nrows().min(p.gram_samples);
         observer.stage("gram-spectrum");
@@ -251,6 +277,9 @@ impl Learner for Kernel {
         report.converged = true;
         report.validation_error = Some(relative(mse, variance(&yv)));
         self.report(&spectrum, m, s, &mut report);
+        if let KernelFunction::Multinomial { degree } = p.kernel {
+            note_degree(degree, xs.ncols(), s, &mut report);
+        }
         Ok(Fitted {
             model: Model::Kernel(model),
             report,

@@ -30,6 +30,27 @@ pub struct KernelParams {
     pub validation_fraction: f64,
     /// Training rows used by the regression at most. Default 200 000.
     pub max_train: usize,
+    /// How the inputs are scaled before the kernel. Default `rms`.
+    pub input_scale: InputScale,
+}
+
+/// The scale σ of the inputs the kernel sees, `k(σx, σx')`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputScale {
+    /// `σ = 1 / √(mean ‖x‖²)` over the training rows: typical inputs have
+    /// norm 1, and a degree-j part of the target, whose RKHS norm grows
+    /// like `σ^{−j}`, is not pushed under the ridge. With this scale the
+    /// error of the multinomial kernel of degree q approaches the best
+    /// degree-q polynomial's.
+    #[default]
+    Rms,
+    /// `σ = 1 / max ‖x_i‖` over the training rows: every input in the unit
+    /// ball, as Goel–Klivans assume. On Gaussian inputs max ‖x‖ is several
+    /// times the typical norm, and the degree-j parts lose a factor
+    /// `(max ‖x‖ / √d)^{2j}` to the ridge: at d = 10 the degrees 4 and 6
+    /// gave the same error.
+    Ball,
 }
 
 impl Default for KernelParams {
@@ -42,6 +63,7 @@ impl Default for KernelParams {
             max_landmarks: 800,
             validation_fraction: 0.1,
             max_train: 200_000,
+            input_scale: InputScale::Rms,
         }
     }
 }

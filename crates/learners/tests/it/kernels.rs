@@ -44,9 +44,9 @@ fn alphatron_and_kernel_learn_a_single_relu_improperly() {
     let data = Planted::new(teacher.clone(), 20_000, 0.0, Seed(4))
         .unwrap()
         .materialize();
-    // Improper kernel approximations of a ReLU on Gaussian inputs: a few per
-    // cent of the variance with degree-4 and degree-6 multinomial kernels
-    // (measured 5.7 % and 3.1 % at n = 5·10⁴); we assert 15 %.
+    // Alphatron's improper approximation (its degree-4 kernel on inputs in
+    // the unit ball, 1 000 rows): measured 3.9 % of the variance; we assert
+    // 15 %.
     let a = AlphatronParams {
         train_size: 1000,
         iters: 300,
@@ -62,7 +62,12 @@ fn alphatron_and_kernel_learn_a_single_relu_improperly() {
         "alphatron {}",
         error(&a.model, &teacher)
     );
+    // The kernel learner against its floor: no degree-4 polynomial beats the
+    // teacher's Hermite expansion truncated at 4 (closed form), and with the
+    // C(10, 4) = 210 polynomials of d = 6 within its landmarks it comes
+    // close (measured: 1.24 % against a floor of 1.07 %).
     let k = KernelParams {
+        kernel: learners::KernelFunction::Multinomial { degree: 4 },
         gram_samples: 800,
         ..KernelParams::default()
     }
@@ -70,10 +75,14 @@ fn alphatron_and_kernel_learn_a_single_relu_improperly() {
     .unwrap()
     .fit(&data, Seed(6), Par::Seq)
     .unwrap();
+    let floor = gaussian_moments::PopulationMoments::of_depth2(&teacher)
+        .unwrap()
+        .polynomial_error(4)
+        .relative();
+    let ek = error(&k.model, &teacher);
     assert!(
-        error(&k.model, &teacher) < 0.15,
-        "kernel {}",
-        error(&k.model, &teacher)
+        ek < 1.5 * floor && ek > 0.9 * floor,
+        "kernel {ek} against the floor {floor}"
     );
     assert!(k.report.metrics["effective_dimension"] > 1.0 && k.report.series["gram_spectrum"].len() == 100);
     // The JSON form reproduces the predictions bit for bit.

@@ -107,6 +107,9 @@ struct Curve {
     kernel: String,
     /// (landmarks actually used, relative test error, seconds).
     points: Vec<(usize, f64, f64)>,
+    /// The best polynomial of the kernel's degree, relative to Var f*
+    /// (closed form; multinomial kernels only).
+    floor: Option<f64>,
 }
 
 impl Suite for KernelSuite {
@@ -137,10 +140,19 @@ impl Suite for KernelSuite {
             // the inputs (hence the spectra) are the same for both teachers.
             let data = Planted::new(t.clone(), g.samples, 0.0, seed.derive("data"))?.materialize();
             for kernel in g.kernels {
+                let floor = match kernel {
+                    KernelFunction::Multinomial { degree } => Some(
+                        gaussian_moments::PopulationMoments::of_depth2(&t)?
+                            .polynomial_error(*degree)
+                            .relative(),
+                    ),
+                    KernelFunction::ArcCosine => None,
+                };
                 let mut curve = Curve {
                     teacher: tname,
                     kernel: kernel_name(kernel),
                     points: Vec::new(),
+                    floor,
                 };
                 for &s in g.landmarks {
                     bar.message(format!("{tname} {} s={s}", kernel_name(kernel)));
@@ -280,7 +292,7 @@ fn spectrum_table(g: &Grid, spectra: &[Spectrum], ridge: f64) -> Table {
     let mut table = Table::new(
         "spectrum",
         format!(
-            "Eigenvalues μ_i of K/m (m = {} inputs x ~ N(0, I_{}) scaled into the unit ball), their fitted decay over \
+            "Eigenvalues μ_i of K/m (m = {} inputs x ~ N(0, I_{}) scaled to typical norm 1), their fitted decay over \
              i ≤ 50, and the effective dimension at the default ridge λ = {ridge:e}",
             g.gram_samples, g.dim
         ),
@@ -315,6 +327,12 @@ fn compression_table(g: &Grid, curves: &[Curve], slopes: &[Option<f64>], ridge: 
     ];
     columns.extend(g.landmarks.iter().map(|s| shown_owned(format!("s = {s}"))));
     columns.extend([
+        col(
+            "best degree-q polynomial (closed form)",
+            "polynomial_floor",
+            Gate::Error(1.01),
+        ),
+        col("error at largest s / that floor", "floor_ratio", Gate::Error(1.2)),
         col("slope", "slope_error", SLOPE),
         recorded("seconds", Gate::Ignore),
         shown("seconds (largest s)"),
@@ -345,7 +363,17 @@ fn compression_table(g: &Grid, curves: &[Curve], slopes: &[Option<f64>], ridge: 
             ),
         ];
         cells.extend(c.points.iter().map(|p| Cell::err(p.1)));
+        let ratio = c
+            .floor
+            .zip(c.points.last())
+            .map(|(f, p)| p.1 / f)
+            .filter(|r| r.is_finite());
         cells.extend([
+            Cell::sig(c.floor.unwrap_or(f64::NAN), 3),
+            Cell::shown(
+                json!(ratio),
+                ratio.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}")),
+            ),
             Cell::shown(
                 json!(sl),
                 sl.map_or_else(|| "–".to_owned(), |s| format!("{s:.2}")),
@@ -429,8 +457,10 @@ const TITLE: &str = "Gram spectrum decay and test error against compression size
 
 const DESCRIPTION: &str = "\
 The kernel learner (Goel & Klivans, *Eigenvalue decay implies polynomial-time learnability for neural
-networks*) on Gaussian inputs scaled into the unit ball: for each kernel (multinomial of degree q,
-arc-cosine), the eigenvalues of the normalised Gram matrix with their fitted polynomial and exponential decay
-and the effective dimension; then, for a single biased ReLU and a biased depth-2 network with three units,
-the relative test error of the Nyström-compressed kernel ridge regression against the number of landmarks
-chosen by ridge leverage. The figures plot the spectra and the error curves.";
+networks*) on Gaussian inputs scaled to typical norm 1 (σ = 1/√(mean ‖x‖²); the paper's unit ball pushes
+the higher degrees under the ridge): for each kernel (multinomial of degree q, arc-cosine), the eigenvalues
+of the normalised Gram matrix with their fitted polynomial and exponential decay and the effective
+dimension; then, for a single biased ReLU and a biased depth-2 network with three units, the relative test
+error of the Nyström-compressed kernel ridge regression against the number of landmarks chosen by ridge
+leverage, next to the floor of any degree-q polynomial: the teacher's Hermite expansion truncated at q, in
+closed form (`PopulationMoments::polynomial_error`). The figures plot the spectra and the error curves.";
