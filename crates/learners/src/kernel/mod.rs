@@ -48,5 +48,5 @@
 mod algorithm;
 mod params;
 
-pub use algorithm::Kernel;
+pub use algorithm::{AUTO_MAX_DEGREE, Kernel, auto_kernel};
 pub use params::{InputScale, KernelParams};

@@ -67,7 +67,7 @@ fn alphatron_and_kernel_learn_a_single_relu_improperly() {
     // C(10, 4) = 210 polynomials of d = 6 within its landmarks it comes
     // close (measured: 1.24 % against a floor of 1.07 %).
     let k = KernelParams {
-        kernel: learners::KernelFunction::Multinomial { degree: 4 },
+        kernel: Some(learners::KernelFunction::Multinomial { degree: 4 }),
         gram_samples: 800,
         ..KernelParams::default()
     }
@@ -84,6 +84,14 @@ fn alphatron_and_kernel_learn_a_single_relu_improperly() {
         ek < 1.5 * floor && ek > 0.9 * floor,
         "kernel {ek} against the floor {floor}"
     );
+    // The default degree follows the landmark budget.
+    for (d, q) in [(5, 6), (6, 6), (10, 4), (20, 2), (200, 1)] {
+        assert_eq!(
+            learners::kernel::auto_kernel(d, 800),
+            learners::KernelFunction::Multinomial { degree: q },
+            "d = {d}"
+        );
+    }
     assert!(k.report.metrics["effective_dimension"] > 1.0 && k.report.series["gram_spectrum"].len() == 100);
     // The JSON form reproduces the predictions bit for bit.
     let back = Model::from_json(&k.model.to_json()).unwrap();

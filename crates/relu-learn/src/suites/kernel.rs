@@ -157,7 +157,7 @@ impl Suite for KernelSuite {
                 for &s in g.landmarks {
                     bar.message(format!("{tname} {} s={s}", kernel_name(kernel)));
                     let learner = KernelParams {
-                        kernel: *kernel,
+                        kernel: Some(*kernel),
                         gram_samples: g.gram_samples,
                         landmarks: Some(s),
                         ..KernelParams::default()
