@@ -120,8 +120,8 @@ impl PopulationMoments {
     /// Var f        = the same sum over j ≥ 1.
     /// ```
     ///
-    /// A unit's own term uses `Σ_j ĉ_j(β)² = E[relu(t + β)²] = (1 + β²) Φ(β)
-    /// + β φ(β)` exactly; the cross terms sum the series until `|ρ|^j` is
+    /// A unit's own term uses `Σ_j ĉ_j(β)² = E[relu(t + β)²]`, which is
+    /// `(1 + β²) Φ(β) + β φ(β)`, exactly; the cross terms sum the series until `|ρ|^j` is
     /// below 10⁻¹⁷ or for 4 000 terms (distinct units along the same
     /// direction, |ρ| = 1, converge like `J^{−3/2}`: about 10⁻⁵ of the
     /// variance). This is the floor of any learner whose hypotheses are
@@ -147,12 +147,12 @@ impl PopulationMoments {
                         .sum::<f64>()
                         .clamp(-1.0, 1.0);
                     let (mut res, mut var, mut pow) = (0.0, 0.0, 1.0);
-                    for j in 1..=TERMS {
+                    for (j, (ci, ct)) in coef[i].iter().zip(&coef[t]).enumerate().skip(1) {
                         pow *= rho;
                         if pow.abs() < 1e-17 {
                             break;
                         }
-                        let term = coef[i][j] * coef[t][j] * pow;
+                        let term = ci * ct * pow;
                         var += term;
                         if j > q {
                             res += term;

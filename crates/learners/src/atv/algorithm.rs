@@ -91,6 +91,9 @@ impl Atv {
         let k = u.ncols();
         observer.stage("projected-moments");
         let moments = self.project_moments(train, low, u, par)?;
+        for (l, level) in (2..=4).zip(moments.noise) {
+            report.metrics.insert(format!("moment_noise_t{l}"), level);
+        }
         observer.stage("decomposition");
         let candidates = self.candidates(&moments, seed, par, report)?;
         observer.stage("validation");
@@ -251,6 +254,38 @@ fn best_candidate(
     Ok((moment_error, best))
 }
 
+/// The fitted units' moment confidence ([`super::moments::unit_confidence`])
+/// as the series `unit_moment_confidence`, and a note naming the units below
+/// 3: the moments alone would not have identified them at this n.
+fn note_unit_confidence(network: &Network, report: &mut Report) -> Result<(), LearnError> {
+    let m = &report.metrics;
+    let (Some(&t2), Some(&t3), Some(&t4)) = (
+        m.get("moment_noise_t2"),
+        m.get("moment_noise_t3"),
+        m.get("moment_noise_t4"),
+    ) else {
+        return Ok(());
+    };
+    if network.depth() != 2 {
+        return Ok(());
+    }
+    let conf = super::moments::unit_confidence(network, &[t2, t3, t4])?;
+    let weak: Vec<String> = conf
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c < 3.0)
+        .map(|(i, c)| format!("{i} ({c:.2})"))
+        .collect();
+    if !weak.is_empty() {
+        report.notes.push(format!(
+            "unit(s) {} stand less than 3 times above the noise of T2, T3 and T4 (weight |a c_l(b)| over the tensor's noise level): the moment stage alone does not identify them at this n; their values come from the polish",
+            weak.join(", ")
+        ));
+    }
+    report.series.insert("unit_moment_confidence".to_owned(), conf);
+    Ok(())
+}
+
 impl Learner for Atv {
     fn name(&self) -> &'static str {
         NAME
@@ -331,6 +366,7 @@ impl Atv {
             }
         }
         self.note_next_eigenvalue(&choice, noise, src.len(), &mut report);
+        note_unit_confidence(&network, &mut report)?;
         report.validation_error = Some(error);
         Ok(Fitted::from_network(network, report))
     }

@@ -96,6 +96,6 @@ mod subspace;
 
 pub use algorithm::Atv;
 pub use decompose::Candidate;
-pub use moments::{AtvMoments, ProjectedMoments};
+pub use moments::{AtvMoments, ProjectedMoments, noise_level};
 pub use params::{AtvParams, JENNRICH_DRAWS};
 pub use subspace::SubspaceChoice;

@@ -58,6 +58,42 @@ pub struct AtvMoments {
     pub basis: Mat<f64>,
     /// The moments of `z = Uᵀ x`.
     pub projected: ProjectedMoments,
+    /// The noise levels of the projected `T_2`, `T_3`, `T_4`
+    /// ([`noise_level`] of their entrywise standard errors).
+    pub noise: [f64; 3],
+}
+
+/// The noise level of an order-l moment tensor in k dimensions whose
+/// entries have standard errors `se` (all `k^l` of them): the root mean
+/// square standard error times `√(l k)`, the order of the spectral norm of a
+/// symmetric tensor of independent entries of that size (for l = 2 the
+/// Wigner scale `2√k` up to the factor √2; for higher orders Tomioka &
+/// Suzuki's bound `√(l k log l)` up to the log). A unit whose weight in the
+/// tensor, `|ã ĉ_l(β)|`, stands well above it is identifiable from that
+/// moment at this n.
+#[must_use]
+pub fn noise_level(se: &[f64], l: usize, k: usize) -> f64 {
+    if se.is_empty() {
+        return f64::NAN;
+    }
+    let ms = se.iter().map(|v| v * v).sum::<f64>() / se.len() as f64;
+    ms.sqrt() * ((l * k) as f64).sqrt()
+}
+
+/// Each hidden unit's moment confidence: the largest over l = 2, 3, 4 of
+/// its weight `|ã ĉ_l(β)|` in `T_l` over that tensor's noise level, for the
+/// units of `net` (depth 2) in canonical form (zero units get 0). Below
+/// about 3 the moments alone do not pin the unit down at this n.
+pub(super) fn unit_confidence(net: &relu_net::Network, noise: &[f64; 3]) -> Result<Vec<f64>, LearnError> {
+    let pop = PopulationMoments::of_depth2(net)?;
+    let mut best = vec![0.0f64; pop.directions().ncols()];
+    for (l, level) in (2..=4).zip(noise) {
+        let w = pop.tensor(l)?.weights().to_owned();
+        for (i, b) in best.iter_mut().enumerate() {
+            *b = b.max(w[i].abs() / level);
+        }
+    }
+    Ok(best)
 }
 
 impl Atv {
@@ -83,11 +119,13 @@ impl Atv {
             t3: DenseSymTensor::new(3, k, dense[3].mean.clone())?,
             t4: DenseSymTensor::new(4, k, dense[4].mean.clone())?,
         };
+        let noise = [2, 3, 4].map(|l| noise_level(&dense[l].std_error, l, k));
         Ok(AtvMoments {
             t0: low.t0.mean,
             t1: low.t1.mean.clone(),
             basis: u,
             projected: proj,
+            noise,
         })
     }
 }

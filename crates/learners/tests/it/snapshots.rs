@@ -58,6 +58,8 @@ fn atv_population_recovery_is_stable() {
         t1: pop.order1(),
         basis: choice.basis,
         projected,
+        // Population moments: no sampling noise.
+        noise: [0.0; 3],
     };
     let candidates = atv
         .candidates(&moments, Seed(2026), Par::Seq, &mut Report::default())
