@@ -154,6 +154,15 @@ impl Ckm {
         let mut report = Report::new(NAME, src.len());
         report_filtered_pca(subspace.dim(), &sreport, &mut report);
         let v = subspace.basis().to_owned();
+        // The paper's first step on its own: its basis (d × m, column-major),
+        // for comparison with a teacher's first-layer span.
+        report.series.insert(
+            "filtered_pca_basis".to_owned(),
+            (0..v.ncols())
+                .flat_map(|j| (0..v.nrows()).map(move |i| (i, j)))
+                .map(|(i, j)| v[(i, j)])
+                .collect(),
+        );
         let best = if v.ncols() > 0 {
             Some(self.fit_in_subspace(src, v.clone(), seed, par, observer, report.clone())?)
         } else {

@@ -125,6 +125,10 @@ struct Outcome {
     relative: f64,
     /// sin θ between the teacher's and the model's first-layer row spans.
     sin_theta: f64,
+    /// sin θ between the teacher's first-layer span and filtered PCA's
+    /// subspace (CKM's first step on its own), the larger of the two
+    /// directions; NaN for other learners.
+    pca_sin_theta: f64,
     seconds: f64,
     /// Seconds in filtered PCA (CKM only).
     pca_seconds: f64,
@@ -155,6 +159,29 @@ fn span_error(teacher: &Network, model: &Network) -> f64 {
     sin_theta(a.as_ref(), b.as_ref()).unwrap_or(f64::NAN)
 }
 
+/// sin θ between filtered PCA's subspace (the report's `filtered_pca_basis`,
+/// d × m column-major) and the teacher's first-layer span, in whichever
+/// direction is larger (a missed direction or a spurious one); NaN without
+/// a basis.
+fn pca_span_error(teacher: &Network, report: &learners::Report) -> f64 {
+    let Some(flat) = report.series.get("filtered_pca_basis") else {
+        return f64::NAN;
+    };
+    let d = teacher.input_dim();
+    if d == 0 || flat.is_empty() || flat.len() % d != 0 {
+        return f64::NAN;
+    }
+    let v = faer::Mat::from_fn(d, flat.len() / d, |i, j| flat[j * d + i]);
+    let u = orthonormalize(teacher.layers()[0].weight().transpose(), 1e-10);
+    match (
+        sin_theta(v.as_ref(), u.as_ref()),
+        sin_theta(u.as_ref(), v.as_ref()),
+    ) {
+        (Ok(a), Ok(b)) => a.max(b),
+        _ => f64::NAN,
+    }
+}
+
 fn fit(
     learner: &dyn Learner,
     data: &relu_net::InMemory,
@@ -182,6 +209,7 @@ fn fit(
             Outcome {
                 relative: err.relative_error,
                 sin_theta: span_error(teacher, net),
+                pca_sin_theta: pca_span_error(teacher, &f.report),
                 seconds,
                 pca_seconds,
                 note: String::new(),
@@ -190,6 +218,7 @@ fn fit(
         Err(e) => Outcome {
             relative: f64::NAN,
             sin_theta: f64::NAN,
+            pca_sin_theta: f64::NAN,
             seconds,
             pca_seconds,
             note: format!("{tag} failed: {e}"),
@@ -282,7 +311,7 @@ fn widths_label(w: &[usize]) -> String {
 }
 
 /// The columns of the main table.
-const MAIN_COLUMNS: [Column; 8] = [
+const MAIN_COLUMNS: [Column; 9] = [
     col("d", "d", Gate::Equal),
     col("widths", "widths", Gate::Equal),
     col("bias std", "bias_std", Gate::Equal),
@@ -290,6 +319,7 @@ const MAIN_COLUMNS: [Column; 8] = [
     col("learner", "learner", Gate::Equal),
     col("rel. error", "relative_error", ERROR),
     col("sin θ", "sin_theta", ERROR),
+    col("sin θ of filtered PCA (paper's step)", "pca_sin_theta", ERROR),
     col("seconds", "seconds", Gate::Ignore),
 ];
 
@@ -343,7 +373,7 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row], scaling: &[Row]) -> SuiteO
     let mut main = Table::new(
         "deep",
         format!(
-            "Relative test error E[(f − f*)²]/Var(f*) on {} fresh samples; sin θ between the first-layer row spans",
+            "Relative test error E[(f − f*)²]/Var(f*) on {} fresh samples; sin θ between the first-layer row spans of the teacher and the fitted network, and between the teacher's and filtered PCA's subspace before any search or polish (the larger of the two directions)",
             g.test_samples
         ),
         &MAIN_COLUMNS,
@@ -357,6 +387,7 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row], scaling: &[Row]) -> SuiteO
             Cell::text(r.learner),
             Cell::err(r.outcome.relative),
             Cell::err(r.outcome.sin_theta),
+            Cell::err(r.outcome.pca_sin_theta),
             Cell::secs(r.outcome.seconds),
         ]);
     }
