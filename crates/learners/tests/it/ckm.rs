@@ -34,7 +34,9 @@ fn ckm_learns_a_depth3_network_and_its_first_layer_span() {
     let err = relative_l2_error(model, &teacher, 50_000, Seed(4), Par::rayon(2))
         .unwrap()
         .relative_error;
-    assert!(err <= 1e-6, "relative error {err:e}; {:?}", fitted.report.notes);
+    // Measured 3.1e-24; the last local optimisation met its stopping rule.
+    assert!(fitted.report.converged, "{:?}", fitted.report.notes);
+    assert!(err <= 3e-22, "relative error {err:e}; {:?}", fitted.report.notes);
     let a = orthonormalize(teacher.layers()[0].weight().transpose(), 1e-10);
     let b = orthonormalize(model.layers()[0].weight().transpose(), 1e-10);
     let angles = principal_angles(a.as_ref(), b.as_ref()).unwrap();
@@ -80,7 +82,9 @@ fn ckm_grid_search_alone_learns_a_bias_free_network() {
     )
     .unwrap()
     .relative_error;
-    assert!(err <= 1e-6, "relative error {err:e}; {:?}", fitted.report.notes);
+    // Measured 1.5e-25; the last local optimisation met its stopping rule.
+    assert!(fitted.report.converged, "{:?}", fitted.report.notes);
+    assert!(err <= 3e-22, "relative error {err:e}; {:?}", fitted.report.notes);
     assert!(!fitted.report.metrics.contains_key("train_validation_error"));
 }
 
@@ -118,7 +122,8 @@ fn ckm_with_exact_erm_as_inner_solver_learns_a_depth2_network() {
     .unwrap()
     .relative_error;
     let notes = &fitted.report.notes;
-    assert!(err <= 1e-6, "relative error {err:e}; {notes:?}");
+    // Measured 9.4e-25.
+    assert!(err <= 3e-22, "relative error {err:e}; {notes:?}");
     assert!(
         notes
             .iter()

@@ -7,7 +7,9 @@ use learners::narrow::NarrowParams;
 use relu_net::metrics::relative_l2_error;
 use relu_net::{Family, Network, Planted, Seed, init::haar_orthogonal};
 
-fn check(teacher: &Network, k: usize, n: usize) -> f64 {
+/// Fits `n` noise-free samples and asserts the relative test error is at
+/// most `tol` (each caller states what it measured).
+fn check(teacher: &Network, k: usize, n: usize, tol: f64) -> f64 {
     let data = Planted::new(teacher.clone(), n, 0.0, Seed(21))
         .unwrap()
         .materialize();
@@ -28,14 +30,15 @@ fn check(teacher: &Network, k: usize, n: usize) -> f64 {
     )
     .unwrap()
     .relative_error;
-    assert!(err <= 1e-2, "relative error {err:e}; {:?}", fitted.report.notes);
+    assert!(err <= tol, "relative error {err:e}; {:?}", fitted.report.notes);
     err
 }
 
 #[test]
 fn narrow_learns_signed_bias_free_networks() {
     let teacher = Family::Signed { dim: 10, hidden: 4 }.plant(Seed(1)).unwrap();
-    check(&teacher, 4, 100_000);
+    // Measured 3.4e-30: exact to the arithmetic.
+    check(&teacher, 4, 100_000, 1e-24);
 }
 
 /// In a two-dimensional subspace the exhaustive subset search pools the
@@ -66,7 +69,8 @@ fn narrow_learns_two_units_005_rad_apart() {
     }
     .plant(Seed(2))
     .unwrap();
-    check(&teacher, 2, 100_000);
+    // Measured 8e-22.
+    check(&teacher, 2, 100_000, 1e-19);
 }
 
 #[test]
@@ -80,7 +84,8 @@ fn narrow_learns_the_planar_instance_where_the_second_moment_vanishes() {
     });
     let a = Col::from_fn(8, |m| if (m + 1) % 2 == 0 { 1.0 } else { -1.0 });
     let teacher = Network::depth2(w.as_ref(), Col::<f64>::zeros(8).as_ref(), a.as_ref(), 0.0).unwrap();
-    check(&teacher, 4, 200_000);
+    // Measured 5.2e-13.
+    check(&teacher, 4, 200_000, 1e-10);
 }
 
 /// Labels independent of x: no moment matrix shows a direction, and narrow

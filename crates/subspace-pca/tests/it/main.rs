@@ -41,7 +41,9 @@ fn filtered_pca_recovers_the_first_layer_span_of_a_bias_free_depth3_net() {
     }
     .plant(Seed(1))
     .unwrap();
-    check(&teacher, 300_000, 0.15);
+    // Measured sin θ = 0.063 (√(d/n) = 0.006: the filters keep a fraction
+    // of the rows and the statistic's variance is larger).
+    check(&teacher, 300_000, 0.1);
 }
 
 #[test]
@@ -53,5 +55,6 @@ fn filtered_pca_recovers_the_first_layer_span_with_biases() {
     }
     .plant(Seed(4))
     .unwrap();
-    check(&teacher, 300_000, 0.15);
+    // Measured sin θ = 0.049.
+    check(&teacher, 300_000, 0.1);
 }
