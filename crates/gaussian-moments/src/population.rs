@@ -206,6 +206,20 @@ impl PolynomialError {
 /// `ĉ_j(β)` for `j = 0..=terms`, by one normalised Hermite recurrence (see
 /// [`crate::hermite::relu_coefficient`]).
 fn relu_coefficients(beta: f64, terms: usize) -> Vec<f64> {
+    // Beyond |β| = 10 the unit is linear or dead on all but a φ(10) ≈ 10⁻²²
+    // share of the inputs: its coefficients of order ≥ 2 are below that,
+    // and the recurrence for h_n(β) would overflow at larger |β|.
+    if beta.is_nan() || beta.abs() > 10.0 {
+        return (0..=terms)
+            .map(|j| {
+                if j < 2 && beta.is_finite() {
+                    relu_coefficient(j, beta)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+    }
     let mut h = vec![0.0; terms.max(2) - 1];
     crate::hermite::h_all(beta, &mut h);
     let pdf = crate::hermite::norm_pdf(beta);

@@ -545,7 +545,8 @@ fn lm_stage(
             // saw nothing left to gain; otherwise the loss stalled at a
             // point the Gauss–Newton model does not describe (a kink of the
             // piecewise-linear network), which is not convergence.
-            converged = predicted.is_none_or(|g| g <= tol * current);
+            // No solvable damped step at all says nothing: not converged.
+            converged = predicted.is_some_and(|g| g <= tol * current);
             break;
         }
         if converged {

@@ -98,3 +98,16 @@ fn single_unit_floor_is_its_hermite_tail() {
         );
     }
 }
+
+/// Biases far out (|b| / ‖w‖ = 100): a unit that is linear on every input
+/// has no error at degree ≥ 1, a dead one no variance; neither gives NaN.
+#[test]
+fn far_biases_give_finite_floors() {
+    let w = Mat::from_fn(2, 2, |i, j| if i == j { 1.0 } else { 0.0 });
+    let b = Col::from_fn(2, |i| if i == 0 { 100.0 } else { -100.0 });
+    let a = Col::from_fn(2, |_| 1.0);
+    let net = Network::depth2(w.as_ref(), b.as_ref(), a.as_ref(), 0.0).unwrap();
+    let e = PopulationMoments::of_depth2(&net).unwrap().polynomial_error(2);
+    assert!(e.residual.is_finite() && e.variance.is_finite(), "{e:?}");
+    assert!(e.residual < 1e-12 && (e.variance - 1.0).abs() < 1e-9, "{e:?}");
+}

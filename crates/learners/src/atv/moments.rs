@@ -86,11 +86,16 @@ pub fn noise_level(se: &[f64], l: usize, k: usize) -> f64 {
 /// about 3 the moments alone do not pin the unit down at this n.
 pub(super) fn unit_confidence(net: &relu_net::Network, noise: &[f64; 3]) -> Result<Vec<f64>, LearnError> {
     let pop = PopulationMoments::of_depth2(net)?;
-    let mut best = vec![0.0f64; pop.directions().ncols()];
+    // PopulationMoments keeps the units with w ≠ 0, in order: map them back.
+    let w = net.as_depth2()?.w;
+    let nonzero: Vec<usize> = (0..w.nrows())
+        .filter(|&i| (0..w.ncols()).any(|j| w[(i, j)] != 0.0))
+        .collect();
+    let mut best = vec![0.0f64; w.nrows()];
     for (l, level) in (2..=4).zip(noise) {
-        let w = pop.tensor(l)?.weights().to_owned();
-        for (i, b) in best.iter_mut().enumerate() {
-            *b = b.max(w[i].abs() / level);
+        let weights = pop.tensor(l)?.weights().to_owned();
+        for (c, &i) in nonzero.iter().enumerate() {
+            best[i] = best[i].max(weights[c].abs() / level);
         }
     }
     Ok(best)

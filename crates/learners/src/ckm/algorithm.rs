@@ -155,7 +155,9 @@ impl Ckm {
         report_filtered_pca(subspace.dim(), &sreport, &mut report);
         let v = subspace.basis().to_owned();
         // The paper's first step on its own: its basis (d × m, column-major),
-        // for comparison with a teacher's first-layer span.
+        // for comparison with a teacher's first-layer span; in the
+        // coordinates this fit sees (whitened ones when `fit_any_gaussian`
+        // whitened the inputs).
         report.series.insert(
             "filtered_pca_basis".to_owned(),
             (0..v.ncols())

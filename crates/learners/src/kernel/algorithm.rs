@@ -199,19 +199,21 @@ pub fn auto_kernel(d: usize, max_landmarks: usize) -> KernelFunction {
     KernelFunction::Multinomial { degree }
 }
 
-/// A note when the multinomial kernel of degree q spans more polynomials,
-/// `C(d + q, q)`, than the s landmarks can: its error then stays above the
-/// best degree-q polynomial's (d = 10, q = 6, 1 000 landmarks: 3.9 times
-/// it, where q = 4 came within 1.07 times its own).
+/// A note when the multinomial kernel of degree q spans more than twice as
+/// many polynomials, `C(d + q, q)`, as the s landmarks (the rule of
+/// [`auto_kernel`]): its error then stays well above the best degree-q
+/// polynomial's (d = 10, q = 6, 1 000 landmarks: 3.9 times it, where q = 4,
+/// with 1 001 polynomials, came within 1.07 times its own).
 fn note_degree(q: usize, d: usize, s: usize, report: &mut Report) {
     let dim = relu_net::stats::binomial((d + q) as u64, q as u64);
-    if dim > s as u128 {
+    let budget = 2 * s as u128;
+    if dim > budget {
         let fits = (1..q)
             .rev()
-            .find(|&t| relu_net::stats::binomial((d + t) as u64, t as u64) <= s as u128);
+            .find(|&t| relu_net::stats::binomial((d + t) as u64, t as u64) <= budget);
         report.notes.push(format!(
-            "the multinomial kernel of degree {q} spans C(d + q, q) = {dim} polynomials in d = {d} but {s} landmarks were used: the fit cannot reach the best degree-{q} polynomial{}",
-            fits.map_or_else(String::new, |t| format!("; degree {t} fits within the landmarks (or raise landmarks / max_landmarks and gram_samples)"))
+            "the multinomial kernel of degree {q} spans C(d + q, q) = {dim} polynomials in d = {d}, more than twice the {s} landmarks used: the fit stays well above the best degree-{q} polynomial{}",
+            fits.map_or_else(String::new, |t| format!("; degree {t} fits the landmarks (or raise landmarks / max_landmarks and gram_samples)"))
         ));
     }
 }
@@ -276,7 +278,7 @@ impl Learner for Kernel {
         observer.stage("gram-spectrum");
         let kernel = p
             .kernel
-            .unwrap_or_else(|| auto_kernel(x.ncols(), p.max_landmarks));
+            .unwrap_or_else(|| auto_kernel(x.ncols(), p.landmarks.unwrap_or(p.max_landmarks)));
         let spectrum = self.spectrum(kernel, &xs, par)?;
         let s = p.landmarks_for(spectrum.d_eff, m);
         observer.stage("landmarks");

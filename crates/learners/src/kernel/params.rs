@@ -13,7 +13,7 @@ use super::algorithm::{Kernel, NAME};
 pub struct KernelParams {
     /// The kernel; `None` (the default) for the multinomial kernel of the
     /// largest degree q ≤ 6 whose `C(d + q, q)` polynomials are at most
-    /// twice `max_landmarks` ([`super::auto_kernel`]: q = 6 for d ≤ 5, 4 at
+    /// twice `max_landmarks` ([`super::auto_kernel`]: q = 6 for d ≤ 6, 4 at
     /// d = 10, 2 at d = 20 with the default 800). A ReLU needs degree
     /// O(1/ε); the best degree-q polynomial leaves 1.4 % of a centred
     /// unit's variance at q = 4 and 0.8 % at q = 6.

@@ -245,7 +245,7 @@ pub(super) fn exhaustive(
     let (subsets, complete) = subsets_to_search(pool.len(), k, MAX_SUBSETS, rng);
     let total: u128 = (1..=k.min(pool.len()))
         .map(|j| relu_net::stats::binomial(pool.len() as u64, j as u64))
-        .sum();
+        .fold(0, u128::saturating_add);
     report
         .metrics
         .insert("subset_search_subsets".to_owned(), subsets.len() as f64);
@@ -335,7 +335,7 @@ pub(super) fn subsets_to_search(
     use rand::RngExt;
     let k = k.min(n);
     let count = |j: usize| relu_net::stats::binomial(n as u64, j as u64);
-    let total: u128 = (1..=k).map(count).sum();
+    let total: u128 = (1..=k).map(count).fold(0, u128::saturating_add);
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut complete = true;
     for j in 1..=k {

@@ -39,8 +39,8 @@ fn add_significant(
 /// Step 2: V (d × m) = the directions with eigenvalue ≥ ½ of the sum of the
 /// projectors onto every moment matrix's significant eigenvectors (at most
 /// 2k of them). When nothing stands above its noise, higher even orders
-/// are estimated one at a time up to [`MAX_ADAPTIVE_ORDER`] (or the first
-/// order used, if higher; never beyond `max_order`) and kept in `moments`.
+/// are estimated one at a time up to min(max([`MAX_ADAPTIVE_ORDER`], the
+/// first order used), `max_order`) and kept in `moments`.
 ///
 /// # Errors
 /// [`LearnError::Moment`] and eigen-decomposition failures.
@@ -74,13 +74,10 @@ pub(super) fn joint_subspace(
         report,
     )?;
     // Adaptive orders: nothing above noise in y's moments nor in the
-    // squared-label matrix → raise the order until something shows (the
-    // cap is stated in the docs and here; a user's larger max_order is
-    // its own cap).
-    while seen == 0
-        && from_squared == 0
-        && moments.top + 2 <= MAX_ADAPTIVE_ORDER.max(first_top).min(max_order)
-    {
+    // squared-label matrix → raise the order until something shows, up to
+    // min(max(MAX_ADAPTIVE_ORDER, the first order used), max_order).
+    let cap = MAX_ADAPTIVE_ORDER.max(first_top).min(max_order);
+    while seen == 0 && from_squared == 0 && moments.top + 2 <= cap {
         moments.top += 2;
         let (l, m, noise) = moments.order(moments.top)?;
         seen += add_significant(
@@ -93,7 +90,7 @@ pub(super) fn joint_subspace(
         )?;
         moments.mats.push((l, m, noise));
         report.notes.push(format!(
-            "no moment of order up to {} stood above its noise: raised max_order to {} (cap {MAX_ADAPTIVE_ORDER})",
+            "no moment of order up to {} stood above its noise: raised max_order to {} (cap {cap})",
             moments.top - 2,
             moments.top
         ));
