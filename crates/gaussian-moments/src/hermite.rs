@@ -116,6 +116,39 @@ pub fn relu_coefficient_unnormalized(k: usize, b: f64) -> f64 {
     }
 }
 
+/// `ĉ_j(β)` for `j = 0..=terms`, by one normalised Hermite recurrence (see
+/// [`relu_coefficient`]), all at once: `O(terms)` where calling
+/// [`relu_coefficient`] for each order would cost `O(terms²)`.
+#[must_use]
+pub fn relu_coefficients(beta: f64, terms: usize) -> Vec<f64> {
+    // Beyond |β| = 10 the unit is linear or dead on all but a φ(10) ≈ 10⁻²²
+    // share of the inputs: its coefficients of order ≥ 2 are below that,
+    // and the recurrence for h_n(β) would overflow at larger |β|.
+    if beta.is_nan() || beta.abs() > 10.0 {
+        return (0..=terms)
+            .map(|j| {
+                if j < 2 && beta.is_finite() {
+                    relu_coefficient(j, beta)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+    }
+    let mut h = vec![0.0; terms.max(2) - 1];
+    h_all(beta, &mut h);
+    let pdf = norm_pdf(beta);
+    (0..=terms)
+        .map(|j| match j {
+            0 | 1 => relu_coefficient(j, beta),
+            _ => {
+                let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
+                sign * h[j - 2] * pdf / ((j * (j - 1)) as f64).sqrt()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +219,16 @@ mod tests {
                 sign * dfact / (2.0 * PI * fact).sqrt(),
                 1e-13,
             );
+        }
+    }
+
+    #[test]
+    fn all_coefficients_at_once_match_one_at_a_time() {
+        for b in [-3.0, -0.7, 0.0, 0.4, 2.5] {
+            let all = relu_coefficients(b, 30);
+            for (k, c) in all.iter().enumerate() {
+                check(*c, relu_coefficient(k, b), 1e-12);
+            }
         }
     }
 

@@ -20,7 +20,7 @@ use relu_net::{NetError, Network};
 use tensor_decomp::CpModel;
 
 use crate::error::MomentError;
-use crate::hermite::relu_coefficient;
+use crate::hermite::{relu_coefficient, relu_coefficients};
 
 /// The population moments of a depth-2 network under x ~ N(0, I).
 #[derive(Clone, Debug, PartialEq)]
@@ -201,35 +201,4 @@ impl PolynomialError {
             0.0
         }
     }
-}
-
-/// `ĉ_j(β)` for `j = 0..=terms`, by one normalised Hermite recurrence (see
-/// [`crate::hermite::relu_coefficient`]).
-fn relu_coefficients(beta: f64, terms: usize) -> Vec<f64> {
-    // Beyond |β| = 10 the unit is linear or dead on all but a φ(10) ≈ 10⁻²²
-    // share of the inputs: its coefficients of order ≥ 2 are below that,
-    // and the recurrence for h_n(β) would overflow at larger |β|.
-    if beta.is_nan() || beta.abs() > 10.0 {
-        return (0..=terms)
-            .map(|j| {
-                if j < 2 && beta.is_finite() {
-                    relu_coefficient(j, beta)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-    }
-    let mut h = vec![0.0; terms.max(2) - 1];
-    crate::hermite::h_all(beta, &mut h);
-    let pdf = crate::hermite::norm_pdf(beta);
-    (0..=terms)
-        .map(|j| match j {
-            0 | 1 => relu_coefficient(j, beta),
-            _ => {
-                let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
-                sign * h[j - 2] * pdf / ((j * (j - 1)) as f64).sqrt()
-            }
-        })
-        .collect()
 }

@@ -544,8 +544,8 @@ fn lm_stage(
             // Every damping was rejected: converged only if the model itself
             // saw nothing left to gain; otherwise the loss stalled at a
             // point the Gauss–Newton model does not describe (a kink of the
-            // piecewise-linear network), which is not convergence.
-            // No solvable damped step at all says nothing: not converged.
+            // piecewise-linear network), which is not convergence, and no
+            // solvable damped step at all says nothing.
             converged = predicted.is_some_and(|g| g <= tol * current);
             break;
         }

@@ -163,47 +163,6 @@ pub fn binomial(n: u64, k: u64) -> u128 {
     r
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_interpolate_like_numpy() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile_sorted(&v, 0.5), 2.5);
-        assert_eq!(quantile_sorted(&v, 0.0), 1.0);
-        assert_eq!(quantile_sorted(&v, 1.0), 4.0);
-        let s = summarize(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
-        assert_eq!(s.mean, 5.0);
-        assert!((s.std - (32.0f64 / 7.0).sqrt()).abs() < 1e-15);
-        assert!(summarize(&[]).is_none());
-    }
-
-    #[test]
-    fn ks_statistic_of_known_samples() {
-        // Identical samples: D = 0. Disjoint samples: D = 1.
-        assert_eq!(ks_two_sample(&[1.0, 2.0], &[2.0, 1.0]).unwrap().statistic, 0.0);
-        let t = ks_two_sample(&[0.0, 1.0, 2.0], &[10.0, 11.0]).unwrap();
-        assert_eq!(t.statistic, 1.0);
-        // a = {1,2,3,4}, b = {3,4,5,6}: the CDFs differ by 1/2 at t = 2.
-        assert_eq!(
-            ks_two_sample(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0])
-                .unwrap()
-                .statistic,
-            0.5
-        );
-        assert!(ks_two_sample(&[], &[1.0]).is_none());
-    }
-
-    #[test]
-    fn kolmogorov_survival_function_matches_tables() {
-        // Q(1.36) ≈ 0.049, Q(1.63) ≈ 0.0098 (classical critical values).
-        assert!((kolmogorov_q(1.358) - 0.05).abs() < 1e-3);
-        assert!((kolmogorov_q(1.628) - 0.01).abs() < 1e-3);
-        assert_eq!(kolmogorov_q(0.0), 1.0);
-    }
-}
-
 /// One pass's sums about the labels of a source, and its count of
 /// non-finite entries: what every fit checks first (enough rows, finite
 /// values, labels that vary) and the labels' mean and spread.
@@ -253,15 +212,22 @@ impl LabelSums {
         }
     }
 
-    /// Adds one chunk of rows.
+    /// Adds one chunk of rows: its labels ([`LabelSums::add_labels`]) and
+    /// the count of its non-finite inputs.
     pub fn add(&mut self, x: faer::MatRef<'_, f64>, y: faer::ColRef<'_, f64>) {
+        for j in 0..x.ncols() {
+            self.bad_x += x.col(j).iter().filter(|v| !v.is_finite()).count();
+        }
+        self.add_labels(y);
+    }
+
+    /// Adds one chunk of labels only, for a pass that checks the inputs
+    /// itself (`bad_x` is left as it is).
+    pub fn add_labels(&mut self, y: faer::ColRef<'_, f64>) {
         for i in 0..y.nrows() {
             self.lo = self.lo.min(y[i]);
             self.hi = self.hi.max(y[i]);
             self.bad_y += usize::from(!y[i].is_finite());
-        }
-        for j in 0..x.ncols() {
-            self.bad_x += x.col(j).iter().filter(|v| !v.is_finite()).count();
         }
         let m = y.nrows();
         if m > 0 {
@@ -301,5 +267,46 @@ impl LabelSums {
         self.mean += delta * nb / n;
         self.m2 += m2 + delta * delta * na * nb / n;
         self.rows += rows;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_sorted(&v, 0.5), 2.5);
+        assert_eq!(quantile_sorted(&v, 0.0), 1.0);
+        assert_eq!(quantile_sorted(&v, 1.0), 4.0);
+        let s = summarize(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(s.mean, 5.0);
+        assert!((s.std - (32.0f64 / 7.0).sqrt()).abs() < 1e-15);
+        assert!(summarize(&[]).is_none());
+    }
+
+    #[test]
+    fn ks_statistic_of_known_samples() {
+        // Identical samples: D = 0. Disjoint samples: D = 1.
+        assert_eq!(ks_two_sample(&[1.0, 2.0], &[2.0, 1.0]).unwrap().statistic, 0.0);
+        let t = ks_two_sample(&[0.0, 1.0, 2.0], &[10.0, 11.0]).unwrap();
+        assert_eq!(t.statistic, 1.0);
+        // a = {1,2,3,4}, b = {3,4,5,6}: the CDFs differ by 1/2 at t = 2.
+        assert_eq!(
+            ks_two_sample(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0])
+                .unwrap()
+                .statistic,
+            0.5
+        );
+        assert!(ks_two_sample(&[], &[1.0]).is_none());
+    }
+
+    #[test]
+    fn kolmogorov_survival_function_matches_tables() {
+        // Q(1.36) ≈ 0.049, Q(1.63) ≈ 0.0098 (classical critical values).
+        assert!((kolmogorov_q(1.358) - 0.05).abs() < 1e-3);
+        assert!((kolmogorov_q(1.628) - 0.01).abs() < 1e-3);
+        assert_eq!(kolmogorov_q(0.0), 1.0);
     }
 }

@@ -160,10 +160,7 @@ impl Ckm {
         // whitened the inputs).
         report.series.insert(
             "filtered_pca_basis".to_owned(),
-            (0..v.ncols())
-                .flat_map(|j| (0..v.nrows()).map(move |i| (i, j)))
-                .map(|(i, j)| v[(i, j)])
-                .collect(),
+            (0..v.ncols()).flat_map(|j| v.col(j).iter().copied()).collect(),
         );
         let best = if v.ncols() > 0 {
             Some(self.fit_in_subspace(src, v.clone(), seed, par, observer, report.clone())?)
@@ -333,12 +330,12 @@ impl Ckm {
         let (net, error) = self.final_polish(choice, &full, par, observer, &mut report)?;
         report.validation_error = Some(error);
         // Converged: the last local optimisation that ran met its stopping
-        // rule (the refinement's, else the final polish's, else Adam's);
-        // a bare search result has none and counts as converged.
+        // rule (the refinement's, else the final polish's, else Adam's, if
+        // it ran); a bare search result has none and counts as converged.
         report.converged = match (&report.refine, &report.polish) {
             (Some(r), _) => r.refine.converged,
             (None, Some(pol)) => pol.lm.converged,
-            (None, None) => !report.metrics.contains_key("train_validation_error") || adam_converged,
+            (None, None) => adam_converged,
         };
         Ok(Fitted::from_network(net, report))
     }

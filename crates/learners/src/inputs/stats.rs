@@ -209,7 +209,9 @@ impl relu_net::Pass for InputPass {
         Sums::new(self.shift.len(), self.g.ncols(), self.label_shift)
     }
     fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, y: faer::ColRef<'_, f64>) {
-        acc.labels.add(x, y);
+        // The inputs' non-finite entries are counted by `add` (and refused
+        // before the label sums are used), so only the labels are added.
+        acc.labels.add_labels(y);
         acc.add(x, &self.shift, &self.g);
     }
     fn merge(&self, left: &mut Sums, right: Sums) {

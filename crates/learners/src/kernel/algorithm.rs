@@ -191,12 +191,17 @@ pub const AUTO_MAX_DEGREE: usize = 6;
 /// q = 2 0.034).
 #[must_use]
 pub fn auto_kernel(d: usize, max_landmarks: usize) -> KernelFunction {
-    let budget = 2 * max_landmarks as u128;
-    let degree = (1..=AUTO_MAX_DEGREE)
+    KernelFunction::Multinomial {
+        degree: fitting_degree(d, AUTO_MAX_DEGREE, max_landmarks).unwrap_or(1),
+    }
+}
+
+/// The largest degree q ≤ `max` whose `C(d + q, q)` polynomials in d
+/// variables are at most twice `landmarks`, if any.
+fn fitting_degree(d: usize, max: usize, landmarks: usize) -> Option<usize> {
+    (1..=max)
         .rev()
-        .find(|&q| relu_net::stats::binomial((d + q) as u64, q as u64) <= budget)
-        .unwrap_or(1);
-    KernelFunction::Multinomial { degree }
+        .find(|&q| relu_net::stats::binomial((d + q) as u64, q as u64) <= 2 * landmarks as u128)
 }
 
 /// A note when the multinomial kernel of degree q spans more than twice as
@@ -206,11 +211,8 @@ pub fn auto_kernel(d: usize, max_landmarks: usize) -> KernelFunction {
 /// with 1 001 polynomials, came within 1.07 times its own).
 fn note_degree(q: usize, d: usize, s: usize, report: &mut Report) {
     let dim = relu_net::stats::binomial((d + q) as u64, q as u64);
-    let budget = 2 * s as u128;
-    if dim > budget {
-        let fits = (1..q)
-            .rev()
-            .find(|&t| relu_net::stats::binomial((d + t) as u64, t as u64) <= budget);
+    if dim > 2 * s as u128 {
+        let fits = fitting_degree(d, q - 1, s);
         report.notes.push(format!(
             "the multinomial kernel of degree {q} spans C(d + q, q) = {dim} polynomials in d = {d}, more than twice the {s} landmarks used: the fit stays well above the best degree-{q} polynomial{}",
             fits.map_or_else(String::new, |t| format!("; degree {t} fits the landmarks (or raise landmarks / max_landmarks and gram_samples)"))
@@ -276,9 +278,8 @@ impl Learner for Kernel {
         let xs = faer::Scale(sigma) * &x;
         let m = xs.nrows().min(p.gram_samples);
         observer.stage("gram-spectrum");
-        let kernel = p
-            .kernel
-            .unwrap_or_else(|| auto_kernel(x.ncols(), p.landmarks.unwrap_or(p.max_landmarks)));
+        let budget = p.landmarks.unwrap_or(p.max_landmarks);
+        let kernel = p.kernel.unwrap_or_else(|| auto_kernel(x.ncols(), budget));
         let spectrum = self.spectrum(kernel, &xs, par)?;
         let s = p.landmarks_for(spectrum.d_eff, m);
         observer.stage("landmarks");
@@ -305,7 +306,7 @@ impl Learner for Kernel {
             if p.kernel.is_none() {
                 report.chosen.insert(
                     "kernel".to_owned(),
-                    format!("multinomial of degree {degree}: the largest q <= {AUTO_MAX_DEGREE} with C(d + q, q) <= 2 max_landmarks = {} in d = {}", 2 * p.max_landmarks, xs.ncols()),
+                    format!("multinomial of degree {degree}: the largest q <= {AUTO_MAX_DEGREE} with C(d + q, q) <= 2 x the landmarks = {} in d = {}", 2 * budget, xs.ncols()),
                 );
             }
             note_degree(degree, xs.ncols(), s, &mut report);

@@ -242,10 +242,10 @@ pub(super) fn exhaustive(
         .metrics
         .insert("subset_search_pool".to_owned(), pool.len() as f64);
     let Projections { z, y, zv, yv } = rows;
-    let (subsets, complete) = subsets_to_search(pool.len(), k, MAX_SUBSETS, rng);
-    let total: u128 = (1..=k.min(pool.len()))
-        .map(|j| relu_net::stats::binomial(pool.len() as u64, j as u64))
-        .fold(0, u128::saturating_add);
+    let (subsets, total) = subsets_to_search(pool.len(), k, MAX_SUBSETS, rng);
+    // Above the budget at least one size cannot fit its share and is
+    // sampled; at or below it every subset is enumerated.
+    let complete = total <= MAX_SUBSETS as u128;
     report
         .metrics
         .insert("subset_search_subsets".to_owned(), subsets.len() as f64);
@@ -319,7 +319,7 @@ fn small_normal_fit(gram: &Mat<f64>, rhs: &Col<f64>, idx: &[usize]) -> Option<f6
 const MAX_SUBSETS: usize = 100_000;
 
 /// The subsets of at most k of `n` pool indices that [`subset_search`]
-/// scores, and whether they are all of them: every subset when there are at
+/// scores, and how many subsets there are in all: every subset when there are at
 /// most `budget`; otherwise every subset of each size whose count fits in
 /// an equal share of what is left of the budget (smallest sizes first),
 /// and for the larger sizes that share of subsets drawn uniformly at random
@@ -331,13 +331,12 @@ pub(super) fn subsets_to_search(
     k: usize,
     budget: usize,
     rng: &mut ChaCha8Rng,
-) -> (Vec<Vec<usize>>, bool) {
+) -> (Vec<Vec<usize>>, u128) {
     use rand::RngExt;
     let k = k.min(n);
     let count = |j: usize| relu_net::stats::binomial(n as u64, j as u64);
     let total: u128 = (1..=k).map(count).fold(0, u128::saturating_add);
     let mut out: Vec<Vec<usize>> = Vec::new();
-    let mut complete = true;
     for j in 1..=k {
         let share = (budget.saturating_sub(out.len()) / (k - j + 1)).max(1);
         if total <= budget as u128 || count(j) <= share as u128 {
@@ -354,7 +353,6 @@ pub(super) fn subsets_to_search(
                 }
             }
         } else {
-            complete = false;
             let mut perm: Vec<usize> = (0..n).collect();
             for _ in 0..share {
                 // A uniform j-subset: the first j of a partial Fisher–Yates.
@@ -368,7 +366,7 @@ pub(super) fn subsets_to_search(
             }
         }
     }
-    (out, complete)
+    (out, total)
 }
 
 /// The subsets of at most k pool directions of [`subsets_to_search`],
@@ -389,8 +387,10 @@ fn subset_search(
     let yty = y.squared_norm_l2();
     let base = 1 + m;
     let mut ranked: Vec<(f64, Vec<usize>)> = Vec::new();
+    let mut idx: Vec<usize> = Vec::new();
     for s in subsets {
-        let idx: Vec<usize> = (0..base).chain(s.iter().map(|&i| base + i)).collect();
+        idx.clear();
+        idx.extend((0..base).chain(s.iter().map(|&i| base + i)));
         if let Some(fit) = small_normal_fit(&gram, &rhs, &idx) {
             ranked.push((yty - fit, s.clone()));
         }
@@ -419,8 +419,8 @@ mod tests {
     #[test]
     fn a_small_pool_is_searched_completely() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let (subsets, complete) = subsets_to_search(10, 3, 1000, &mut rng);
-        assert!(complete);
+        let (subsets, total) = subsets_to_search(10, 3, 1000, &mut rng);
+        assert_eq!(total, 10 + 45 + 120);
         assert_eq!(subsets.len(), 10 + 45 + 120);
         let mut seen = subsets.clone();
         seen.sort();
@@ -440,8 +440,8 @@ mod tests {
     #[test]
     fn a_large_pool_is_sampled_without_bias() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let (subsets, complete) = subsets_to_search(30, 4, 2000, &mut rng);
-        assert!(!complete);
+        let (subsets, total) = subsets_to_search(30, 4, 2000, &mut rng);
+        assert_eq!(total, 30 + 435 + 4060 + 27405);
         assert!(subsets.len() <= 2000 + 4, "{}", subsets.len());
         // Sizes 1 and 2 fit their shares and are complete.
         assert_eq!(subsets.iter().filter(|s| s.len() == 1).count(), 30);

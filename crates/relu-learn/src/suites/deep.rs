@@ -153,10 +153,13 @@ fn ckm_params(widths: &[usize], smoke: bool) -> CkmParams {
     }
 }
 
+/// An orthonormal basis of a network's first-layer row span.
+fn first_span(net: &Network) -> faer::Mat<f64> {
+    orthonormalize(net.layers()[0].weight().transpose(), 1e-10)
+}
+
 fn span_error(teacher: &Network, model: &Network) -> f64 {
-    let a = orthonormalize(teacher.layers()[0].weight().transpose(), 1e-10);
-    let b = orthonormalize(model.layers()[0].weight().transpose(), 1e-10);
-    sin_theta(a.as_ref(), b.as_ref()).unwrap_or(f64::NAN)
+    sin_theta(first_span(teacher).as_ref(), first_span(model).as_ref()).unwrap_or(f64::NAN)
 }
 
 /// sin θ between filtered PCA's subspace (the report's `filtered_pca_basis`,
@@ -172,7 +175,7 @@ fn pca_span_error(teacher: &Network, report: &learners::Report) -> f64 {
         return f64::NAN;
     }
     let v = faer::Mat::from_fn(d, flat.len() / d, |i, j| flat[j * d + i]);
-    let u = orthonormalize(teacher.layers()[0].weight().transpose(), 1e-10);
+    let u = first_span(teacher);
     match (
         sin_theta(v.as_ref(), u.as_ref()),
         sin_theta(u.as_ref(), v.as_ref()),
