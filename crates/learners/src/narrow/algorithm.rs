@@ -25,6 +25,10 @@ pub(super) const NAME: &str = "narrow";
 /// only noise at any practical n).
 pub const MAX_ADAPTIVE_ORDER: usize = 12;
 
+/// Discovery runs again with the quadratic polynomials free when the first
+/// one leaves more than this fraction of the label variance.
+const QUADRATIC_ABOVE: f64 = 0.5;
+
 /// Iterations of the improper network's polish (see its use).
 const IMPROPER_MAX_ITERS: usize = 30;
 
@@ -42,7 +46,7 @@ impl Narrow {
         &self.params
     }
 
-    /// Steps 1–5: the moment stage's network (before any local
+    /// Steps 1–5b: the moment stage's network (before any local
     /// optimisation) in the joint subspace V, and V.
     fn moment_stage<'a>(
         &self,
@@ -59,29 +63,115 @@ impl Narrow {
         let top = (2 * k + 2).min(p.max_order);
         let mut moments = MomentMatrices::estimate(rows.train, labels, &self.est, top, &mut rng, rows.par)?;
         observer.stage("subspace");
-        let v =
+        let mut v =
             super::subspace::joint_subspace(&mut moments, (p.subspace_threshold, k), p.max_order, report)?;
-        let m = v.ncols();
-        observer.stage("features");
-        let projected = Projections::load(rows.train, rows.val, p.fit_samples, v.as_ref());
         observer.stage("discovery");
-        let (candidates, n_moment) =
-            super::candidates::candidates(&moments.mats, v.as_ref(), p.net_points, &mut rng);
+        let mut start = self.discover_in(v.as_ref(), &moments, rows, &mut rng, report)?;
+        // Step 5b: re-estimation on the residual (CDGKM's iteration).
+        let (mut rounds, mut added) = (0, 0);
+        while rounds < super::regroup::MAX_ROUNDS
+            && v.ncols() > 0
+            && v.ncols() < v.nrows()
+            && start.error > 0.0
+        {
+            observer.stage("regroup");
+            let Some(wider) = super::regroup::extended_subspace(
+                rows.train,
+                &start.network,
+                v.as_ref(),
+                moments.g(),
+                (&self.est, p.subspace_threshold),
+                rows.par,
+            )?
+            else {
+                break;
+            };
+            rounds += 1;
+            let mut trial_report = report.clone();
+            let trial = self.discover_in(wider.as_ref(), &moments, rows, &mut rng, &mut trial_report)?;
+            let gained = wider.ncols() - v.ncols();
+            if trial.error >= start.error {
+                report.notes.push(format!(
+                    "residual moments: {gained} direction(s) outside V, but discovery in the wider V did not lower the validation error ({:.3e} >= {:.3e})",
+                    trial.error, start.error
+                ));
+                break;
+            }
+            *report = trial_report;
+            report.notes.push(format!(
+                "residual moments: {gained} direction(s) outside V added (dimension {}): validation error {:.3e} -> {:.3e}",
+                wider.ncols(),
+                start.error,
+                trial.error
+            ));
+            added += gained;
+            start = trial;
+            v = wider;
+        }
+        report.metrics.insert("regroup_rounds".to_owned(), rounds as f64);
+        report
+            .metrics
+            .insert("regroup_added_dimensions".to_owned(), added as f64);
+        Ok((start, v))
+    }
+
+    /// Steps 3–5 in a given V: the candidates and the net, discovery at
+    /// several scales, the exhaustive subset search when m ≤ 3, and the
+    /// networks.
+    fn discover_in(
+        &self,
+        v: MatRef<'_, f64>,
+        moments: &MomentMatrices<'_>,
+        rows: &Judge<'_>,
+        rng: &mut rand::rngs::ChaCha8Rng,
+        report: &mut Report,
+    ) -> Result<Start, LearnError> {
+        let p = &self.params;
+        let k = p.hidden.unwrap_or(4);
+        let m = v.ncols();
+        let projected = Projections::load(rows.train, rows.val, p.fit_samples, v);
+        let (candidates, n_moment, net_angle) = super::candidates::candidates(&moments.mats, v, p.net_points);
         report
             .metrics
             .insert("candidates".to_owned(), candidates.len() as f64);
-        let mut found = discover(
-            &projected,
-            &candidates,
-            (k, p.resolution, p.min_improvement),
-            report,
-        )?;
+        report
+            .metrics
+            .insert("net_points".to_owned(), (candidates.len() - n_moment) as f64);
+        report.metrics.insert("net_covering_angle".to_owned(), net_angle);
+        let mut settings = super::discovery::DiscoverySettings {
+            k,
+            resolution: p.resolution,
+            min_improvement: p.min_improvement,
+            net_angle,
+            quadratic: false,
+        };
+        let mut found = discover(&projected, &candidates, &settings, report)?;
+        if found.val_error > QUADRATIC_ABOVE {
+            // Little explained: y may lack a degree-2 part (see
+            // `DiscoverySettings::quadratic`); search again with the
+            // quadratics free, keep the better.
+            settings.quadratic = true;
+            let mut scratch = report.clone();
+            let again = discover(&projected, &candidates, &settings, &mut scratch)?;
+            let used = again.val_error < found.val_error;
+            if used {
+                *report = scratch;
+                report.notes.push(format!(
+                    "discovery with the quadratic polynomials free: validation error {:.3e} -> {:.3e}",
+                    found.val_error, again.val_error
+                ));
+                found = again;
+            }
+            report
+                .metrics
+                .insert("discovery_quadratic_used".to_owned(), f64::from(u8::from(used)));
+        }
         if (1..=3).contains(&m) {
             exhaustive(
                 &projected,
                 &candidates[..n_moment],
                 (k, p.resolution),
-                &mut rng,
+                rng,
                 &mut found,
                 report,
             );
@@ -90,13 +180,11 @@ impl Narrow {
             .metrics
             .insert("directions".to_owned(), found.dirs.len() as f64);
         report.notes.push(format!(
-            "{} direction(s) found; validation error of the |·| model {:.3e}",
+            "{} direction(s) found in V of dimension {m}; validation error of the |·| model {:.3e}",
             found.dirs.len(),
             found.val_error
         ));
-        observer.stage("networks");
-        let start = super::networks::start(v.as_ref(), &found, rows.val, rows.par, report)?;
-        Ok((start, v))
+        super::networks::start(v, &found, rows.val, rows.par, report)
     }
 
     /// Step 5's polish and step 6: the start polished (the improper form

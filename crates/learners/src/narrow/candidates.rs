@@ -1,27 +1,22 @@
 //! Step 3 of narrow: candidate directions in V — eigenvectors of each
 //! restricted moment matrix, eigenvectors of the pencils of consecutive
-//! orders, and a net of V's unit sphere.
+//! orders, and the net of V's unit sphere ([`super::net`]).
 
 use faer::{Col, Mat, MatRef};
-use rand::rngs::ChaCha8Rng;
-use tensor_decomp::fit::{random_unit, top_eigen};
+use tensor_decomp::fit::top_eigen;
 
 use super::moments::Order;
 
-/// Unit vectors of ℝ^m for the net: a grid for m ≤ 3 (at most 720 angles,
-/// 0.25°, on the half circle), random points above (only half the sphere is
-/// needed: |·| is even).
-pub(super) fn net(m: usize, points: usize, rng: &mut ChaCha8Rng) -> Vec<Col<f64>> {
+/// The coarse nets of the exhaustive subset search (`discovery`) in V of
+/// dimension m ≤ 3: the one direction for m = 1, `points` equally spaced
+/// angles on the half circle for m = 2, and a Fibonacci lattice of `points`
+/// on the upper hemisphere for m = 3 (|·| is even, so half the sphere is
+/// enough).
+pub(super) fn coarse_net(m: usize, points: usize) -> Vec<Col<f64>> {
     match m {
         1 => vec![Col::from_fn(1, |_| 1.0)],
-        2 => (0..points.min(720))
-            .map(|i| {
-                let t = std::f64::consts::PI * i as f64 / points.min(720) as f64;
-                Col::from_fn(2, |j| if j == 0 { t.cos() } else { t.sin() })
-            })
-            .collect(),
-        3 => {
-            // A Fibonacci lattice on the upper hemisphere.
+        2 => super::net::sphere_net(2, points).0,
+        _ => {
             let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
             (0..points)
                 .map(|i| {
@@ -32,7 +27,6 @@ pub(super) fn net(m: usize, points: usize, rng: &mut ChaCha8Rng) -> Vec<Col<f64>
                 })
                 .collect()
         }
-        _ => (0..points).map(|_| random_unit(rng, m)).collect(),
     }
 }
 
@@ -64,21 +58,19 @@ fn pencil(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Vec<Col<f64>> {
         .collect()
 }
 
-/// Step 3: the candidate directions in V (d × m) and how many of them came
-/// from the moments (they come first; the net's points follow). A net is a
-/// real search only in few dimensions: above m = 3 the pencils give the
-/// directions and `net_points / 8` random points only supplement (the net
-/// has one point for m = 1, at most 720 for m = 2).
+/// Step 3: the candidate directions in V (d × m), how many of them came
+/// from the moments (they come first; the net's points follow), and the
+/// covering angle of the net ([`super::net::sphere_net`], at most
+/// `net_points` points for every m: the papers' net, exponential in m).
 pub(super) fn candidates(
     mats: &[Order],
     v: MatRef<'_, f64>,
     net_points: usize,
-    rng: &mut ChaCha8Rng,
-) -> (Vec<Col<f64>>, usize) {
+) -> (Vec<Col<f64>>, usize, f64) {
     let m = v.ncols();
     let mut candidates: Vec<Col<f64>> = Vec::new();
     if m == 0 {
-        return (candidates, 0);
+        return (candidates, 0, 0.0);
     }
     let restricted: Vec<Mat<f64>> = mats.iter().map(|(_, mat, _)| v.transpose() * mat * v).collect();
     for r in &restricted {
@@ -90,11 +82,7 @@ pub(super) fn candidates(
         candidates.extend(pencil(pair[1].as_ref(), pair[0].as_ref()));
     }
     let n_moment = candidates.len();
-    let points = if m <= 3 {
-        net_points
-    } else {
-        (net_points / 8).max(1)
-    };
-    candidates.extend(net(m, points, rng));
-    (candidates, n_moment)
+    let (net, angle) = super::net::sphere_net(m, net_points);
+    candidates.extend(net);
+    (candidates, n_moment, angle)
 }

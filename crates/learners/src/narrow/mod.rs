@@ -20,22 +20,28 @@
 //!    its standard errors).
 //! 2. Joint subspace: the eigenvectors of each `M_l`, and of the squared-label
 //!    matrix `Q = E[(y − ȳ)² S_2(x)]` (a departure, see `squared_labels`),
-//!    whose |eigenvalue| exceeds `subspace_threshold` × its noise; V = the
-//!    directions of the sum of their projectors with eigenvalue ≥ ½ (dim m).
+//!    whose |eigenvalue| exceeds `subspace_threshold` × its noise; dim V = m =
+//!    the number of eigenvalues ≥ ½ of the sum of their projectors, and the
+//!    basis the top m eigenvectors of `Σ (M / noise)²` over the matrices with
+//!    significant eigenvalues (signal-to-noise weighted).
 //!    When neither `Q` nor any `M_l` shows anything above its noise, higher even orders are
 //!    added one at a time up to [`MAX_ADAPTIVE_ORDER`] (the order used is
 //!    reported as `max_order_used`).
-//! 3. Candidate directions in V: eigenvectors of each `Vᵀ M_l V`, eigenvectors
-//!    of the pencils `(Vᵀ M_{l+2} V)(Vᵀ M_l V)^{−1}` (eigenvalues
-//!    `⟨u_i, g⟩²`, eigenvectors `Vᵀ u_i` when the `u_i` are independent), and a
-//!    net of the unit sphere of V (a fine grid for m ≤ 3, seeded random points
-//!    above).
-//! 4. Iterative neuron discovery: with features `[1, Vᵀx, |⟨v_j, Vᵀx⟩|…]`
-//!    fitted by least squares, add the candidate that most reduces the
-//!    residual sum of squares (orthogonalised against the current features),
-//!    skip candidates within `resolution` of a chosen one up to sign (close
-//!    neurons collapse into one), and stop when the validation error improves
-//!    by less than `min_improvement` or k directions are chosen.
+//! 3. Candidate directions in V (`candidates`, `net`): eigenvectors of each
+//!    `Vᵀ M_l V` and of the pencils `(Vᵀ M_{l+2} V)(Vᵀ M_l V)^{−1}`, and the
+//!    papers' net: a deterministic covering of V's unit sphere (up to sign)
+//!    for every m, at most `net_points` points, with its covering angle
+//!    computed and reported (`net_points`, `net_covering_angle`).
+//! 4. Iterative neuron discovery at several scales (`discovery`): with
+//!    features `[1, Vᵀx, |⟨v_j, Vᵀx⟩|…]` fitted by least squares, the
+//!    candidate that most reduces the residual sum of squares outside the
+//!    chosen directions' exclusion zones is refined on finer and finer local
+//!    nets and added while the validation error improves by
+//!    `min_improvement` (units inside a zone are collapsed into one
+//!    direction); then the collapsed groups are resolved on local nets at
+//!    finer scales, and every direction is refined with the others fixed.
+//!    In V of dimension ≤ 3 the papers' brute force over subsets of a coarse
+//!    net also runs (complete up to 10⁵ subsets, uniformly sampled above).
 //! 5. Networks: the exact |·| form as 2 ReLUs per direction plus 2 for the
 //!    linear part (improper), and, when the linear part equals
 //!    `Σ s_j μ_j v_j` with signs `s_j = ±1`, the proper network
@@ -49,6 +55,12 @@
 //!    directions than V has dimensions, every sign pattern is tried for the
 //!    proper network (up to 16 directions); the one nearest the linear part
 //!    is only ever the runner-up (several patterns can come close).
+//!
+//!    5b. Re-estimation on the residual (`regroup`, CDGKM's iteration):
+//!    `R_2`, `R_4` of `y − f̂` outside V; significant directions extend V and
+//!    steps 3–5 run again in it, kept if better (up to 3 rounds). The
+//!    network after 5b is the moment stage's result
+//!    (`provable_stage_error`).
 //! 6. Discovery on the residual (`residual`, CDGKM's iterative step): the
 //!    top eigenvector of `E[(y − f̂(x)) S_2(x)]` becomes a new unit while it
 //!    stands above that matrix's noise and halves the validation error's
@@ -60,9 +72,10 @@
 //!    a 4-dimensional V). A start that explains less than half of the label
 //!    variance is not polished first.
 //!
-//! Departures from the papers: the brute-force nets over directions and
-//! coefficients (exponential in k) are replaced by candidates from the
-//! moment pencils and a net in the low-dimensional V, least squares for the
+//! Departures from the papers: the brute force over every tuple of net
+//! points (exponential in k) is replaced by greedy discovery over the net
+//! with refinement at finer scales (exhaustive over subsets only for
+//! m ≤ 3), least squares for the
 //! coefficients (for fixed directions the loss is a convex quadratic in them,
 //! so this cannot do worse than the papers' net over coefficients), greedy
 //! discovery on residuals in the spirit of CDGKM's iterative procedure, a
@@ -86,8 +99,10 @@ mod algorithm;
 mod candidates;
 mod discovery;
 mod moments;
+mod net;
 mod networks;
 mod params;
+mod regroup;
 mod residual;
 mod squared_labels;
 mod subspace;

@@ -79,6 +79,11 @@ impl<'a> MomentMatrices<'a> {
         Ok(out)
     }
 
+    /// The random unit g of the contractions.
+    pub(super) fn g(&self) -> &Col<f64> {
+        &self.g
+    }
+
     /// `(l, M_l, noise)` for one even order l.
     ///
     /// # Errors

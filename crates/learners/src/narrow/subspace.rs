@@ -11,10 +11,11 @@ use crate::Report;
 use crate::error::LearnError;
 
 /// Adds the eigenvectors of `m` whose |eigenvalue| exceeds `threshold ·
-/// noise` to `projector`, records the spectrum and the noise under `name`,
-/// and returns how many there were.
+/// noise` to `projector` and, when there are any, `(m / noise)²` to
+/// `weighted`; records the spectrum and the noise under `name`, and returns
+/// how many there were.
 fn add_significant(
-    projector: &mut Mat<f64>,
+    (projector, weighted): (&mut Mat<f64>, &mut Mat<f64>),
     name: &str,
     m: &Mat<f64>,
     noise: f64,
@@ -33,12 +34,16 @@ fn add_significant(
         let col = vecs.col(i);
         *projector += col * col.transpose();
     }
+    if !kept.is_empty() {
+        *weighted += (m * m) * (1.0 / (noise * noise));
+    }
     Ok(kept.len())
 }
 
-/// Step 2: V (d × m) = the directions with eigenvalue ≥ ½ of the sum of the
-/// projectors onto every moment matrix's significant eigenvectors (at most
-/// 2k of them). When nothing stands above its noise, higher even orders
+/// Step 2: V (d × m): m = the number of eigenvalues ≥ ½ of the sum of
+/// the projectors onto every moment matrix's significant eigenvectors (at
+/// most 2k), and the basis the top m eigenvectors of `Σ (M / noise)²` over
+/// the matrices with significant eigenvalues (signal-to-noise weighted). When nothing stands above its noise, higher even orders
 /// are estimated one at a time up to min(max([`MAX_ADAPTIVE_ORDER`], the
 /// first order used), `max_order`) and kept in `moments`.
 ///
@@ -53,10 +58,11 @@ pub(super) fn joint_subspace(
     let d = moments.squared.nrows();
     let first_top = moments.top;
     let mut projector = Mat::<f64>::zeros(d, d);
+    let mut weighted = Mat::<f64>::zeros(d, d);
     let mut seen = 0;
     for (l, m, noise) in &moments.mats {
         seen += add_significant(
-            &mut projector,
+            (&mut projector, &mut weighted),
             &format!("order{l}"),
             m,
             *noise,
@@ -66,7 +72,7 @@ pub(super) fn joint_subspace(
     }
     let (squared, squared_noise) = (&moments.squared, moments.squared_noise);
     let from_squared = add_significant(
-        &mut projector,
+        (&mut projector, &mut weighted),
         "squared_labels",
         squared,
         squared_noise,
@@ -81,7 +87,7 @@ pub(super) fn joint_subspace(
         moments.top += 2;
         let (l, m, noise) = moments.order(moments.top)?;
         seen += add_significant(
-            &mut projector,
+            (&mut projector, &mut weighted),
             &format!("order{l}"),
             &m,
             noise,
@@ -106,7 +112,7 @@ pub(super) fn joint_subspace(
     report
         .metrics
         .insert("squared_label_directions".to_owned(), from_squared as f64);
-    let (pv, pvals) = top_eigen(projector.as_ref(), d)?;
+    let (_, pvals) = top_eigen(projector.as_ref(), d)?;
     let m = pvals
         .iter()
         .take_while(|&&v| v >= 0.5)
@@ -120,5 +126,11 @@ pub(super) fn joint_subspace(
     report
         .notes
         .push(format!("joint subspace of the moment matrices: dimension {m}"));
-    Ok(Mat::from_fn(d, m, |i, j| pv[(i, j)]))
+    // The basis: the top m eigenvectors of Σ (M / noise)² over the
+    // matrices with significant eigenvalues, so each direction comes mostly
+    // from the matrices where it stands highest above the noise (the
+    // projector weighs an eigenvector barely above its noise, and its large
+    // angular error, as much as a clear one).
+    let (wv, _) = top_eigen(weighted.as_ref(), d)?;
+    Ok(Mat::from_fn(d, m, |i, j| wv[(i, j)]))
 }

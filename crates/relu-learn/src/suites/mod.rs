@@ -22,6 +22,7 @@ mod recovery;
 mod samples;
 mod scaling;
 mod stress;
+mod theory;
 mod tropical;
 
 /// How big a run is.
@@ -78,5 +79,6 @@ pub fn registry() -> Vec<Box<dyn Suite>> {
         Box::new(hardness::HardnessSuite),
         Box::new(kernel::KernelSuite),
         Box::new(stress::StressSuite),
+        Box::new(theory::TheorySuite),
     ]
 }
