@@ -116,85 +116,89 @@ pub(super) struct Discovery {
 /// Candidates are scored in blocks of this many columns.
 const BLOCK: usize = 256;
 
-/// The candidate that most lowers the residual sum of squares of the
-/// features `fs` on the scoring rows `zs` (labels in `resid` after the
-/// fit): for Φ = |Z C| the drop is (rᵀφ)² / ‖φ⊥‖²,
-/// ‖φ⊥‖² = ‖φ‖² − gᵀ(FᵀF)⁻¹g, g = Fᵀφ (r is orthogonal to F after the
-/// least-squares fit), computed with matrix products. Candidates within
-/// `cos_limit` of a chosen direction (up to sign) are skipped. `None` when
-/// FᵀF is singular or nothing is left.
-fn best_addition(
-    zs: MatRef<'_, f64>,
-    fs: MatRef<'_, f64>,
-    resid: &Col<f64>,
-    candidates: &[Col<f64>],
-    dirs: &[Col<f64>],
-    cos_limit: f64,
-) -> Option<usize> {
-    scores(zs, fs, resid, candidates, dirs, cos_limit)
-        .into_iter()
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, idx)| idx)
+/// Scores candidate directions against fixed features: for the features
+/// `fs` on the scoring rows `zs` and the residual `resid` of their
+/// least-squares fit, adding Φ = |Z C| lowers the residual sum of squares
+/// by (rᵀφ)² / ‖φ⊥‖², ‖φ⊥‖² = ‖φ‖² − gᵀ(FᵀF)⁻¹g, g = Fᵀφ (r is orthogonal
+/// to F after the fit), computed with matrix products. (FᵀF)⁻¹ is formed
+/// once, and serves every call while the features stay the same (a whole
+/// refinement).
+struct Scorer<'a> {
+    zs: MatRef<'a, f64>,
+    fs: MatRef<'a, f64>,
+    resid: &'a Col<f64>,
+    ftf_inv: Mat<f64>,
 }
 
-/// The scores of [`best_addition`] of every candidate it does not skip:
-/// `(score, index)`.
-fn scores(
-    zs: MatRef<'_, f64>,
-    fs: MatRef<'_, f64>,
-    resid: &Col<f64>,
-    candidates: &[Col<f64>],
-    dirs: &[Col<f64>],
-    cos_limit: f64,
-) -> Vec<(f64, usize)> {
-    let m = zs.ncols();
-    let ftf = fs.transpose() * fs;
-    let pdim = ftf.nrows();
-    let Some(ftf_inv) = (0..pdim)
-        .map(|j| {
-            solve_psd(
-                ftf.as_ref(),
-                &Col::from_fn(pdim, |i| if i == j { 1.0 } else { 0.0 }),
-                1e-12,
-            )
+impl<'a> Scorer<'a> {
+    /// `None` when FᵀF is singular (then nothing can be scored).
+    fn new(zs: MatRef<'a, f64>, fs: MatRef<'a, f64>, resid: &'a Col<f64>) -> Option<Self> {
+        let ftf = fs.transpose() * fs;
+        let pdim = ftf.nrows();
+        let ftf_inv = (0..pdim)
+            .map(|j| {
+                solve_psd(
+                    ftf.as_ref(),
+                    &Col::from_fn(pdim, |i| if i == j { 1.0 } else { 0.0 }),
+                    1e-12,
+                )
+            })
+            .collect::<Option<Vec<Col<f64>>>>()
+            .map(|cols| Mat::from_fn(pdim, pdim, |i, j| cols[j][i]))?;
+        Some(Self {
+            zs,
+            fs,
+            resid,
+            ftf_inv,
         })
-        .collect::<Option<Vec<Col<f64>>>>()
-        .map(|cols| Mat::from_fn(pdim, pdim, |i, j| cols[j][i]))
-    else {
-        return Vec::new();
-    };
-    let mut out: Vec<(f64, usize)> = Vec::new();
-    for start in (0..candidates.len()).step_by(BLOCK) {
-        let block = &candidates[start..(start + BLOCK).min(candidates.len())];
-        let c = Mat::from_fn(m, block.len(), |i, j| block[j][i]);
-        let mut phi = zs * &c;
-        for j in 0..phi.ncols() {
-            let col = phi
-                .col_mut(j)
-                .try_as_col_major_mut()
-                .expect("owned matrix")
-                .as_slice_mut();
-            col.iter_mut().for_each(|v| *v = v.abs());
-        }
-        let g = fs.transpose() * &phi;
-        let a = &ftf_inv * &g;
-        let corr = resid.transpose() * &phi;
-        for (j, cand) in block.iter().enumerate() {
-            if dirs.iter().any(|dj| (dj.transpose() * cand).abs() >= cos_limit) {
-                continue;
-            }
-            let norm2 = phi.col(j).squared_norm_l2();
-            let perp = norm2 - g.col(j).transpose() * a.col(j);
-            if perp.is_nan() || perp <= 1e-12 * norm2 {
-                continue;
-            }
-            let score = corr[j] * corr[j] / perp;
-            if score.is_finite() {
-                out.push((score, start + j));
-            }
-        }
     }
-    out
+
+    /// `(score, index)` of every candidate not within `cos_limit` of a
+    /// chosen direction (up to sign) and not (numerically) in the span of
+    /// the features.
+    fn scores(&self, candidates: &[Col<f64>], dirs: &[Col<f64>], cos_limit: f64) -> Vec<(f64, usize)> {
+        let m = self.zs.ncols();
+        let mut out: Vec<(f64, usize)> = Vec::new();
+        for start in (0..candidates.len()).step_by(BLOCK) {
+            let block = &candidates[start..(start + BLOCK).min(candidates.len())];
+            let c = Mat::from_fn(m, block.len(), |i, j| block[j][i]);
+            let mut phi = self.zs * &c;
+            for j in 0..phi.ncols() {
+                let col = phi
+                    .col_mut(j)
+                    .try_as_col_major_mut()
+                    .expect("owned matrix")
+                    .as_slice_mut();
+                col.iter_mut().for_each(|v| *v = v.abs());
+            }
+            let g = self.fs.transpose() * &phi;
+            let a = &self.ftf_inv * &g;
+            let corr = self.resid.transpose() * &phi;
+            for (j, cand) in block.iter().enumerate() {
+                if dirs.iter().any(|dj| (dj.transpose() * cand).abs() >= cos_limit) {
+                    continue;
+                }
+                let norm2 = phi.col(j).squared_norm_l2();
+                let perp = norm2 - g.col(j).transpose() * a.col(j);
+                if perp.is_nan() || perp <= 1e-12 * norm2 {
+                    continue;
+                }
+                let score = corr[j] * corr[j] / perp;
+                if score.is_finite() {
+                    out.push((score, start + j));
+                }
+            }
+        }
+        out
+    }
+
+    /// The candidate of [`Scorer::scores`] with the highest score.
+    fn best(&self, candidates: &[Col<f64>], dirs: &[Col<f64>], cos_limit: f64) -> Option<usize> {
+        self.scores(candidates, dirs, cos_limit)
+            .into_iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, idx)| idx)
+    }
 }
 
 /// Candidates refined per added direction (see `Scoring::add_best`).
@@ -215,13 +219,11 @@ const FINEST_SCALE: f64 = 1e-4;
 /// and finer resolution, around what the coarse net found): a pattern
 /// search over the local nets ([`super::net::local_net`]) around `u` at
 /// scale s, moving to the best point (by the residual sum of squares it
-/// removes, as [`best_addition`] scores it against the features `fs` of the
-/// other directions) and halving s when the centre is best, from `start`
+/// removes, as the [`Scorer`] of the other directions' features scores
+/// it) and halving s when the centre is best, from `start`
 /// down to [`FINEST_SCALE`].
 fn refine(
-    zs: MatRef<'_, f64>,
-    fs: MatRef<'_, f64>,
-    resid: &Col<f64>,
+    scorer: &Scorer<'_>,
     mut u: Col<f64>,
     (others, cos_limit): (&[Col<f64>], f64),
     start: f64,
@@ -230,7 +232,7 @@ fn refine(
     let mut moves = 0;
     while s > FINEST_SCALE && moves < 200 {
         let local = super::net::local_net(&u, s);
-        match best_addition(zs, fs, resid, &local, others, cos_limit) {
+        match scorer.best(&local, others, cos_limit) {
             Some(j) if j > 0 => {
                 u = local[j].clone();
                 moves += 1;
@@ -444,7 +446,8 @@ impl Scoring<'_> {
     ) -> Option<State> {
         let fs = state.f.as_ref().subrows(0, self.zs.nrows());
         let resid = residual(&self.ys, fs, &state.beta);
-        let mut ranked = scores(self.zs, fs, &resid, candidates, &state.dirs, cos_skip);
+        let scorer = Scorer::new(self.zs, fs, &resid)?;
+        let mut ranked = scorer.scores(candidates, &state.dirs, cos_skip);
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         let apart = (2.0 * start).min(std::f64::consts::FRAC_PI_2).cos();
         let mut starts: Vec<&Col<f64>> = Vec::new();
@@ -461,9 +464,9 @@ impl Scoring<'_> {
         }
         let refined: Vec<Col<f64>> = starts
             .into_iter()
-            .map(|c| refine(self.zs, fs, &resid, c.clone(), (&state.dirs, cos_skip), start))
+            .map(|c| refine(&scorer, c.clone(), (&state.dirs, cos_skip), start))
             .collect();
-        let u = best_addition(self.zs, fs, &resid, &refined, &state.dirs, cos_skip)?;
+        let u = scorer.best(&refined, &state.dirs, cos_skip)?;
         let mut trial = state.dirs.clone();
         trial.push(refined[u].clone());
         self.fit(trial)
@@ -485,14 +488,9 @@ impl Scoring<'_> {
                 continue;
             };
             let resid = residual(&self.ys, fo.as_ref(), &bo);
-            out[j] = refine(
-                self.zs,
-                fo.as_ref(),
-                &resid,
-                out[j].clone(),
-                (&others, self.cos_limit),
-                start,
-            );
+            if let Some(scorer) = Scorer::new(self.zs, fo.as_ref(), &resid) {
+                out[j] = refine(&scorer, out[j].clone(), (&others, self.cos_limit), start);
+            }
         }
         self.fit(out).filter(|s| s.val_error < state.val_error)
     }
