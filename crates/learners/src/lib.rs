@@ -64,6 +64,7 @@ pub mod refine;
 pub mod registry;
 mod residual_labels;
 pub mod screen;
+mod sphere_net;
 
 use std::collections::BTreeMap;
 

@@ -275,9 +275,9 @@ impl Ckm {
             y: yv,
         };
         let mut pool: Vec<Candidate> = Vec::new();
-        if matches!(p.search, Search::Grid | Search::Auto) {
-            observer.stage("grid-search");
-            pool.extend(self.grid_search(&train, &scoring, (seed, par), observer, &mut report)?);
+        if matches!(p.search, Search::Net | Search::Auto) {
+            observer.stage("net-search");
+            pool.extend(self.net_search(&train, &scoring, (seed, par), observer, &mut report)?);
         }
         if self.runs_exact(m) && self.exact.is_some() {
             observer.stage("exact-search");
@@ -291,11 +291,11 @@ impl Ckm {
             y: &yv_full,
             var: variance(&yv_full),
         };
-        // The paper's step: the best network of the search in V (grid or
-        // exact ERM), before any Levenberg–Marquardt.
-        report.provable_stage_error = pool
+        // The paper's step: the best point of the net in V (or exact ERM's
+        // network), before any Levenberg–Marquardt.
+        report.provable_stage_error = ["net_validation_error", "exact_validation_error"]
             .iter()
-            .map(|c| c.0)
+            .filter_map(|k| report.metrics.get(*k).copied())
             .filter(|e| e.is_finite())
             .min_by(f64::total_cmp);
         let mut best = self.finish(&pool, v.as_ref(), &full, par, observer)?;
@@ -341,12 +341,12 @@ impl Ckm {
     }
 
     /// Whether Adam (`gd` on z) runs: always for `search = "train"`, never
-    /// for grid or exact; with `auto`, when the searches' best stays above
+    /// for the net or exact; with `auto`, when the searches' best stays above
     /// `train_above` (noted when it is skipped).
     fn runs_train(&self, best: Option<&Choice>, report: &mut Report) -> bool {
         let p = &self.params;
         match p.search {
-            Search::Grid | Search::Exact => false,
+            Search::Net | Search::Exact => false,
             Search::Train => true,
             Search::Auto => {
                 let run = best.is_none_or(|b| b.error.is_nan() || b.error > p.train_above);

@@ -11,21 +11,23 @@
 //!    (d × m, m ≤ k).
 //! 2. Project `z = Vᵀ x`; split the rows into training and validation parts.
 //! 3. Search a network of the given architecture on z (input dimension m):
-//!    (a) the paper's search over a bounded grid of networks — every weight
-//!    and bias on the grid `{−B, −B + η, …, B}` — here a seeded random sample
-//!    of `grid_candidates` grid networks scored on validation rows, since the
-//!    grid itself has `(2B/η + 1)^{#params}` points; (b) a practical search:
+//!    (a) the paper's net over networks (`search.rs`, `NetPlan`): hidden
+//!    units' rows `(w, b)` on nets of unit spheres (exact by positive
+//!    homogeneity), the output layer by least squares; exhaustive when the
+//!    net has at most `net_candidates` points, else that many uniform draws
+//!    with the coverage probability reported; (b) a practical search:
 //!    Adam on z with seeded restarts ([`crate::gd`]); (c) for one hidden
 //!    layer, exact ERM ([`crate::exact_erm`]) on a few projected rows — the
 //!    certified best network on them, cheap when m and k are tiny.
-//!    `search` picks (a), (b), (c) or `auto` (the grid, exact ERM when
+//!    `search` picks (a), (b), (c) or `auto` (the net, exact ERM when
 //!    k ≤ 2 and m ≤ 2 with one hidden layer, Adam when those stay above
 //!    `train_above`); the validation error decides, and the report says which
 //!    produced the answer.
 //! 4. Lift: the first layer `W' ∈ ℝ^{k × m}` becomes `W' Vᵀ`; the other layers
 //!    are unchanged.
 //!
-//! Departures: the grid search is sampled instead of exhaustive, and the
+//! Departures: the net is sampled when it is too large to score, its best
+//! points are refined by Levenberg–Marquardt, and the
 //! practical search (not in the paper) is allowed to win; CKM's own
 //! thresholds and cells are not known (see [`subspace_pca::filtered`]).
 //!

@@ -13,11 +13,15 @@ use super::algorithm::{Ckm, NAME};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Search {
-    /// The paper's bounded grid (sampled).
-    Grid,
+    /// The paper's net over networks in the subspace
+    /// (`ckm/search.rs`, `NetPlan`): exhaustive when it fits
+    /// `net_candidates`, else sampled with its coverage reported. Also
+    /// accepted as `"grid"`, its former name.
+    #[serde(alias = "grid")]
+    Net,
     /// Adam with restarts.
     Train,
-    /// The grid first (plus exact ERM when the architecture has one hidden
+    /// The net first (plus exact ERM when the architecture has one hidden
     /// layer of at most 2 units and the subspace at most 2 dimensions); Adam
     /// too when the best validation error is above `train_above`. The
     /// validation error decides.
@@ -42,20 +46,21 @@ pub struct CkmParams {
     pub filtered: FilteredPcaParams,
     /// Which search runs. Default `auto`.
     pub search: Search,
-    /// Grid networks sampled. Default 100 000 (with 20 000, one depth-3
-    /// 3-3 teacher in d = 20 of six ended in a local minimum at 5·10⁻³ from
-    /// every refined start; with 100 000 it reaches 10⁻²²; scoring a grid
-    /// network on 2 000 rows costs about as much as one LM step).
-    pub grid_candidates: usize,
-    /// Grid spacing η. Default 0.25.
-    pub grid_resolution: f64,
-    /// Weight bound B of the grid. Default 2.
-    pub weight_bound: f64,
-    /// The best grid networks refined by Levenberg–Marquardt on the
-    /// projected training rows (0: report the best grid point as is).
-    /// Default 128.
-    pub grid_refine: usize,
-    /// In `auto`, the refined grid's relative validation error above which
+    /// The net's budget: the finest net (hidden units within a covering
+    /// angle between 0.02 rad and `net_angle`) with at most this many points
+    /// is scored exhaustively; when even the net at `net_angle` is larger,
+    /// this many points are drawn from it uniformly and the coverage
+    /// probability is reported. Default 100 000 (scoring a net point on
+    /// 2 000 rows costs about as much as one LM step).
+    pub net_candidates: usize,
+    /// The coarsest covering angle (radians) of the hidden units' nets,
+    /// used when no exhaustive net fits the budget. Default 0.5.
+    pub net_angle: f64,
+    /// The best net points refined by Levenberg–Marquardt on the projected
+    /// training rows (0: report the best net points as they are). Default
+    /// 128.
+    pub net_refine: usize,
+    /// In `auto`, the refined net's relative validation error above which
     /// Adam runs too. Default 1e-3.
     pub train_above: f64,
     /// Settings of the practical search (`hidden` is set from `widths`).
@@ -72,7 +77,7 @@ pub struct CkmParams {
     /// the full space; the polished validation error picks the answer.
     /// Default 8.
     pub polish_top: usize,
-    /// Settings of the polish of each candidate (and of the grid
+    /// Settings of the polish of each candidate (and of the net
     /// refinement in the subspace). Default: 5000 samples (`flop_budget`
     /// 0), so that screening `polish_top` candidates stays cheap.
     pub polish_params: PolishParams,
@@ -96,10 +101,9 @@ impl Default for CkmParams {
                 ..FilteredPcaParams::default()
             },
             search: Search::Auto,
-            grid_candidates: 100_000,
-            grid_resolution: 0.25,
-            weight_bound: 2.0,
-            grid_refine: 128,
+            net_candidates: 100_000,
+            net_angle: 0.5,
+            net_refine: 128,
             train_above: 1e-3,
             train: GdParams {
                 restarts: 3,
@@ -135,21 +139,18 @@ impl CkmParams {
                 "a non-empty list of positive widths",
             ));
         }
-        if !(self.grid_resolution > 0.0
-            && self.weight_bound >= self.grid_resolution
-            && self.weight_bound.is_finite())
-        {
+        if !(self.net_angle > 0.0 && self.net_angle <= std::f64::consts::FRAC_PI_2) {
             return Err(LearnError::invalid(
                 NAME,
-                "grid_resolution / weight_bound",
-                self.grid_resolution,
-                "0 < resolution <= bound < inf",
+                "net_angle",
+                self.net_angle,
+                "in (0, π/2] radians",
             ));
         }
-        if self.polish_top == 0 || self.grid_candidates == 0 {
+        if self.polish_top == 0 || self.net_candidates == 0 {
             return Err(LearnError::invalid(
                 NAME,
-                "polish_top / grid_candidates",
+                "polish_top / net_candidates",
                 0.0,
                 "at least 1",
             ));

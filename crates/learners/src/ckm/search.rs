@@ -1,6 +1,7 @@
 //! The search in the filtered-PCA subspace V (Chen–Klivans–Meka's step
-//! after filtered PCA): networks on `z = Vᵀx` from a grid of weights and
-//! biases (each start refined by Levenberg–Marquardt when asked), and exact
+//! after filtered PCA): a net over networks on `z = Vᵀx` ([`NetPlan`]:
+//! hidden units on nets of the unit sphere, output layer by least squares;
+//! its best points refined by Levenberg–Marquardt when asked), and exact
 //! empirical risk minimisation for tiny architectures.
 
 use faer::{Col, Mat, Par};
@@ -28,29 +29,208 @@ pub(super) struct Scoring {
     pub var: f64,
 }
 
-/// A random network of the architecture with every weight and bias on the
-/// grid `{−B, −B + η, …, B}`.
-fn grid_network(
-    m: usize,
-    widths: &[usize],
-    bound: f64,
-    eta: f64,
-    rng: &mut rand::rngs::ChaCha8Rng,
-) -> Result<Network, LearnError> {
-    let steps = (2.0 * bound / eta).round() as i64;
-    let mut draw = || -bound + eta * rng.random_range(0..=steps) as f64;
-    let mut sizes = vec![m];
-    sizes.extend_from_slice(widths);
-    sizes.push(1);
-    let parts = (1..sizes.len())
-        .map(|l| {
-            (
-                Mat::from_fn(sizes[l], sizes[l - 1], |_, _| draw()),
-                Col::from_fn(sizes[l], |_| draw()),
-            )
-        })
-        .collect();
-    Ok(Network::from_parts(parts)?)
+/// The net over networks of the architecture on z (CKM's search, made
+/// concrete). Every hidden unit `relu(⟨w, a⟩ + b)` of a ReLU network equals
+/// `‖(w, b)‖ · relu(⟨ŵ, a⟩ + b̂)` with `(ŵ, b̂)` on the unit sphere of
+/// `ℝ^{fan_in + 1}`, and the scale moves into the next layer (positive
+/// homogeneity), so every network on z equals one whose hidden units' rows
+/// `(w, b)` are unit vectors; and for given hidden layers the best output
+/// layer is a least-squares solution. The net is therefore the product over
+/// hidden units of a net of the unit sphere of `ℝ^{fan_in + 1}`
+/// ([`crate::sphere_net::full_sphere_net`]), each unit within `angle` of the
+/// nearest net point, with the output layer fitted by least squares: no
+/// weight bound is needed for the hidden layers, and the output layer is
+/// exact rather than netted.
+pub(super) struct NetPlan {
+    /// Per hidden layer, its units' net: row vectors `(w, b)`, flattened.
+    units: Vec<Vec<Vec<f64>>>,
+    /// The hidden widths.
+    widths: Vec<usize>,
+    /// The covering angle of every unit's net (radians).
+    pub angle: f64,
+    /// log₁₀ of the net's size `∏_l |N_l|^{k_l}`.
+    pub log10_size: f64,
+    /// Whether every point of the net is scored; otherwise `draws` points
+    /// are drawn uniformly (with replacement) from it.
+    pub exhaustive: bool,
+    /// Net points scored.
+    pub draws: usize,
+    /// The probability that the scored points include the cell of a given
+    /// network with distinct units (one of its `∏_l k_l!` orderings): 1 for
+    /// an exhaustive net, `1 − (1 − ∏ k_l! / |net|)^draws` for a sampled one.
+    pub coverage: f64,
+}
+
+/// The smallest covering angle the net is refined to when it is exhaustive.
+const FINEST_ANGLE: f64 = 0.02;
+
+impl NetPlan {
+    /// The finest net (covering angle between [`FINEST_ANGLE`] and
+    /// `max_angle`, in steps of 10 %) with at most `budget` points, scored
+    /// exhaustively; if even the net at `max_angle` is larger, `budget`
+    /// uniform draws from that one.
+    pub(super) fn new(m: usize, widths: &[usize], budget: usize, max_angle: f64) -> Self {
+        let fan_ins: Vec<usize> = (0..widths.len())
+            .map(|l| if l == 0 { m } else { widths[l - 1] } + 1)
+            .collect();
+        let log10_size = |a: f64| -> f64 {
+            fan_ins
+                .iter()
+                .zip(widths)
+                .map(|(&f, &k)| k as f64 * crate::sphere_net::full_sphere_net_size(f, a).log10())
+                .sum()
+        };
+        let mut angle = FINEST_ANGLE.min(max_angle);
+        while log10_size(angle) > (budget as f64).log10() && angle < max_angle {
+            angle = (angle * 1.1).min(max_angle);
+        }
+        let exhaustive = log10_size(angle) <= (budget as f64).log10();
+        let nets: Vec<(Vec<Vec<f64>>, f64)> = fan_ins
+            .iter()
+            .map(|&f| {
+                let (pts, covering) = crate::sphere_net::full_sphere_net(f, angle);
+                (
+                    pts.iter().map(|p| p.iter().copied().collect()).collect(),
+                    covering,
+                )
+            })
+            .collect();
+        let covering = nets.iter().map(|n| n.1).fold(0.0, f64::max);
+        let log10_size = log10_size(angle);
+        let draws = if exhaustive {
+            10f64.powf(log10_size).round() as usize
+        } else {
+            budget
+        };
+        // ∏ k_l! orderings of a network with distinct units lie in distinct
+        // cells; the chance that none of `draws` uniform draws hits one.
+        let log10_sym: f64 = widths
+            .iter()
+            .map(|&k| (1..=k).map(|i| (i as f64).log10()).sum::<f64>())
+            .sum();
+        let q = 10f64.powf((log10_sym - log10_size).min(0.0));
+        let coverage = if exhaustive {
+            1.0
+        } else {
+            -(draws as f64 * (-q).ln_1p()).exp_m1()
+        };
+        Self {
+            units: nets.into_iter().map(|n| n.0).collect(),
+            widths: widths.to_vec(),
+            angle: covering,
+            log10_size,
+            exhaustive,
+            draws,
+            coverage,
+        }
+    }
+
+    /// The net points to score, as unit indices (layer by layer, unit by
+    /// unit): every point in mixed-radix order when exhaustive, else
+    /// `draws` uniform draws from one seeded stream.
+    fn points(&self, seed: Seed) -> Vec<Vec<u32>> {
+        let radices: Vec<usize> = self
+            .widths
+            .iter()
+            .zip(&self.units)
+            .flat_map(|(&k, net)| std::iter::repeat_n(net.len(), k))
+            .collect();
+        if self.exhaustive {
+            (0..self.draws)
+                .map(|mut c| {
+                    radices
+                        .iter()
+                        .map(|&r| {
+                            let digit = (c % r) as u32;
+                            c /= r;
+                            digit
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            let mut rng = seed.derive("ckm-net").rng();
+            (0..self.draws)
+                .map(|_| radices.iter().map(|&r| rng.random_range(0..r) as u32).collect())
+                .collect()
+        }
+    }
+
+    /// The hidden layers of the net point `idx` on the rows `x` (n × m,
+    /// column-major, so that every unit is a vectorised pass over
+    /// contiguous columns): the last hidden layer's outputs (n × k_L,
+    /// column-major).
+    fn hidden(&self, idx: &[u32], x: &[f64], n: usize, m: usize) -> Vec<f64> {
+        let mut cur: Vec<f64> = Vec::new();
+        let (mut width, mut off) = (m, 0);
+        for (l, &k) in self.widths.iter().enumerate() {
+            let mut next = vec![0.0; n * k];
+            let input: &[f64] = if l == 0 { x } else { &cur };
+            for (out, &r) in next.chunks_exact_mut(n).zip(&idx[off..off + k]) {
+                let row = &self.units[l][r as usize];
+                out.fill(row[width]);
+                for (col, &w) in input.chunks_exact(n).zip(row) {
+                    for (o, &v) in out.iter_mut().zip(col) {
+                        *o += w * v;
+                    }
+                }
+                out.iter_mut().for_each(|o| *o = o.max(0.0));
+            }
+            (cur, width, off) = (next, k, off + k);
+        }
+        cur
+    }
+
+    /// The least-squares output layer (weights, then the bias) of the net
+    /// point `idx` on `(x, y)` (x column-major) and its sum of squared
+    /// residuals (`yᵀy − βᵀFᵀy`, exact at the least-squares solution up to
+    /// the tiny ridge); `None` when the system is not solvable.
+    fn output_layer(&self, idx: &[u32], x: &[f64], y: &[f64], m: usize) -> Option<(f64, Col<f64>)> {
+        let n = y.len();
+        let h = self.hidden(idx, x, n, m);
+        let k = *self.widths.last()?;
+        let p = k + 1;
+        let ones = vec![1.0; n];
+        let cols: Vec<&[f64]> = h
+            .chunks_exact(n)
+            .chain(std::iter::once(ones.as_slice()))
+            .collect();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
+        let mut gram = Mat::<f64>::zeros(p, p);
+        for a in 0..p {
+            for b in 0..=a {
+                let g = dot(cols[a], cols[b]);
+                gram[(a, b)] = g;
+                gram[(b, a)] = g;
+            }
+        }
+        let fty = Col::from_fn(p, |a| dot(cols[a], y));
+        let beta = crate::linalg::solve_psd(gram.as_ref(), &fty, 1e-10)?;
+        let sse = (dot(y, y) - (0..p).map(|j| beta[j] * fty[j]).sum::<f64>()).max(0.0);
+        Some((sse, beta))
+    }
+
+    /// The network of the net point `idx` with output layer `beta`.
+    fn network(&self, idx: &[u32], beta: &Col<f64>, m: usize) -> Result<Network, LearnError> {
+        let mut parts = Vec::with_capacity(self.widths.len() + 1);
+        let (mut width, mut off) = (m, 0);
+        for (l, &k) in self.widths.iter().enumerate() {
+            let rows: Vec<&Vec<f64>> = idx[off..off + k]
+                .iter()
+                .map(|&i| &self.units[l][i as usize])
+                .collect();
+            parts.push((
+                Mat::from_fn(k, width, |u, j| rows[u][j]),
+                Col::from_fn(k, |u| rows[u][width]),
+            ));
+            (width, off) = (k, off + k);
+        }
+        parts.push((
+            Mat::from_fn(1, width, |_, j| beta[j]),
+            Col::from_fn(1, |_| beta[width]),
+        ));
+        Ok(Network::from_parts(parts)?)
+    }
 }
 
 /// The mean squared error of `net` on `(x, y)`.
@@ -60,16 +240,22 @@ pub(super) fn mse(net: &Network, x: &Mat<f64>, y: &Col<f64>) -> f64 {
     (0..y.nrows()).map(|i| (out[i] - y[i]).powi(2)).sum::<f64>() / y.nrows().max(1) as f64
 }
 
+/// Rows the net points are fitted and ranked on (the first projected
+/// training rows).
+const NET_ROWS: usize = 2000;
+
 impl Ckm {
-    /// The grid search: `grid_candidates` random grid networks (drawn in
-    /// sequence from one seeded stream, scored in parallel when `par`
-    /// allows: the scores do not depend on the thread count) on the first
-    /// 2000 scoring rows; the best `polish_top` go to the pool, or, with
-    /// `grid_refine` > 0, that many best starts are refined first.
+    /// The net search ([`NetPlan`]): every net point (or `net_candidates`
+    /// uniform draws) gets its least-squares output layer on the first
+    /// [`NET_ROWS`] projected training rows and is ranked by its residual
+    /// there (in parallel when `par` allows: the ranking does not depend on
+    /// the thread count); the best point's validation error is the paper's
+    /// step (`net_validation_error`). The best `polish_top` go to the pool,
+    /// or, with `net_refine` > 0, that many best points are refined first.
     ///
     /// # Errors
     /// Invalid networks, and the refinement's errors.
-    pub(super) fn grid_search(
+    pub(super) fn net_search(
         &self,
         train: &Rows<'_>,
         scoring: &Scoring,
@@ -80,53 +266,82 @@ impl Ckm {
         let p = &self.params;
         let (xv, yv, var) = (&scoring.x, &scoring.y, scoring.var);
         let m = xv.ncols();
-        let mut rng = seed.derive("ckm-grid").rng();
-        let (xs, ys) = (
-            Mat::from_fn(xv.nrows().min(2000), m, |i, j| xv[(i, j)]),
-            Col::from_fn(yv.nrows().min(2000), |i| yv[i]),
-        );
-        let nets = (0..p.grid_candidates)
-            .map(|_| grid_network(m, &p.widths, p.weight_bound, p.grid_resolution, &mut rng))
-            .collect::<Result<Vec<_>, _>>()?;
-        let score = |net: Network| (mse(&net, &xs, &ys), net);
-        let mut scored: Vec<(f64, Network)> = if matches!(par, Par::Seq) {
-            nets.into_iter().map(score).collect()
+        let plan = NetPlan::new(m, &p.widths, p.net_candidates, p.net_angle);
+        let (xt, yt) = load_rows(train, train.len().min(NET_ROWS));
+        let nt = yt.nrows();
+        let x_rows: Vec<f64> = (0..m)
+            .flat_map(|j| (0..nt).map(move |i| (i, j)))
+            .map(|(i, j)| xt[(i, j)])
+            .collect();
+        let y_rows: Vec<f64> = yt.iter().copied().collect();
+        let points = plan.points(seed);
+        let score = |idx: &Vec<u32>| {
+            plan.output_layer(idx, &x_rows, &y_rows, m)
+                .map_or(f64::INFINITY, |(sse, _)| sse)
+        };
+        let sse: Vec<f64> = if matches!(par, Par::Seq) {
+            points.iter().map(score).collect()
         } else {
             use rayon::prelude::*;
-            nets.into_par_iter().map(score).collect()
+            points.par_iter().map(score).collect()
         };
-        scored.retain(|(e, _)| e.is_finite());
-        // Stable sort: ties keep the order of the draws.
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, net)) = scored.first() {
-            report.metrics.insert(
-                "grid_validation_error".to_owned(),
-                relative(mse(net, xv, yv), var),
-            );
+        let mut order: Vec<usize> = (0..points.len()).filter(|&i| sse[i].is_finite()).collect();
+        // Stable sort: ties keep the order of the points.
+        order.sort_by(|&a, &b| sse[a].total_cmp(&sse[b]));
+        let keep = p.polish_top.max(p.net_refine);
+        let mut best: Vec<Network> = Vec::with_capacity(keep);
+        for &i in order.iter().take(keep) {
+            if let Some((_, beta)) = plan.output_layer(&points[i], &x_rows, &y_rows, m) {
+                best.push(plan.network(&points[i], &beta, m)?);
+            }
         }
-        if p.grid_refine == 0 {
-            return Ok(scored
+        report
+            .metrics
+            .insert("net_size_log10".to_owned(), plan.log10_size);
+        report
+            .metrics
+            .insert("net_points_scored".to_owned(), plan.draws as f64);
+        report.metrics.insert("net_covering_angle".to_owned(), plan.angle);
+        report
+            .metrics
+            .insert("net_coverage_probability".to_owned(), plan.coverage);
+        report.notes.push(format!(
+            "net over networks in V: hidden units within {:.3} rad of a net point (output layer by least squares), \
+             10^{:.1} points, {} {} (coverage probability {:.2e})",
+            plan.angle,
+            plan.log10_size,
+            plan.draws,
+            if plan.exhaustive { "scored: all of them" } else { "drawn uniformly and scored" },
+            plan.coverage
+        ));
+        if let Some(net) = best.first() {
+            report
+                .metrics
+                .insert("net_validation_error".to_owned(), relative(mse(net, xv, yv), var));
+        }
+        if p.net_refine == 0 {
+            return Ok(best
                 .into_iter()
                 .take(p.polish_top)
-                .map(|(_, net)| (relative(mse(&net, xv, yv), var), net, "grid"))
+                .map(|net| (relative(mse(&net, xv, yv), var), net, "net"))
                 .collect());
         }
-        observer.stage("grid-refine");
-        let starts: Vec<&Network> = scored.iter().take(p.grid_refine).map(|(_, n)| n).collect();
+        observer.stage("net-refine");
+        let starts: Vec<&Network> = best.iter().take(p.net_refine).collect();
         let refined = self.refine(&starts, train, scoring, par)?;
         if let Some((e, _)) = refined.first() {
             report
                 .metrics
-                .insert("grid_refined_validation_error".to_owned(), *e);
+                .insert("net_refined_validation_error".to_owned(), *e);
         }
         Ok(refined
             .into_iter()
             .take(p.polish_top)
-            .map(|(e, net)| (e, net, "refined grid"))
+            .map(|(e, net)| (e, net, "refined net"))
             .collect())
     }
 
-    /// The grid refinement: each start polished sequentially on its own
+    /// The net refinement: each start polished sequentially on its own
     /// (on the first `polish_params.samples` training rows), the starts in
     /// parallel when `par` allows: the results do not depend on the thread
     /// count (collected in draw order). Sorted by validation error.
@@ -163,7 +378,7 @@ impl Ckm {
         match p.search {
             Search::Exact => true,
             Search::Auto => p.widths.len() == 1 && p.widths[0] <= 2 && m <= 2,
-            Search::Grid | Search::Train => false,
+            Search::Net | Search::Train => false,
         }
     }
 
@@ -209,5 +424,64 @@ impl Ckm {
             }
             Err(err) => Err(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exhaustive net of a one-hidden-layer architecture scores every
+    /// point once; a teacher built from two of its points (any output
+    /// layer) is found exactly: its point's least-squares residual is zero
+    /// and the ranking puts a zero-residual point first.
+    #[test]
+    fn the_exhaustive_net_finds_a_network_made_of_net_points() {
+        let plan = NetPlan::new(2, &[2], 100_000, 0.5);
+        assert!(plan.exhaustive && (plan.coverage - 1.0).abs() < 1e-15);
+        let pts = plan.points(Seed(1));
+        assert_eq!(pts.len() as f64, 10f64.powf(plan.log10_size).round());
+        let teacher_idx = pts[pts.len() / 3 + 17].clone();
+        let n = 500;
+        let g = relu_net::gaussian_matrix(n, 2, Seed(2));
+        let x: Vec<f64> = (0..2)
+            .flat_map(|j| (0..n).map(move |i| (i, j)))
+            .map(|(i, j)| g[(i, j)])
+            .collect();
+        let h = plan.hidden(&teacher_idx, &x, n, 2);
+        let y: Vec<f64> = (0..n).map(|i| 1.5 * h[i] - 0.7 * h[n + i] + 0.3).collect();
+        let (sse, beta) = plan.output_layer(&teacher_idx, &x, &y, 2).unwrap();
+        let yy: f64 = y.iter().map(|v| v * v).sum();
+        assert!(sse <= 1e-9 * yy, "{sse}");
+        assert!((beta[0] - 1.5).abs() < 1e-6 && (beta[1] + 0.7).abs() < 1e-6 && (beta[2] - 0.3).abs() < 1e-6);
+        let best = pts
+            .iter()
+            .map(|p| plan.output_layer(p, &x, &y, 2).map_or(f64::INFINITY, |r| r.0))
+            .fold(f64::INFINITY, f64::min);
+        assert!(best <= 1e-9 * yy, "{best}");
+        // The network built from the point computes the same function.
+        let net = plan.network(&teacher_idx, &beta, 2).unwrap();
+        let xm = Mat::from_fn(n, 2, |i, j| x[j * n + i]);
+        let yc = Col::from_fn(n, |i| y[i]);
+        assert!(mse(&net, &xm, &yc) <= 1e-9 * yy / n as f64);
+    }
+
+    /// A net too large for the budget is sampled: `budget` draws, and the
+    /// coverage is `1 − (1 − ∏k_l!/N)^draws`, about `draws · ∏k_l! / N`
+    /// when small.
+    #[test]
+    fn a_sampled_net_reports_its_coverage() {
+        let plan = NetPlan::new(3, &[3, 3], 1000, 0.5);
+        assert!(!plan.exhaustive);
+        assert_eq!(plan.points(Seed(3)).len(), 1000);
+        let expected = 1000.0 * 36.0 / 10f64.powf(plan.log10_size);
+        assert!(
+            (plan.coverage / expected - 1.0).abs() < 1e-6,
+            "{} vs {expected}",
+            plan.coverage
+        );
+        assert!(plan.angle <= 0.5);
+        // Same seed, same draws.
+        assert_eq!(plan.points(Seed(3)), plan.points(Seed(3)));
     }
 }

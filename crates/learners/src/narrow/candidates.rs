@@ -15,7 +15,7 @@ use super::moments::Order;
 pub(super) fn coarse_net(m: usize, points: usize) -> Vec<Col<f64>> {
     match m {
         1 => vec![Col::from_fn(1, |_| 1.0)],
-        2 => super::net::sphere_net(2, points).0,
+        2 => crate::sphere_net::sphere_net(2, points).0,
         _ => {
             let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
             (0..points)
@@ -60,7 +60,7 @@ fn pencil(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Vec<Col<f64>> {
 
 /// Step 3: the candidate directions in V (d × m), how many of them came
 /// from the moments (they come first; the net's points follow), and the
-/// covering angle of the net ([`super::net::sphere_net`], at most
+/// covering angle of the net ([`crate::sphere_net::sphere_net`], at most
 /// `net_points` points for every m: the papers' net, exponential in m).
 pub(super) fn candidates(
     mats: &[Order],
@@ -82,7 +82,7 @@ pub(super) fn candidates(
         candidates.extend(pencil(pair[1].as_ref(), pair[0].as_ref()));
     }
     let n_moment = candidates.len();
-    let (net, angle) = super::net::sphere_net(m, net_points);
+    let (net, angle) = crate::sphere_net::sphere_net(m, net_points);
     candidates.extend(net);
     (candidates, n_moment, angle)
 }

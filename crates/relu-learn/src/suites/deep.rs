@@ -142,9 +142,9 @@ fn ckm_params(widths: &[usize], smoke: bool) -> CkmParams {
     };
     if smoke {
         CkmParams {
-            search: Search::Grid,
-            grid_candidates: 500,
-            grid_refine: 4,
+            search: Search::Net,
+            net_candidates: 500,
+            net_refine: 4,
             polish_top: 2,
             ..base
         }
@@ -433,8 +433,9 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row], scaling: &[Row]) -> SuiteO
 const DESCRIPTION: &str = "\
 Each row plants a deep ReLU network f* of the `deep` family (d inputs, the given hidden widths, unit-norm
 first-layer rows, He-scaled deeper layers, hidden biases N(0, σ²)), draws n noise-free samples x ~ N(0, I_d),
-y = f*(x), and fits the same data with `ckm` (filtered PCA for the span of the first layer's rows, a sampled
-grid search refined by Levenberg–Marquardt in that k-dimensional span, Adam there when the grid falls short,
+y = f*(x), and fits the same data with `ckm` (filtered PCA for the span of the first layer's rows, a net over
+networks in that k-dimensional span whose best points are refined by Levenberg–Marquardt, Adam there when the
+net falls short,
 then a Levenberg–Marquardt polish of the lifted network in ℝ^d; see docs/learners/ckm.md) and with `gd` (Adam
 on the full network with the true architecture, He initialisation, 3 restarts, early stopping). sin θ measures
 how far the teacher's first-layer span sticks out of the model's. The second table plants one network per d

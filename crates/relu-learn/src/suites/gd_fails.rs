@@ -148,8 +148,8 @@ fn learner(name: &str, units: usize, fam: Fam, g: &Grid) -> Result<Box<dyn Learn
             Box::new(
                 if g.smoke {
                     CkmParams {
-                        grid_candidates: 200,
-                        grid_refine: 2,
+                        net_candidates: 200,
+                        net_refine: 2,
                         polish_top: 1,
                         ..base
                     }

@@ -184,9 +184,9 @@ fn make(name: &str, k: usize, g: &Grid) -> Result<Box<dyn Learner>> {
             };
             let p = if g.smoke {
                 CkmParams {
-                    search: Search::Grid,
-                    grid_candidates: 500,
-                    grid_refine: 4,
+                    search: Search::Net,
+                    net_candidates: 500,
+                    net_refine: 4,
                     polish_top: 2,
                     ..base
                 }
