@@ -110,10 +110,19 @@ pub struct Report {
     /// The same error of the paper's own stage, before any local
     /// optimisation: atv — the best moment candidate (steps 1–6); narrow —
     /// the network the moment discovery returns; ckm — the best network of
-    /// the search in the filtered-PCA subspace, before Levenberg–Marquardt.
-    /// `None` for learners that have no such stage.
+    /// the best point of the net over networks in the filtered-PCA subspace
+    /// (or exact ERM's network), before Levenberg–Marquardt. `None` for
+    /// learners that have no such stage.
     #[serde(default)]
     pub provable_stage_error: Option<f64>,
+    /// The paper's own stage's network (the one `provable_stage_error`
+    /// measures), in the same input and label coordinates as the fitted
+    /// model, so that it can be compared with a teacher parameter by
+    /// parameter (`relu-learn fit --provable-out`, the `theory` suite).
+    /// Not part of the JSON report (it is a model: write it as
+    /// `relu-net/v1`).
+    #[serde(skip)]
+    pub provable_network: Option<Network>,
     /// Other named scalar diagnostics (eigengaps, residuals, stage errors).
     pub metrics: BTreeMap<String, f64>,
     /// Named vector diagnostics (spectra, per-unit values).

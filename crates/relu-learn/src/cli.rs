@@ -169,6 +169,11 @@ pub struct FitArgs {
     /// Where to write the report (diagnostics and time per stage) as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Where to write the paper's own stage's network (before any local
+    /// optimisation; atv, narrow, ckm) as relu-net/v1, for `eval` against a
+    /// teacher. A learner without such a stage writes nothing and says so.
+    #[arg(long, value_name = "PATH")]
+    pub provable_out: Option<PathBuf>,
     /// Take the inputs as N(0, I) and skip the input pass (mean, covariance, Gaussianity check, whitening).
     #[arg(long)]
     pub assume_standard: bool,

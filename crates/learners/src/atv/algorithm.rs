@@ -241,6 +241,7 @@ fn best_candidate(
         .unwrap_or(0);
     let (moment_error, best) = scored.swap_remove(pick);
     report.provable_stage_error = Some(moment_error);
+    report.provable_network = Some(best.network.clone());
     report.notes.push(format!(
         "best moment candidate: {} (validation relative error {moment_error:.3e})",
         best.tag

@@ -120,6 +120,9 @@ impl Ckm {
         let scaled = Standardized::new(src, labels);
         let (mean, std) = scaled.scale();
         let Fitted { model, mut report } = self.fit_standardized(&scaled, seed, par, observer)?;
+        if let Some(net) = report.provable_network.take() {
+            report.provable_network = Some(scale_output(&net, std, mean)?);
+        }
         report.notes.push(format!(
             "labels standardised for the fit (mean {mean:.4e}, std {std:.4e}) and the output layer mapped back"
         ));
@@ -275,13 +278,21 @@ impl Ckm {
             y: yv,
         };
         let mut pool: Vec<Candidate> = Vec::new();
+        // The paper's step: the best point of the net in V (or exact ERM's
+        // network), before any Levenberg–Marquardt.
+        let mut stage: Vec<Candidate> = Vec::new();
         if matches!(p.search, Search::Net | Search::Auto) {
             observer.stage("net-search");
-            pool.extend(self.net_search(&train, &scoring, (seed, par), observer, &mut report)?);
+            let (found, best_point) =
+                self.net_search(&train, &scoring, (seed, par), observer, &mut report)?;
+            pool.extend(found);
+            stage.extend(best_point);
         }
         if self.runs_exact(m) && self.exact.is_some() {
             observer.stage("exact-search");
-            pool.extend(self.exact_search(&train, &scoring, par, &mut report)?);
+            let exact = self.exact_search(&train, &scoring, par, &mut report)?;
+            stage.extend(exact.clone());
+            pool.extend(exact);
         }
         let (train_x, val_x) = split(src, p.validation_fraction);
         let (xv_full, yv_full) = load_rows(&val_x, val_x.len().min(20_000));
@@ -291,13 +302,12 @@ impl Ckm {
             y: &yv_full,
             var: variance(&yv_full),
         };
-        // The paper's step: the best point of the net in V (or exact ERM's
-        // network), before any Levenberg–Marquardt.
-        report.provable_stage_error = ["net_validation_error", "exact_validation_error"]
-            .iter()
-            .filter_map(|k| report.metrics.get(*k).copied())
-            .filter(|e| e.is_finite())
-            .min_by(f64::total_cmp);
+        let provable = stage
+            .into_iter()
+            .filter(|c| c.0.is_finite())
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        report.provable_stage_error = provable.as_ref().map(|c| c.0);
+        report.provable_network = provable.map(|c| lift(&c.1, v.as_ref())).transpose()?;
         let mut best = self.finish(&pool, v.as_ref(), &full, par, observer)?;
         let mut adam_converged = true;
         if self.runs_train(best.as_ref(), &mut report) {

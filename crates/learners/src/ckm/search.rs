@@ -249,9 +249,10 @@ impl Ckm {
     /// uniform draws) gets its least-squares output layer on the first
     /// [`NET_ROWS`] projected training rows and is ranked by its residual
     /// there (in parallel when `par` allows: the ranking does not depend on
-    /// the thread count); the best point's validation error is the paper's
-    /// step (`net_validation_error`). The best `polish_top` go to the pool,
-    /// or, with `net_refine` > 0, that many best points are refined first.
+    /// the thread count); the best point is the paper's step (returned
+    /// second, its validation error as `net_validation_error`). The best
+    /// `polish_top` go to the pool (returned first), or, with `net_refine`
+    /// > 0, that many best points are refined first.
     ///
     /// # Errors
     /// Invalid networks, and the refinement's errors.
@@ -262,7 +263,7 @@ impl Ckm {
         (seed, par): (Seed, Par),
         observer: &mut dyn Observer,
         report: &mut Report,
-    ) -> Result<Vec<Candidate>, LearnError> {
+    ) -> Result<(Vec<Candidate>, Option<Candidate>), LearnError> {
         let p = &self.params;
         let (xv, yv, var) = (&scoring.x, &scoring.y, scoring.var);
         let m = xv.ncols();
@@ -314,17 +315,19 @@ impl Ckm {
             if plan.exhaustive { "scored: all of them" } else { "drawn uniformly and scored" },
             plan.coverage
         ));
-        if let Some(net) = best.first() {
-            report
-                .metrics
-                .insert("net_validation_error".to_owned(), relative(mse(net, xv, yv), var));
+        let stage = best
+            .first()
+            .map(|net| (relative(mse(net, xv, yv), var), net.clone(), "net"));
+        if let Some((e, _, _)) = &stage {
+            report.metrics.insert("net_validation_error".to_owned(), *e);
         }
         if p.net_refine == 0 {
-            return Ok(best
+            let pool = best
                 .into_iter()
                 .take(p.polish_top)
                 .map(|net| (relative(mse(&net, xv, yv), var), net, "net"))
-                .collect());
+                .collect();
+            return Ok((pool, stage));
         }
         observer.stage("net-refine");
         let starts: Vec<&Network> = best.iter().take(p.net_refine).collect();
@@ -334,11 +337,12 @@ impl Ckm {
                 .metrics
                 .insert("net_refined_validation_error".to_owned(), *e);
         }
-        Ok(refined
+        let pool = refined
             .into_iter()
             .take(p.polish_top)
             .map(|(e, net)| (e, net, "refined net"))
-            .collect())
+            .collect();
+        Ok((pool, stage))
     }
 
     /// The net refinement: each start polished sequentially on its own

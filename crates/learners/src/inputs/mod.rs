@@ -148,7 +148,13 @@ pub fn fit_any_gaussian(
         None => learner.fit_observed(src, seed, par, observer)?,
         Some(w) => {
             let z = w.source(src);
-            let fitted = learner.fit_observed(&z, seed, par, observer)?;
+            let mut fitted = learner.fit_observed(&z, seed, par, observer)?;
+            if let Some(net) = fitted.report.provable_network.take() {
+                fitted.report.provable_network = w
+                    .model_to_original(crate::Model::Network(net))?
+                    .network()
+                    .cloned();
+            }
             Fitted {
                 model: w.model_to_original(fitted.model)?,
                 report: fitted.report,

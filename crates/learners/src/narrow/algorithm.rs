@@ -328,6 +328,7 @@ impl Narrow {
         let (start, v) = self.moment_stage(&rows, &labels, seed, observer, &mut report)?;
         let error = start.error;
         report.provable_stage_error = Some(error);
+        report.provable_network = Some(start.network.clone());
         // A start that explains less than half of the label variance is not
         // one a local polish turns into the network (parity-16: 0.99 -> 0.86
         // in 29 iterations, 17 s); the search in V (`subspace_search`) runs instead.

@@ -63,7 +63,16 @@ pub struct NarrowParams {
     /// (30 elsewhere): units within a few hundredths of a radian make the
     /// Jacobian nearly rank deficient and the polish slow (noise-free cluster
     /// 2 × 0.02 rad, d = 10, k = 4: 2.5·10⁻⁵ after 30 iterations, 10⁻¹¹
-    /// after 120); fits that converge stop long before.
+    /// after 120); fits that converge stop long before. A work budget of
+    /// 2·10⁹ multiply–adds per iteration (10× below the default): the
+    /// improper network has p ≈ 2k(d + 1) parameters, and at the default
+    /// budget every one of its 20–30 iterations ran on all rows; with this
+    /// budget they run on `max(5000, 20p, 2·10⁹/p²)` rows and the
+    /// refinement on every training row finishes the fit. Measured on 10
+    /// paired fits (signed k = 3–8, d = 10–20, a cluster; 2·10⁵ samples,
+    /// noise 0 and 0.1): every fit faster (signed d = 20, k = 8: 75 s →
+    /// 40 s), test errors equal or lower (noisy cluster: 6.3·10⁻⁵ →
+    /// 1.3·10⁻⁵; noisy k = 3: 1.34·10⁻⁶ both, σ²p/n = 2·10⁻⁶).
     pub polish_params: PolishParams,
     /// Settings of the moment estimators.
     pub moments: MomentParams,
@@ -86,6 +95,7 @@ impl Default for NarrowParams {
             polish_params: PolishParams {
                 max_iters: 100,
                 warm_start: false,
+                flop_budget: 2e9,
                 ..PolishParams::default()
             },
             moments: MomentParams::default(),

@@ -68,6 +68,16 @@ pub fn fit(a: &FitArgs, par: Par) -> Result<()> {
     let stages = timer.finish();
     let total = start.elapsed().as_secs_f64();
     write_any_model(&a.out, &fitted.model)?;
+    if let Some(path) = &a.provable_out {
+        match &fitted.report.provable_network {
+            Some(net) => crate::model_io::write_model(path, net)?,
+            None => eprintln!(
+                "relu-learn: warning: --provable-out: {} has no separate paper's stage (atv, narrow and ckm have one); nothing written to {}",
+                learner.name(),
+                path.display()
+            ),
+        }
+    }
     if let Some(rp) = &a.report {
         let doc = json!({
             "learner": learner.name(),

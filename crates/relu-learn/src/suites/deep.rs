@@ -166,7 +166,7 @@ fn span_error(teacher: &Network, model: &Network) -> f64 {
 /// d × m column-major) and the teacher's first-layer span, in whichever
 /// direction is larger (a missed direction or a spurious one); NaN without
 /// a basis.
-fn pca_span_error(teacher: &Network, report: &learners::Report) -> f64 {
+pub(super) fn pca_span_error(teacher: &Network, report: &learners::Report) -> f64 {
     let Some(flat) = report.series.get("filtered_pca_basis") else {
         return f64::NAN;
     };

@@ -187,7 +187,27 @@ fn provable_only(v: &Variant, k: usize) -> Result<Box<dyn Learner>> {
 struct Point {
     n: usize,
     error: f64,
+    /// Geometric mean over the successful seeds of the stage's parameter
+    /// error ([`stage_parameter_error`]).
+    param: f64,
     failures: usize,
+}
+
+/// The paper's stage's own parameter error against the teacher: for depth-2
+/// learners (atv, narrow) the largest error of the matched units of the
+/// stage's network (direction, bias, output weight, output bias;
+/// `relu_net::matching`); for ckm, sin θ between filtered PCA's subspace
+/// and the teacher's first-layer span. NaN when it cannot be measured.
+fn stage_parameter_error(teacher: &Network, fitted: &learners::Fitted) -> f64 {
+    if teacher.depth() != 2 {
+        return super::deep::pca_span_error(teacher, &fitted.report);
+    }
+    fitted
+        .report
+        .provable_network
+        .as_ref()
+        .and_then(|net| relu_net::matching::match_depth2(net, teacher).ok())
+        .map_or(f64::NAN, |m| m.parameter_error())
 }
 
 struct Row {
@@ -257,14 +277,22 @@ impl Suite for TheorySuite {
             };
             for &n in g.ns {
                 bar.message(format!("{} n={n}", v.label));
-                let (mut errs, mut failures) = (Vec::new(), 0);
+                let (mut errs, mut params, mut failures) = (Vec::new(), Vec::new(), 0);
                 for s in 0..g.seeds {
                     let is: Seed = seed.derive_index(vi as u64).derive_index(s);
                     let t = teacher(v, is, &mut row.notes)?;
                     let data = Planted::new(t.clone(), n, 0.0, is.derive("data"))?;
                     let outcome = provable_only(v, hidden_of(&t))?.fit(&data, is.derive("fit"), ctx.par);
+                    let param = outcome
+                        .as_ref()
+                        .map_or(f64::NAN, |f| stage_parameter_error(&t, f));
                     match outcome.map(|f| f.report.provable_stage_error) {
-                        Ok(Some(e)) if e.is_finite() && e <= FAILED_ABOVE => errs.push(e),
+                        Ok(Some(e)) if e.is_finite() && e <= FAILED_ABOVE => {
+                            errs.push(e);
+                            if param.is_finite() {
+                                params.push(param);
+                            }
+                        }
                         Ok(e) => {
                             failures += 1;
                             row.notes.push(format!(
@@ -284,6 +312,7 @@ impl Suite for TheorySuite {
                 row.points.push(Point {
                     n,
                     error: geo_mean(&errs),
+                    param: geo_mean(&params),
                     failures,
                 });
                 bar.inc(1);
@@ -368,6 +397,7 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> Result<SuiteOutput> {
         ]);
         table.push(cells);
     }
+    let params = parameter_table(g, rows);
     let series: Vec<(String, Vec<(f64, f64)>)> = rows
         .iter()
         .map(|r| {
@@ -411,10 +441,64 @@ fn output(ctx: &SuiteContext, g: &Grid, rows: &[Row]) -> Result<SuiteOutput> {
             "epsilon": EPSILON,
             "failed_above": FAILED_ABOVE,
         }),
-        tables: vec![table],
+        tables: vec![table, params],
         notes,
         figures,
     })
+}
+
+/// The second table: the stage's parameter error ([`stage_parameter_error`])
+/// against n, with its slope; a moment estimate's parameters converge like
+/// n^{−1/2}.
+fn parameter_table(g: &Grid, rows: &[Row]) -> Table {
+    let mut columns = vec![
+        col("learner", "learner", Gate::Equal),
+        col("teacher", "teacher", Gate::Equal),
+        recorded("n", Gate::Equal),
+        recorded("stage_parameter_error", ERROR),
+    ];
+    columns.extend(g.ns.iter().map(|n| shown_owned(format!("n = {n}"))));
+    columns.extend([
+        col("slope", "slope", SLOPE),
+        col("measured", "measured", Gate::Equal),
+    ]);
+    let mut table = Table::new(
+        "theory-parameters",
+        format!(
+            "Parameter error of the paper's stage alone against the teacher (atv, narrow: the largest error over matched units of direction, bias and output weight, and the output bias; ckm: sin θ between filtered PCA's subspace and the first layer's span); geometric means over the successful seeds of {}; a moment estimate's parameters converge like n^{{−1/2}}",
+            g.seeds
+        ),
+        &columns,
+    );
+    let finite = |x: f64| x.is_finite().then_some(x);
+    for r in rows {
+        let pts: Vec<(f64, f64)> = r
+            .points
+            .iter()
+            .map(|p| (p.n as f64, if p.failures == 0 { p.param } else { f64::NAN }))
+            .collect();
+        let s = log_slope(&pts);
+        let mut cells = vec![
+            Cell::text(r.variant.learner),
+            Cell::text(r.variant.label.clone()),
+            Cell::shown(json!(r.points.iter().map(|p| p.n).collect::<Vec<_>>()), ""),
+            Cell::shown(
+                json!(r.points.iter().map(|p| finite(p.param)).collect::<Vec<_>>()),
+                "",
+            ),
+        ];
+        cells.extend(r.points.iter().map(|p| Cell::text(dash(p.param))));
+        cells.extend([
+            Cell::shown(json!(s), s.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))),
+            Cell::text(if r.variant.learner == "ckm" {
+                "sin θ of filtered PCA's subspace"
+            } else {
+                "largest matched-unit error"
+            }),
+        ]);
+        table.push(cells);
+    }
+    table
 }
 
 const DESCRIPTION: &str = "\
