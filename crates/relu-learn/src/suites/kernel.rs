@@ -54,9 +54,7 @@ fn grid(size: Size) -> Grid {
             dim: 10,
             samples: 50_000,
             gram_samples: 1_500,
-            // 1 000 landmarks (and 3 000) in the full grid only: the
-            // arc-cosine fits at 1 000 took 40–50 s each.
-            landmarks: &[10, 30, 100, 300],
+            landmarks: &[10, 30, 100, 300, 1_000],
             kernels: QUICK_KERNELS,
             teachers: &["single", "depth-2"],
             test_samples: 50_000,
