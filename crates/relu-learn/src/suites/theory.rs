@@ -13,6 +13,7 @@
 //! log–log slope, and the smallest n of the grid where the mean reaches ε.
 
 use anyhow::Result;
+use faer::Par;
 use learners::Learner;
 use learners::atv::AtvParams;
 use learners::ckm::{CkmParams, Search};
@@ -36,13 +37,24 @@ const EPSILON: f64 = 1e-2;
 /// A provable-stage error above this counts as a failure.
 const FAILED_ABOVE: f64 = 0.5;
 
+/// Where a row's teachers come from.
+#[derive(Clone, Debug)]
+enum Teachers {
+    /// A planted family of `relu-net`.
+    Planted(Family),
+    /// The slab bump of `lower-bounds` (slope Λ, offset 0.5, a random
+    /// direction): three ReLUs of slope Λ, Lipschitz constant Λ; CKM's
+    /// "some dependence on Λ is necessary".
+    Lipschitz { dim: usize, lambda: f64 },
+}
+
 /// One row of the table: a learner on a teacher family.
 #[derive(Clone, Debug)]
 struct Variant {
     learner: &'static str,
     /// What varies, in words (shown).
     label: String,
-    family: Family,
+    family: Teachers,
     /// The theorem's predicted dependence, in words.
     predicted: &'static str,
 }
@@ -57,11 +69,11 @@ fn atv(dim: usize, hidden: usize, bias_range: f64) -> Variant {
     Variant {
         learner: "atv",
         label: format!("biased, d = {dim}, k = {hidden}, |b| ≤ {bias_range}"),
-        family: Family::Biased {
+        family: Teachers::Planted(Family::Biased {
             dim,
             hidden,
             bias_range,
-        },
+        }),
         predicted: "n ∝ poly(d, k, 1/σ_min(W)) · e^{b²} / ε (slope −1)",
     }
 }
@@ -70,7 +82,7 @@ fn atv_conditioned(dim: usize, hidden: usize, kappa: f64) -> Variant {
     Variant {
         learner: "atv",
         label: format!("conditioned, d = {dim}, k = {hidden}, κ(W) = {kappa}"),
-        family: Family::Conditioned { dim, hidden, kappa },
+        family: Teachers::Planted(Family::Conditioned { dim, hidden, kappa }),
         predicted: "n ∝ poly(d, k, 1/σ_min(W)) · e^{b²} / ε (slope −1)",
     }
 }
@@ -79,7 +91,7 @@ fn narrow(dim: usize, hidden: usize) -> Variant {
     Variant {
         learner: "narrow",
         label: format!("signed, d = {dim}, k = {hidden}"),
-        family: Family::Signed { dim, hidden },
+        family: Teachers::Planted(Family::Signed { dim, hidden }),
         predicted: "n ≤ (d/ε)^{h(k)}, no conditioning; moments: slope −1",
     }
 }
@@ -88,12 +100,21 @@ fn ckm(dim: usize, widths: Vec<usize>) -> Variant {
     Variant {
         learner: "ckm",
         label: format!("deep, d = {dim}, widths {widths:?}"),
-        family: Family::Deep {
+        family: Teachers::Planted(Family::Deep {
             dim,
             widths,
             bias_std: 0.5,
-        },
+        }),
         predicted: "PCA: sin θ ∝ √(d/n); search: net resolution, not n",
+    }
+}
+
+fn ckm_lipschitz(dim: usize, lambda: f64) -> Variant {
+    Variant {
+        learner: "ckm",
+        label: format!("slab bump, d = {dim}, Λ = {lambda}"),
+        family: Teachers::Lipschitz { dim, lambda },
+        predicted: "time and n grow with Λ; at a fixed net, error grows with Λ",
     }
 }
 
@@ -116,6 +137,8 @@ fn grid(size: Size) -> Grid {
                 narrow(10, 5),
                 narrow(20, 3),
                 ckm(10, vec![2, 2]),
+                ckm_lipschitz(10, 2.0),
+                ckm_lipschitz(10, 8.0),
             ],
         },
         Size::Full => Grid {
@@ -138,6 +161,10 @@ fn grid(size: Size) -> Grid {
                 ckm(10, vec![2, 2]),
                 ckm(20, vec![2, 2]),
                 ckm(10, vec![3, 2]),
+                ckm_lipschitz(10, 2.0),
+                ckm_lipschitz(10, 4.0),
+                ckm_lipschitz(10, 8.0),
+                ckm_lipschitz(10, 16.0),
             ],
         },
     }
@@ -165,12 +192,14 @@ fn provable_only(v: &Variant, k: usize) -> Result<Box<dyn Learner>> {
             .validate()?,
         ),
         _ => {
-            let Family::Deep { widths, .. } = &v.family else {
-                anyhow::bail!("ckm variants are deep networks");
+            let widths = match &v.family {
+                Teachers::Planted(Family::Deep { widths, .. }) => widths.clone(),
+                Teachers::Lipschitz { .. } => vec![3],
+                Teachers::Planted(_) => anyhow::bail!("ckm variants are deep networks or slab bumps"),
             };
             Box::new(
                 CkmParams {
-                    widths: widths.clone(),
+                    widths,
                     search: Search::Net,
                     net_refine: 0,
                     polish: false,
@@ -181,6 +210,10 @@ fn provable_only(v: &Variant, k: usize) -> Result<Box<dyn Learner>> {
         }
     })
 }
+
+/// One seed of a point: the notes its teacher drew, and the stage's error
+/// and parameter error, or the fit's error message.
+type SeedOutcome = (Vec<String>, Result<(Option<f64>, f64), String>);
 
 /// One point of a row: n, the geometric mean of the successful seeds'
 /// provable-stage errors (NaN when none succeeded) and the failures.
@@ -193,21 +226,57 @@ struct Point {
     failures: usize,
 }
 
-/// The paper's stage's own parameter error against the teacher: for depth-2
-/// learners (atv, narrow) the largest error of the matched units of the
-/// stage's network (direction, bias, output weight, output bias;
-/// `relu_net::matching`); for ckm, sin θ between filtered PCA's subspace
-/// and the teacher's first-layer span. NaN when it cannot be measured.
-fn stage_parameter_error(teacher: &Network, fitted: &learners::Fitted) -> f64 {
+/// The paper's stage's own parameter error against the teacher: for atv
+/// and ckm on depth-2 teachers the largest error of the matched units of
+/// the stage's network (direction, bias, output weight, output bias;
+/// `relu_net::matching`); for narrow, whose stage returns the improper
+/// form (a pair of ReLUs per direction, so output weights do not match
+/// unit by unit), the largest direction error up to sign
+/// ([`direction_error_up_to_sign`]); for deeper ckm
+/// teachers, sin θ between filtered PCA's subspace and the teacher's
+/// first-layer span. NaN when it cannot be measured.
+fn stage_parameter_error(learner: &str, teacher: &Network, fitted: &learners::Fitted) -> f64 {
     if teacher.depth() != 2 {
         return super::deep::pca_span_error(teacher, &fitted.report);
     }
-    fitted
-        .report
-        .provable_network
-        .as_ref()
-        .and_then(|net| relu_net::matching::match_depth2(net, teacher).ok())
-        .map_or(f64::NAN, |m| m.parameter_error())
+    let Some(net) = fitted.report.provable_network.as_ref() else {
+        return f64::NAN;
+    };
+    if learner == "narrow" {
+        return direction_error_up_to_sign(net, teacher);
+    }
+    relu_net::matching::match_depth2(net, teacher).map_or(f64::NAN, |m| m.parameter_error())
+}
+
+/// The largest over the teacher's units of the distance from its unit
+/// direction to the nearest unit direction of `net`'s first layer, up to
+/// sign: the improper form's pairs `relu(t) + relu(−t)` and its linear part
+/// would otherwise take part in a unit-by-unit assignment.
+fn direction_error_up_to_sign(net: &Network, teacher: &Network) -> f64 {
+    let unit_rows = |n: &Network| -> Vec<Vec<f64>> {
+        let w = n.layers()[0].weight();
+        (0..w.nrows())
+            .filter_map(|i| {
+                let norm = (0..w.ncols()).map(|j| w[(i, j)].powi(2)).sum::<f64>().sqrt();
+                (norm > 0.0).then(|| (0..w.ncols()).map(|j| w[(i, j)] / norm).collect())
+            })
+            .collect()
+    };
+    let (ours, theirs) = (unit_rows(net), unit_rows(teacher));
+    if ours.is_empty() || theirs.is_empty() || net.input_dim() != teacher.input_dim() {
+        return f64::NAN;
+    }
+    theirs
+        .iter()
+        .map(|t| {
+            ours.iter()
+                .map(|u| {
+                    let dot: f64 = t.iter().zip(u).map(|(a, b)| a * b).sum();
+                    (2.0 - 2.0 * dot.abs()).max(0.0).sqrt()
+                })
+                .fold(f64::INFINITY, f64::min)
+        })
+        .fold(0.0, f64::max)
 }
 
 struct Row {
@@ -228,7 +297,17 @@ fn geo_mean(v: &[f64]) -> f64 {
 /// and its constant labels are the teacher's failure, not the learner's.
 fn teacher(v: &Variant, seed: Seed, notes: &mut Vec<String>) -> Result<Network> {
     for r in 0..10 {
-        let t = v.family.plant(seed.derive("teacher").derive_index(r))?;
+        let at = seed.derive("teacher").derive_index(r);
+        let t = match &v.family {
+            Teachers::Planted(f) => f.plant(at)?,
+            Teachers::Lipschitz { dim, lambda } => {
+                use lower_bounds::HardFamily as _;
+                lower_bounds::Lipschitz::new(*dim, *lambda, 0.5)?
+                    .instance(at)?
+                    .network
+                    .ok_or_else(|| anyhow::anyhow!("the slab bump family returned no network"))?
+            }
+        };
         let probe = Planted::new(t.clone(), 1000, 0.0, seed.derive("probe"))?.materialize();
         let y = probe.y();
         let first = y[0];
@@ -278,22 +357,41 @@ impl Suite for TheorySuite {
             for &n in g.ns {
                 bar.message(format!("{} n={n}", v.label));
                 let (mut errs, mut params, mut failures) = (Vec::new(), Vec::new(), 0);
-                for s in 0..g.seeds {
+                // The seeds run side by side, each fit on one thread: a fit's
+                // result does not depend on its thread count, and the small
+                // fits of this suite use two threads poorly.
+                let one = |s: u64| -> Result<SeedOutcome> {
+                    let mut notes = Vec::new();
                     let is: Seed = seed.derive_index(vi as u64).derive_index(s);
-                    let t = teacher(v, is, &mut row.notes)?;
+                    let t = teacher(v, is, &mut notes)?;
                     let data = Planted::new(t.clone(), n, 0.0, is.derive("data"))?;
-                    let outcome = provable_only(v, hidden_of(&t))?.fit(&data, is.derive("fit"), ctx.par);
-                    let param = outcome
-                        .as_ref()
-                        .map_or(f64::NAN, |f| stage_parameter_error(&t, f));
-                    match outcome.map(|f| f.report.provable_stage_error) {
-                        Ok(Some(e)) if e.is_finite() && e <= FAILED_ABOVE => {
+                    let outcome = provable_only(v, hidden_of(&t))?
+                        .fit(&data, is.derive("fit"), Par::Seq)
+                        .map(|f| {
+                            (
+                                f.report.provable_stage_error,
+                                stage_parameter_error(v.learner, &t, &f),
+                            )
+                        })
+                        .map_err(|e| e.to_string());
+                    Ok((notes, outcome))
+                };
+                let results: Vec<_> = if matches!(ctx.par, Par::Seq) {
+                    (0..g.seeds).map(one).collect::<Result<_>>()?
+                } else {
+                    use rayon::prelude::*;
+                    (0..g.seeds).into_par_iter().map(one).collect::<Result<_>>()?
+                };
+                for (s, (notes, outcome)) in results.into_iter().enumerate() {
+                    row.notes.extend(notes);
+                    match outcome {
+                        Ok((Some(e), param)) if e.is_finite() && e <= FAILED_ABOVE => {
                             errs.push(e);
                             if param.is_finite() {
                                 params.push(param);
                             }
                         }
-                        Ok(e) => {
+                        Ok((e, _)) => {
                             failures += 1;
                             row.notes.push(format!(
                                 "{} ({}) at n = {n}, seed {s}: provable-stage error {}",
@@ -465,7 +563,7 @@ fn parameter_table(g: &Grid, rows: &[Row]) -> Table {
     let mut table = Table::new(
         "theory-parameters",
         format!(
-            "Parameter error of the paper's stage alone against the teacher (atv, narrow: the largest error over matched units of direction, bias and output weight, and the output bias; ckm: sin θ between filtered PCA's subspace and the first layer's span); geometric means over the successful seeds of {}; a moment estimate's parameters converge like n^{{−1/2}}",
+            "Parameter error of the paper's stage alone against the teacher (atv and ckm on depth 2: the largest error over matched units of direction, bias and output weight, and the output bias; narrow, whose stage returns the improper |·| form: the largest distance of a teacher unit's direction to the nearest found direction, up to sign; deeper ckm teachers: sin θ between filtered PCA's subspace and the first layer's span); geometric means over the successful seeds of {}; a moment estimate's parameters converge like n^{{−1/2}}",
             g.seeds
         ),
         &columns,
@@ -490,10 +588,10 @@ fn parameter_table(g: &Grid, rows: &[Row]) -> Table {
         cells.extend(r.points.iter().map(|p| Cell::text(dash(p.param))));
         cells.extend([
             Cell::shown(json!(s), s.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))),
-            Cell::text(if r.variant.learner == "ckm" {
-                "sin θ of filtered PCA's subspace"
-            } else {
-                "largest matched-unit error"
+            Cell::text(match (&r.variant.family, r.variant.learner) {
+                (Teachers::Planted(Family::Deep { .. }), _) => "sin θ of filtered PCA's subspace",
+                (_, "narrow") => "largest direction error (up to sign)",
+                _ => "largest matched-unit error",
             }),
         ]);
         table.push(cells);
@@ -510,4 +608,7 @@ squares; its best point, with no refinement). Each row plants a teacher per seed
 grid, and reports the geometric mean over seeds of the relative validation error of that stage, the seeds that
 failed (a fit error, no network from the stage, or an error above 0.5; counted, not averaged), the fitted log–log
 slope over the points without failures, and the smallest n of the grid where the mean reaches ε = 0.01. The last
-column states the dependence the paper's theorem predicts.";
+column states the dependence the paper's theorem predicts. The slab-bump rows (three ReLUs of slope Λ along one
+direction, Lipschitz constant Λ) show CKM's dependence on Λ: at a fixed net budget the three units' normalised
+rows lie about 1/Λ apart, so the net resolves them less well as Λ grows. A second table gives the stage's
+parameter error against the teacher.";

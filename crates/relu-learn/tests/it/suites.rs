@@ -377,3 +377,45 @@ fn a_suite_of_your_own_runs_and_is_gated() {
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("relative_error"), "{failures:?}");
 }
+
+/// The theory suite at its smoke size: both tables have a row per variant,
+/// the papers' stages reach a finite error on every point, the parameter
+/// errors are measured, and the result is the same whether the seeds run
+/// side by side (two threads) or one after the other.
+#[test]
+fn theory_suite_measures_the_papers_stages_and_their_parameters() {
+    let suite = registry()
+        .into_iter()
+        .find(|s| s.name() == "theory")
+        .expect("theory is registered");
+    let ctx = SuiteContext {
+        size: Size::Smoke,
+        seed: Seed(0),
+        par: Par::rayon(2),
+    };
+    let out = suite.run(&ctx).unwrap();
+    assert_eq!(out.tables.len(), 2);
+    for table in &out.tables {
+        assert_eq!(table.rows().len(), 2);
+    }
+    for (t, key) in [(0, "provable_stage_error"), (1, "stage_parameter_error")] {
+        for rec in out.tables[t].records() {
+            let values = rec
+                .iter()
+                .find(|(k, _)| k == key)
+                .unwrap()
+                .1
+                .as_array()
+                .unwrap()
+                .clone();
+            assert!(
+                values
+                    .iter()
+                    .all(|v| v.as_f64().is_some_and(|e| e.is_finite() && e < 2.0)),
+                "{key}: {rec:?}"
+            );
+        }
+    }
+    let again = suite.run(&SuiteContext { par: Par::Seq, ..ctx }).unwrap();
+    assert_eq!(out.to_markdown(), again.to_markdown());
+}
