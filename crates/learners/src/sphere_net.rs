@@ -39,20 +39,11 @@ pub(crate) fn sphere_net(m: usize, budget: usize) -> (Vec<Col<f64>>, f64) {
             let mut idx = vec![0usize; m - 1];
             for face in 0..m {
                 idx.iter_mut().for_each(|i| *i = 0);
+                let mut v = Col::<f64>::zeros(m);
                 loop {
-                    let mut v = Col::<f64>::zeros(m);
-                    let mut r = 0;
-                    for j in 0..m {
-                        v[j] = if j == face {
-                            1.0
-                        } else {
-                            let c = -1.0 + (2 * idx[r] + 1) as f64 / g as f64;
-                            r += 1;
-                            c
-                        };
-                    }
-                    let n = v.norm_l2();
-                    pts.push(Col::from_fn(m, |j| v[j] / n));
+                    let mut p = vec![0.0; m];
+                    cube_face_point(g, face, &idx, &mut v, &mut p);
+                    pts.push(Col::from_fn(m, |j| p[j]));
                     // Odometer over the m − 1 free coordinates.
                     let Some(p) = (0..m - 1).find(|&p| idx[p] + 1 < g) else {
                         break;
@@ -64,6 +55,28 @@ pub(crate) fn sphere_net(m: usize, budget: usize) -> (Vec<Col<f64>>, f64) {
             let chord = ((m - 1) as f64).sqrt() / g as f64;
             (pts, 2.0 * (chord / 2.0).min(1.0).asin())
         }
+    }
+}
+
+/// The normalised centre of cell `idx` (m − 1 cell indices, the first
+/// varying fastest) on face `face` of the cube-face grid of ℝ^m with g cells
+/// per axis, written to `out`; `v` (m entries) is scratch, a faer column so
+/// that the norm is the same computation wherever the point is made.
+fn cube_face_point(g: usize, face: usize, idx: &[usize], v: &mut Col<f64>, out: &mut [f64]) {
+    let m = v.nrows();
+    let mut r = 0;
+    for j in 0..m {
+        v[j] = if j == face {
+            1.0
+        } else {
+            let c = -1.0 + (2 * idx[r] + 1) as f64 / g as f64;
+            r += 1;
+            c
+        };
+    }
+    let n = v.norm_l2();
+    for j in 0..m {
+        out[j] = v[j] / n;
     }
 }
 
@@ -82,13 +95,94 @@ fn cells_per_axis(m: usize, budget: usize) -> usize {
     g
 }
 
+/// The net of the whole unit sphere of ℝ^f of [`full_sphere_net`], without
+/// building it: point i is made on demand ([`FullSphereNet::point_into`]),
+/// so that a net of millions of points (a hidden unit of fan-in 8 at
+/// 0.5 rad has 3·10⁷) costs nothing until its points are drawn.
+pub(crate) struct FullSphereNet {
+    f: usize,
+    /// Cells per axis (f ≥ 3) or points on the circle (f = 2).
+    cells: usize,
+    len: usize,
+    angle: f64,
+}
+
+impl FullSphereNet {
+    /// The net of ℝ^f with covering angle at most `angle`; `None` when it
+    /// has more points than a `usize` counts.
+    pub(crate) fn new(f: usize, angle: f64) -> Option<Self> {
+        let (cells, len, covering) = match f {
+            0 => (0, 0, 0.0),
+            1 => (1, 2, 0.0),
+            2 => {
+                let n = circle_points(angle);
+                (n, n, std::f64::consts::PI / n as f64)
+            }
+            _ => {
+                let g = cells_for_angle(f, angle);
+                let len = g.checked_pow(f as u32 - 1)?.checked_mul(2 * f)?;
+                let chord = ((f - 1) as f64).sqrt() / g as f64;
+                (g, len, 2.0 * (chord / 2.0).min(1.0).asin())
+            }
+        };
+        Some(Self {
+            f,
+            cells,
+            len,
+            angle: covering,
+        })
+    }
+
+    /// The number of points.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The covering angle (radians).
+    pub(crate) fn angle(&self) -> f64 {
+        self.angle
+    }
+
+    /// Point `i < len` (the order of [`full_sphere_net`]: for f ≥ 3 each
+    /// cube-face point of [`sphere_net`] followed by its negative) written
+    /// to `out` (f entries); `v` is an f-entry scratch column.
+    pub(crate) fn point_into(&self, i: usize, v: &mut Col<f64>, out: &mut [f64]) {
+        match self.f {
+            0 => {}
+            1 => out[0] = if i == 0 { 1.0 } else { -1.0 },
+            2 => {
+                let t = 2.0 * std::f64::consts::PI * i as f64 / self.cells as f64;
+                out[0] = t.cos();
+                out[1] = t.sin();
+            }
+            f => {
+                let g = self.cells;
+                let per_face = self.len / (2 * f);
+                let (half, negative) = (i / 2, i % 2 == 1);
+                let (face, mut rem) = (half / per_face, half % per_face);
+                let mut idx = [0usize; 32];
+                for d in idx.iter_mut().take(f - 1) {
+                    *d = rem % g;
+                    rem /= g;
+                }
+                cube_face_point(g, face, &idx[..f - 1], v, out);
+                if negative {
+                    out.iter_mut().take(f).for_each(|o| *o = -*o);
+                }
+            }
+        }
+    }
+}
+
 /// The net of the whole unit sphere of ℝ^f (not up to sign) whose covering
 /// angle is at most `angle` (radians, in (0, π/2]), and that covering angle:
 /// f = 1: {±1} (angle 0); f = 2: N = ⌈π/angle⌉ equally spaced points on the
 /// circle (angle π/N); f ≥ 3: the cube-face net of [`sphere_net`] with
 /// `g = ⌈√(f − 1) / (2 sin(angle/2))⌉` cells per axis and its negatives,
 /// `2 f g^{f−1}` points (angle `2 asin(√(f − 1)/(2g))`). The size is
-/// [`full_sphere_net_size`].
+/// [`full_sphere_net_size`]. Built in full for the tests; the fits use
+/// [`FullSphereNet`].
+#[cfg(test)]
 pub(crate) fn full_sphere_net(f: usize, angle: f64) -> (Vec<Col<f64>>, f64) {
     match f {
         0 => (Vec::new(), 0.0),
@@ -177,6 +271,28 @@ mod tests {
                 "m {m}: worst {worst} vs {angle}"
             );
         }
+    }
+
+    /// The on-demand net makes the same points, in the same order and to
+    /// the last bit, as the built one.
+    #[test]
+    fn the_on_demand_net_is_the_built_net() {
+        for (f, angle) in [(1, 0.3), (2, 0.1), (3, 0.3), (4, 0.5), (5, 0.45)] {
+            let (pts, covering) = full_sphere_net(f, angle);
+            let lazy = FullSphereNet::new(f, angle).unwrap();
+            assert_eq!((lazy.len(), lazy.angle()), (pts.len(), covering));
+            let mut v = Col::zeros(f);
+            let mut out = vec![0.0; f];
+            for (i, p) in pts.iter().enumerate() {
+                lazy.point_into(i, &mut v, &mut out);
+                assert!(
+                    (0..f).all(|j| out[j].to_bits() == p[j].to_bits()),
+                    "f {f}, point {i}"
+                );
+            }
+        }
+        // Fan-in 8 at 0.5 rad: 3·10⁷ points, none built.
+        assert_eq!(FullSphereNet::new(9, 0.5).unwrap().len(), 2 * 9 * 6usize.pow(8));
     }
 
     /// The whole-sphere net covers every direction (not up to sign) within

@@ -8,6 +8,8 @@ use faer::{Col, Mat, Par};
 use rand::RngExt;
 use relu_net::{Network, SampleSource, Seed};
 
+use crate::sphere_net::FullSphereNet;
+
 use super::algorithm::Ckm;
 use super::params::Search;
 use crate::common::{Rows, load_rows, relative};
@@ -42,8 +44,10 @@ pub(super) struct Scoring {
 /// weight bound is needed for the hidden layers, and the output layer is
 /// exact rather than netted.
 pub(super) struct NetPlan {
-    /// Per hidden layer, its units' net: row vectors `(w, b)`, flattened.
-    units: Vec<Vec<Vec<f64>>>,
+    /// The dimension m of V.
+    m: usize,
+    /// Per hidden layer, its units' net of rows `(w, b)`, made on demand.
+    nets: Vec<FullSphereNet>,
     /// The hidden widths.
     widths: Vec<usize>,
     /// The covering angle of every unit's net (radians).
@@ -64,12 +68,26 @@ pub(super) struct NetPlan {
 /// The smallest covering angle the net is refined to when it is exhaustive.
 const FINEST_ANGLE: f64 = 0.02;
 
+/// Buffers of one scoring thread, reused from net point to net point: the
+/// hidden layers' outputs (column-major) and one unit's row.
+pub(super) struct Scratch {
+    cur: Vec<f64>,
+    next: Vec<f64>,
+    row: Vec<f64>,
+    /// One scratch column per layer (its fan-in + 1 entries).
+    v: Vec<Col<f64>>,
+}
+
 impl NetPlan {
     /// The finest net (covering angle between [`FINEST_ANGLE`] and
     /// `max_angle`, in steps of 10 %) with at most `budget` points, scored
     /// exhaustively; if even the net at `max_angle` is larger, `budget`
     /// uniform draws from that one.
-    pub(super) fn new(m: usize, widths: &[usize], budget: usize, max_angle: f64) -> Self {
+    ///
+    /// # Errors
+    /// [`LearnError::InvalidParam`] when a hidden unit's net has more points
+    /// than a `usize` counts (fan-in above about 18 at 0.5 rad).
+    pub(super) fn new(m: usize, widths: &[usize], budget: usize, max_angle: f64) -> Result<Self, LearnError> {
         let fan_ins: Vec<usize> = (0..widths.len())
             .map(|l| if l == 0 { m } else { widths[l - 1] } + 1)
             .collect();
@@ -85,17 +103,21 @@ impl NetPlan {
             angle = (angle * 1.1).min(max_angle);
         }
         let exhaustive = log10_size(angle) <= (budget as f64).log10();
-        let nets: Vec<(Vec<Vec<f64>>, f64)> = fan_ins
+        let nets = fan_ins
             .iter()
             .map(|&f| {
-                let (pts, covering) = crate::sphere_net::full_sphere_net(f, angle);
-                (
-                    pts.iter().map(|p| p.iter().copied().collect()).collect(),
-                    covering,
-                )
+                FullSphereNet::new(f, angle).ok_or_else(|| {
+                    LearnError::invalid(
+                        super::algorithm::NAME,
+                        "widths",
+                        f - 1,
+                        "hidden units of fan-in at most 18: the net of a wider unit's rows has more points than \
+                         can be counted (use search \"train\")",
+                    )
+                })
             })
-            .collect();
-        let covering = nets.iter().map(|n| n.1).fold(0.0, f64::max);
+            .collect::<Result<Vec<_>, _>>()?;
+        let covering = nets.iter().map(FullSphereNet::angle).fold(0.0, f64::max);
         let log10_size = log10_size(angle);
         let draws = if exhaustive {
             10f64.powf(log10_size).round() as usize
@@ -114,110 +136,144 @@ impl NetPlan {
         } else {
             -(draws as f64 * (-q).ln_1p()).exp_m1()
         };
-        Self {
-            units: nets.into_iter().map(|n| n.0).collect(),
+        Ok(Self {
+            m,
+            nets,
             widths: widths.to_vec(),
             angle: covering,
             log10_size,
             exhaustive,
             draws,
             coverage,
-        }
+        })
+    }
+
+    /// Hidden units per net point (the stride of [`Self::points`]).
+    fn units(&self) -> usize {
+        self.widths.iter().sum()
     }
 
     /// The net points to score, as unit indices (layer by layer, unit by
-    /// unit): every point in mixed-radix order when exhaustive, else
-    /// `draws` uniform draws from one seeded stream.
-    fn points(&self, seed: Seed) -> Vec<Vec<u32>> {
+    /// unit; `units()` per point, flattened): every point in mixed-radix
+    /// order when exhaustive, else `draws` uniform draws from one seeded
+    /// stream.
+    fn points(&self, seed: Seed) -> Vec<usize> {
         let radices: Vec<usize> = self
             .widths
             .iter()
-            .zip(&self.units)
+            .zip(&self.nets)
             .flat_map(|(&k, net)| std::iter::repeat_n(net.len(), k))
             .collect();
+        let mut out = Vec::with_capacity(self.draws * radices.len());
         if self.exhaustive {
-            (0..self.draws)
-                .map(|mut c| {
-                    radices
-                        .iter()
-                        .map(|&r| {
-                            let digit = (c % r) as u32;
-                            c /= r;
-                            digit
-                        })
-                        .collect()
-                })
-                .collect()
+            for mut c in 0..self.draws {
+                for &r in &radices {
+                    out.push(c % r);
+                    c /= r;
+                }
+            }
         } else {
             let mut rng = seed.derive("ckm-net").rng();
-            (0..self.draws)
-                .map(|_| radices.iter().map(|&r| rng.random_range(0..r) as u32).collect())
-                .collect()
+            for _ in 0..self.draws {
+                out.extend(radices.iter().map(|&r| rng.random_range(0..r)));
+            }
+        }
+        out
+    }
+
+    /// The fan-in of hidden layer l (m, then the previous width).
+    fn fan_in(&self, l: usize) -> usize {
+        if l == 0 { self.m } else { self.widths[l - 1] }
+    }
+
+    /// Scoring buffers for rows of length n.
+    pub(super) fn scratch(&self, n: usize) -> Scratch {
+        let widest = self.widths.iter().copied().max().unwrap_or(0);
+        let layers = 0..self.widths.len();
+        Scratch {
+            cur: vec![0.0; n * widest],
+            next: vec![0.0; n * widest],
+            row: vec![0.0; layers.clone().map(|l| self.fan_in(l) + 1).max().unwrap_or(0)],
+            v: layers.map(|l| Col::zeros(self.fan_in(l) + 1)).collect(),
         }
     }
 
     /// The hidden layers of the net point `idx` on the rows `x` (n × m,
     /// column-major, so that every unit is a vectorised pass over
     /// contiguous columns): the last hidden layer's outputs (n × k_L,
-    /// column-major).
-    fn hidden(&self, idx: &[u32], x: &[f64], n: usize, m: usize) -> Vec<f64> {
-        let mut cur: Vec<f64> = Vec::new();
-        let (mut width, mut off) = (m, 0);
+    /// column-major), in `s`.
+    fn hidden<'s>(&self, idx: &[usize], x: &[f64], n: usize, s: &'s mut Scratch) -> &'s [f64] {
+        let Scratch { cur, next, row, v } = s;
+        let (mut width, mut off) = (self.m, 0);
         for (l, &k) in self.widths.iter().enumerate() {
-            let mut next = vec![0.0; n * k];
-            let input: &[f64] = if l == 0 { x } else { &cur };
-            for (out, &r) in next.chunks_exact_mut(n).zip(&idx[off..off + k]) {
-                let row = &self.units[l][r as usize];
+            let input: &[f64] = if l == 0 { x } else { &cur[..n * width] };
+            for (out, &r) in next[..n * k].chunks_exact_mut(n).zip(&idx[off..off + k]) {
+                self.nets[l].point_into(r, &mut v[l], row);
                 out.fill(row[width]);
-                for (col, &w) in input.chunks_exact(n).zip(row) {
-                    for (o, &v) in out.iter_mut().zip(col) {
-                        *o += w * v;
+                for (col, &w) in input.chunks_exact(n).zip(row.iter()) {
+                    for (o, &x) in out.iter_mut().zip(col) {
+                        *o += w * x;
                     }
                 }
                 out.iter_mut().for_each(|o| *o = o.max(0.0));
             }
-            (cur, width, off) = (next, k, off + k);
+            std::mem::swap(cur, next);
+            (width, off) = (k, off + k);
         }
-        cur
+        &cur[..n * width]
     }
 
     /// The least-squares output layer (weights, then the bias) of the net
     /// point `idx` on `(x, y)` (x column-major) and its sum of squared
     /// residuals (`yᵀy − βᵀFᵀy`, exact at the least-squares solution up to
     /// the tiny ridge); `None` when the system is not solvable.
-    fn output_layer(&self, idx: &[u32], x: &[f64], y: &[f64], m: usize) -> Option<(f64, Col<f64>)> {
+    fn output_layer(&self, idx: &[usize], x: &[f64], y: &[f64], s: &mut Scratch) -> Option<(f64, Col<f64>)> {
         let n = y.len();
-        let h = self.hidden(idx, x, n, m);
         let k = *self.widths.last()?;
+        let h = self.hidden(idx, x, n, s);
         let p = k + 1;
-        let ones = vec![1.0; n];
-        let cols: Vec<&[f64]> = h
-            .chunks_exact(n)
-            .chain(std::iter::once(ones.as_slice()))
-            .collect();
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
+        // Feature k is the constant 1: its products are plain sums.
+        let col = |a: usize| &h[a * n..(a + 1) * n];
+        let entry = |a: usize, b: usize| match (a < k, b < k) {
+            (true, true) => dot(col(a), col(b)),
+            (true, false) => col(a).iter().sum::<f64>(),
+            (false, true) => col(b).iter().sum::<f64>(),
+            (false, false) => n as f64,
+        };
         let mut gram = Mat::<f64>::zeros(p, p);
         for a in 0..p {
             for b in 0..=a {
-                let g = dot(cols[a], cols[b]);
+                let g = entry(a, b);
                 gram[(a, b)] = g;
                 gram[(b, a)] = g;
             }
         }
-        let fty = Col::from_fn(p, |a| dot(cols[a], y));
+        let fty = Col::from_fn(p, |a| {
+            if a < k {
+                dot(col(a), y)
+            } else {
+                y.iter().sum::<f64>()
+            }
+        });
         let beta = crate::linalg::solve_psd(gram.as_ref(), &fty, 1e-10)?;
         let sse = (dot(y, y) - (0..p).map(|j| beta[j] * fty[j]).sum::<f64>()).max(0.0);
         Some((sse, beta))
     }
 
     /// The network of the net point `idx` with output layer `beta`.
-    fn network(&self, idx: &[u32], beta: &Col<f64>, m: usize) -> Result<Network, LearnError> {
+    fn network(&self, idx: &[usize], beta: &Col<f64>) -> Result<Network, LearnError> {
         let mut parts = Vec::with_capacity(self.widths.len() + 1);
-        let (mut width, mut off) = (m, 0);
+        let (mut width, mut off) = (self.m, 0);
         for (l, &k) in self.widths.iter().enumerate() {
-            let rows: Vec<&Vec<f64>> = idx[off..off + k]
+            let mut v = Col::zeros(width + 1);
+            let rows: Vec<Vec<f64>> = idx[off..off + k]
                 .iter()
-                .map(|&i| &self.units[l][i as usize])
+                .map(|&i| {
+                    let mut row = vec![0.0; width + 1];
+                    self.nets[l].point_into(i, &mut v, &mut row);
+                    row
+                })
                 .collect();
             parts.push((
                 Mat::from_fn(k, width, |u, j| rows[u][j]),
@@ -267,7 +323,7 @@ impl Ckm {
         let p = &self.params;
         let (xv, yv, var) = (&scoring.x, &scoring.y, scoring.var);
         let m = xv.ncols();
-        let plan = NetPlan::new(m, &p.widths, p.net_candidates, p.net_angle);
+        let plan = NetPlan::new(m, &p.widths, p.net_candidates, p.net_angle)?;
         let (xt, yt) = load_rows(train, train.len().min(NET_ROWS));
         let nt = yt.nrows();
         let x_rows: Vec<f64> = (0..m)
@@ -276,24 +332,34 @@ impl Ckm {
             .collect();
         let y_rows: Vec<f64> = yt.iter().copied().collect();
         let points = plan.points(seed);
-        let score = |idx: &Vec<u32>| {
-            plan.output_layer(idx, &x_rows, &y_rows, m)
+        let stride = plan.units();
+        let score = |s: &mut Scratch, idx: &[usize]| {
+            plan.output_layer(idx, &x_rows, &y_rows, s)
                 .map_or(f64::INFINITY, |(sse, _)| sse)
         };
         let sse: Vec<f64> = if matches!(par, Par::Seq) {
-            points.iter().map(score).collect()
+            let mut s = plan.scratch(nt);
+            points
+                .chunks_exact(stride)
+                .map(|idx| score(&mut s, idx))
+                .collect()
         } else {
             use rayon::prelude::*;
-            points.par_iter().map(score).collect()
+            points
+                .par_chunks_exact(stride)
+                .map_init(|| plan.scratch(nt), score)
+                .collect()
         };
-        let mut order: Vec<usize> = (0..points.len()).filter(|&i| sse[i].is_finite()).collect();
+        let mut order: Vec<usize> = (0..sse.len()).filter(|&i| sse[i].is_finite()).collect();
         // Stable sort: ties keep the order of the points.
         order.sort_by(|&a, &b| sse[a].total_cmp(&sse[b]));
         let keep = p.polish_top.max(p.net_refine);
         let mut best: Vec<Network> = Vec::with_capacity(keep);
+        let mut s = plan.scratch(nt);
         for &i in order.iter().take(keep) {
-            if let Some((_, beta)) = plan.output_layer(&points[i], &x_rows, &y_rows, m) {
-                best.push(plan.network(&points[i], &beta, m)?);
+            let idx = &points[i * stride..(i + 1) * stride];
+            if let Some((_, beta)) = plan.output_layer(idx, &x_rows, &y_rows, &mut s) {
+                best.push(plan.network(idx, &beta)?);
             }
         }
         report
@@ -441,30 +507,35 @@ mod tests {
     /// and the ranking puts a zero-residual point first.
     #[test]
     fn the_exhaustive_net_finds_a_network_made_of_net_points() {
-        let plan = NetPlan::new(2, &[2], 100_000, 0.5);
+        let plan = NetPlan::new(2, &[2], 100_000, 0.5).unwrap();
         assert!(plan.exhaustive && (plan.coverage - 1.0).abs() < 1e-15);
-        let pts = plan.points(Seed(1));
+        let all = plan.points(Seed(1));
+        let pts: Vec<&[usize]> = all.chunks_exact(plan.units()).collect();
         assert_eq!(pts.len() as f64, 10f64.powf(plan.log10_size).round());
-        let teacher_idx = pts[pts.len() / 3 + 17].clone();
+        let teacher_idx = pts[pts.len() / 3 + 17];
         let n = 500;
         let g = relu_net::gaussian_matrix(n, 2, Seed(2));
         let x: Vec<f64> = (0..2)
             .flat_map(|j| (0..n).map(move |i| (i, j)))
             .map(|(i, j)| g[(i, j)])
             .collect();
-        let h = plan.hidden(&teacher_idx, &x, n, 2);
+        let mut s = plan.scratch(n);
+        let h = plan.hidden(teacher_idx, &x, n, &mut s).to_vec();
         let y: Vec<f64> = (0..n).map(|i| 1.5 * h[i] - 0.7 * h[n + i] + 0.3).collect();
-        let (sse, beta) = plan.output_layer(&teacher_idx, &x, &y, 2).unwrap();
+        let (sse, beta) = plan.output_layer(teacher_idx, &x, &y, &mut s).unwrap();
         let yy: f64 = y.iter().map(|v| v * v).sum();
         assert!(sse <= 1e-9 * yy, "{sse}");
         assert!((beta[0] - 1.5).abs() < 1e-6 && (beta[1] + 0.7).abs() < 1e-6 && (beta[2] - 0.3).abs() < 1e-6);
         let best = pts
             .iter()
-            .map(|p| plan.output_layer(p, &x, &y, 2).map_or(f64::INFINITY, |r| r.0))
+            .map(|p| {
+                plan.output_layer(p, &x, &y, &mut s)
+                    .map_or(f64::INFINITY, |r| r.0)
+            })
             .fold(f64::INFINITY, f64::min);
         assert!(best <= 1e-9 * yy, "{best}");
         // The network built from the point computes the same function.
-        let net = plan.network(&teacher_idx, &beta, 2).unwrap();
+        let net = plan.network(teacher_idx, &beta).unwrap();
         let xm = Mat::from_fn(n, 2, |i, j| x[j * n + i]);
         let yc = Col::from_fn(n, |i| y[i]);
         assert!(mse(&net, &xm, &yc) <= 1e-9 * yy / n as f64);
@@ -475,9 +546,9 @@ mod tests {
     /// when small.
     #[test]
     fn a_sampled_net_reports_its_coverage() {
-        let plan = NetPlan::new(3, &[3, 3], 1000, 0.5);
+        let plan = NetPlan::new(3, &[3, 3], 1000, 0.5).unwrap();
         assert!(!plan.exhaustive);
-        assert_eq!(plan.points(Seed(3)).len(), 1000);
+        assert_eq!(plan.points(Seed(3)).len(), 1000 * plan.units());
         let expected = 1000.0 * 36.0 / 10f64.powf(plan.log10_size);
         assert!(
             (plan.coverage / expected - 1.0).abs() < 1e-6,

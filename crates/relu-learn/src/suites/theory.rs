@@ -253,14 +253,18 @@ fn stage_parameter_error(learner: &str, teacher: &Network, fitted: &learners::Fi
 /// sign: the improper form's pairs `relu(t) + relu(−t)` and its linear part
 /// would otherwise take part in a unit-by-unit assignment.
 fn direction_error_up_to_sign(net: &Network, teacher: &Network) -> f64 {
+    // The canonical units' rows, without the zero rows (left as they are).
     let unit_rows = |n: &Network| -> Vec<Vec<f64>> {
-        let w = n.layers()[0].weight();
-        (0..w.nrows())
-            .filter_map(|i| {
-                let norm = (0..w.ncols()).map(|j| w[(i, j)].powi(2)).sum::<f64>().sqrt();
-                (norm > 0.0).then(|| (0..w.ncols()).map(|j| w[(i, j)] / norm).collect())
-            })
-            .collect()
+        relu_net::matching::canonical_units_in_order(n).map_or_else(
+            |_| Vec::new(),
+            |(units, _)| {
+                units
+                    .into_iter()
+                    .map(|u| u.0)
+                    .filter(|w| w.iter().any(|&v| v != 0.0))
+                    .collect()
+            },
+        )
     };
     let (ours, theirs) = (unit_rows(net), unit_rows(teacher));
     if ours.is_empty() || theirs.is_empty() || net.input_dim() != teacher.input_dim() {
