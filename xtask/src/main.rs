@@ -8,6 +8,7 @@
 //! cargo xtask bench [FILTER ...] [--scale] [--learners-only | --targets-only]
 //!                                                        run the benches, write a performance report
 //! cargo xtask snap [--review]                             run (or accept) the insta snapshot tests
+//! cargo xtask test [--rust-only | --python-only]         the Rust tests and the Python package's tests
 //! cargo xtask ci                                         run what CI runs (.ci/run)
 //! ```
 
@@ -15,6 +16,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod pytest;
 mod targets;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +61,9 @@ tasks:
   snap [--review]                            run the insta snapshot tests of canonicalised recovered
                                              parameters (relu-net, tensor-decomp, learners), each next to
                                              its error bound; --review accepts the new snapshots
+  test [--rust-only | --python-only]         run every test: cargo test --workspace, then the Python
+                                             package's pytest suite in target/python-venv (made and
+                                             filled from the package registries on first use)
   ci                                         run what CI runs (bash .ci/run)";
 
 fn main() -> ExitCode {
@@ -119,6 +124,7 @@ fn main() -> ExitCode {
             }
             run(&mut cmd)
         }
+        "test" => pytest::run(&root(), rest, cargo),
         "ci" => run(Command::new("bash").arg(".ci/run")),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

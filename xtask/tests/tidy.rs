@@ -55,8 +55,13 @@ fn crate_graph_from_manifests() -> BTreeMap<String, Vec<String>> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     let mut graph = BTreeMap::new();
-    for name in &names {
-        let manifest = std::fs::read_to_string(crates_dir.join(name).join("Cargo.toml")).unwrap();
+    // The Python package's native crate lives in python/.
+    let manifests = names
+        .iter()
+        .map(|n| (n.clone(), crates_dir.join(n).join("Cargo.toml")))
+        .chain([("relu-learn-py".to_owned(), root().join("python/Cargo.toml"))]);
+    for (name, path) in manifests {
+        let manifest = std::fs::read_to_string(path).unwrap();
         let mut section = String::new();
         let mut deps = Vec::new();
         for line in manifest.lines() {
@@ -71,7 +76,7 @@ fn crate_graph_from_manifests() -> BTreeMap<String, Vec<String>> {
             }
         }
         deps.sort();
-        graph.insert(name.clone(), deps);
+        graph.insert(name, deps);
     }
     graph
 }

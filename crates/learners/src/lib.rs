@@ -40,10 +40,30 @@
 //!
 //! # References
 //! See each learner's module.
+//!
+//! # Determinism
+//!
+//! Every pass over the data folds fixed chunks and merges them in a fixed
+//! tree ([`relu_net::fold_chunk_range`]), whatever the thread count. Dense
+//! products that take the fit's `Par` keep their bits for matrix–matrix
+//! shapes (faer splits those by output blocks, which leaves every entry's
+//! summation order alone; checked for inner dimensions up to 45 000).
+//! Products written with `*` use faer's *global* parallelism, and faer's
+//! parallel matrix–vector product splits the inner dimension across
+//! threads, so its rounding depends on the thread count (a narrow fit with
+//! d = 10, k = 4, n = 5·10⁴ differed in its last bits between 1 and 2
+//! threads). Hence the requirement: **faer's global parallelism must be
+//! `Par::Seq`** while a fit runs. The command line and the Python package
+//! set it at start-up (`faer::set_global_parallelism(Par::Seq)`); a program
+//! that calls the learners directly and wants thread-count-independent
+//! results should do the same. The test
+//! `every_learner_is_bit_identical_on_one_and_two_threads` runs each fit in
+//! a one-thread and a two-thread pool under that setting.
 
 pub mod alphatron;
 pub mod atv;
 pub mod bounded_weight;
+pub mod cancel;
 pub mod ckm;
 pub mod common;
 pub mod compare;

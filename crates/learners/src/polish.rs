@@ -501,6 +501,7 @@ fn lm_stage(
     let mut lambda = 1e-3;
     let tol = params.rel_tol.max(params.stat_tol * p as f64 / n.max(1) as f64);
     for it in 0..params.max_iters {
+        crate::cancel::checkpoint();
         if current <= params.abs_tol * label_var {
             converged = true;
             break;

@@ -372,7 +372,10 @@ fn setup_threads(threads: Option<usize>) -> anyhow::Result<(Par, usize)> {
     // A second initialisation (in tests) keeps the first pool; that is fine.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(t).build_global();
     let par = if t == 1 { Par::Seq } else { Par::rayon(t) };
-    faer::set_global_parallelism(par);
+    // Products written with `*` run on one thread: faer's parallel
+    // matrix–vector products split the inner dimension by the thread count,
+    // which would make a fit's bits depend on it (the learners crate docs: Determinism).
+    faer::set_global_parallelism(Par::Seq);
     Ok((par, t))
 }
 

@@ -65,6 +65,7 @@ impl Learner for Alphatron {
         };
         let mut best = (val_loss(&alpha), alpha.clone(), 0);
         for t in 0..p.iters {
+            crate::cancel::checkpoint();
             let s = &k * &alpha;
             for i in 0..alpha.nrows() {
                 alpha[i] += p.learning_rate / m * (y[i] - link(p.link, s[i]));

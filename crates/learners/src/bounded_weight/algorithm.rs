@@ -153,6 +153,7 @@ impl BoundedWeight {
                 return None;
             }
             loop {
+                crate::cancel::checkpoint();
                 let mut cols = vec![first];
                 cols.extend(&rest);
                 cols.push(n);

@@ -334,6 +334,7 @@ impl Ckm {
         let points = plan.points(seed);
         let stride = plan.units();
         let score = |s: &mut Scratch, idx: &[usize]| {
+            crate::cancel::checkpoint();
             plan.output_layer(idx, &x_rows, &y_rows, s)
                 .map_or(f64::INFINITY, |(sse, _)| sse)
         };

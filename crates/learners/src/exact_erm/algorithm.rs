@@ -71,6 +71,7 @@ pub(super) fn for_each_combination(n: usize, size: usize, f: &mut dyn FnMut(&[us
     }
     let mut idx: Vec<usize> = (0..size).collect();
     loop {
+        crate::cancel::checkpoint();
         f(&idx);
         let Some(i) = (0..size).rev().find(|&i| idx[i] < n - size + i) else {
             return;

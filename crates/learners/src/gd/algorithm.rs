@@ -171,6 +171,7 @@ impl Gd {
                 order.swap(i, j);
             }
             for batch in order.chunks(bs) {
+                crate::cancel::checkpoint();
                 let m = batch.len();
                 for (r, &row) in batch.iter().enumerate() {
                     yb[r] = y[row];

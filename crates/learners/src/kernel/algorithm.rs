@@ -130,11 +130,21 @@ impl Kernel {
         let mut fty = Col::<f64>::zeros(s + 1);
         let mut start = 0;
         while start < n {
+            crate::cancel::checkpoint();
             let rows = 4096.min(n - start);
             let kx = kernel.gram(xs.as_ref().subrows(start, rows), centers.as_ref(), par);
             let phi = &kx * isqrt;
             let f = Mat::from_fn(rows, s + 1, |i, j| if j < s { phi[(i, j)] } else { 1.0 });
-            ftf += f.transpose() * &f;
+            // A matrix product: faer splits it by output blocks, so the
+            // thread count does not change its bits (see the crate docs' Determinism section).
+            faer::linalg::matmul::matmul(
+                ftf.as_mut(),
+                faer::Accum::Add,
+                f.transpose(),
+                f.as_ref(),
+                1.0,
+                par,
+            );
             fty += f.transpose() * y.as_ref().subrows(start, rows);
             start += rows;
         }

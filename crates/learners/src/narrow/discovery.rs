@@ -160,6 +160,7 @@ impl<'a> Scorer<'a> {
         let m = self.zs.ncols();
         let mut out: Vec<(f64, usize)> = Vec::new();
         for start in (0..candidates.len()).step_by(BLOCK) {
+            crate::cancel::checkpoint();
             let block = &candidates[start..(start + BLOCK).min(candidates.len())];
             let c = Mat::from_fn(m, block.len(), |i, j| block[j][i]);
             let mut phi = self.zs * &c;
@@ -628,6 +629,7 @@ pub(super) fn subsets_to_search(
             // Every subset of size j, in lexicographic order.
             let mut idx: Vec<usize> = (0..j).collect();
             loop {
+                crate::cancel::checkpoint();
                 out.push(idx.clone());
                 let Some(i) = (0..j).rev().find(|&i| idx[i] < n - j + i) else {
                     break;
@@ -674,6 +676,7 @@ fn subset_search(
     let mut ranked: Vec<(f64, Vec<usize>)> = Vec::new();
     let mut idx: Vec<usize> = Vec::new();
     for s in subsets {
+        crate::cancel::checkpoint();
         idx.clear();
         idx.extend((0..base).chain(s.iter().map(|&i| base + i)));
         if let Some(fit) = small_normal_fit(&gram, &rhs, &idx) {

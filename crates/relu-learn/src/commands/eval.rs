@@ -14,6 +14,93 @@ use crate::cli::EvalArgs;
 use crate::model_io::{read_any_model, read_model};
 use crate::output::fmt_sig;
 
+/// A model against a teacher on `samples` fresh Gaussian inputs drawn from
+/// `seed` (relative L² error with its standard error, the closed form for
+/// bias-free depth 2, the unit matching for depth 2), as the JSON document
+/// `eval --json` prints; the Python package's `relu_learn.eval` returns it.
+///
+/// # Errors
+/// Mismatched input dimensions, too few samples.
+pub fn evaluate_against_teacher(
+    model: &learners::Model,
+    teacher: &relu_net::Network,
+    samples: usize,
+    seed: u64,
+    par: Par,
+) -> Result<serde_json::Value> {
+    let model_dim = relu_net::Predictor::dim(model);
+    if teacher.input_dim() != model_dim {
+        bail!(
+            "the model has input dimension {} but the teacher has {}",
+            model_dim,
+            teacher.input_dim()
+        );
+    }
+    let cmp = relative_l2_error(model, teacher, samples, Seed(seed), par)?;
+    let network = model.network();
+    let matching = network
+        .filter(|m| teacher.depth() == 2 && m.depth() == 2)
+        .map(|m| match_depth2(m, teacher))
+        .transpose()?;
+    let exact = network.and_then(|m| exact_relative_l2_bias_free(m, teacher).ok());
+    Ok(evaluation_json(
+        "teacher",
+        &cmp,
+        exact.as_ref(),
+        matching.as_ref(),
+    ))
+}
+
+/// A model on labelled samples, as the JSON document `eval --json --x --y`
+/// prints.
+///
+/// # Errors
+/// Mismatched input dimensions, too few samples.
+pub fn evaluate_on_data(
+    model: &learners::Model,
+    data: &dyn relu_net::SampleSource,
+    par: Par,
+) -> Result<serde_json::Value> {
+    let model_dim = relu_net::Predictor::dim(model);
+    if data.dim() != model_dim {
+        bail!(
+            "the model expects {} inputs but the data have {} columns; pass inputs with the columns the model was fitted on",
+            model_dim,
+            data.dim()
+        );
+    }
+    let cmp = compare_on_samples(model, data, par)?;
+    Ok(evaluation_json("data", &cmp, None, None))
+}
+
+fn evaluation_json(
+    source: &str,
+    cmp: &Comparison,
+    exact: Option<&relu_net::metrics::ExactComparison>,
+    matching: Option<&relu_net::matching::Matching>,
+) -> serde_json::Value {
+    json!({
+        "source": source,
+        "n_samples": cmp.n_samples,
+        "mse": cmp.mse,
+        "mse_std_error": cmp.mse_std_error,
+        "label_variance": cmp.label_variance,
+        "relative_error": json_num(cmp.relative_error),
+        "relative_std_error": json_num(cmp.relative_std_error),
+        "exact": exact,
+        "matching": matching.map(|m| json!({
+            "parameter_error": m.parameter_error(),
+            "max_direction_error": m.max_direction_error(),
+            "max_bias_error": m.max_bias_error(),
+            "max_output_weight_error": m.max_output_weight_error(),
+            "output_bias_error": m.output_bias_error,
+            "units": m.pairs,
+            "unmatched_teacher": m.unmatched_teacher,
+            "unmatched_model": m.unmatched_model,
+        })),
+    })
+}
+
 /// `relu-learn eval`.
 ///
 /// # Errors
@@ -62,27 +149,11 @@ pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
         .and_then(|(t, m)| exact_relative_l2_bias_free(m, t).ok());
     let mut out = std::io::stdout().lock();
     if a.json {
-        let doc = json!({
-            "source": source,
-            "n_samples": cmp.n_samples,
-            "mse": cmp.mse,
-            "mse_std_error": cmp.mse_std_error,
-            "label_variance": cmp.label_variance,
-            "relative_error": json_num(cmp.relative_error),
-            "relative_std_error": json_num(cmp.relative_std_error),
-            "exact": exact,
-            "matching": matching.as_ref().map(|m| json!({
-                "parameter_error": m.parameter_error(),
-                "max_direction_error": m.max_direction_error(),
-                "max_bias_error": m.max_bias_error(),
-                "max_output_weight_error": m.max_output_weight_error(),
-                "output_bias_error": m.output_bias_error,
-                "units": m.pairs,
-                "unmatched_teacher": m.unmatched_teacher,
-                "unmatched_model": m.unmatched_model,
-            })),
-        });
-        writeln!(out, "{doc}")?;
+        writeln!(
+            out,
+            "{}",
+            evaluation_json(source, &cmp, exact.as_ref(), matching.as_ref())
+        )?;
         return Ok(());
     }
     print_comparison(&mut out, source, &cmp, a)?;

@@ -74,11 +74,25 @@ fn family_options(a: &GenerateArgs) -> Result<(Family, usize)> {
     Ok((family, hidden))
 }
 
-/// `relu-learn generate`.
+/// A planted teacher and its sample stream, as `generate` makes them (the
+/// Python package's `relu_learn.generate` makes the same).
+pub struct Planting {
+    /// The family.
+    pub family: Family,
+    /// Its hidden units (the first layer's width for `deep`).
+    pub hidden: usize,
+    /// The teacher, for the inputs the stream draws.
+    pub teacher: relu_net::Network,
+    /// `a.samples` samples of the teacher, with `a.noise` label noise.
+    pub source: Planted,
+}
+
+/// Plants the teacher of `a` and its sample stream (every argument but
+/// `out` is read).
 ///
 /// # Errors
-/// Unknown family, invalid parameters, IO errors.
-pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
+/// Unknown family, invalid family options, too large a network.
+pub fn plant(a: &GenerateArgs) -> Result<Planting> {
     let (family, hidden) = family_options(a)?;
     let seed = Seed(a.seed);
     let variation = Variation {
@@ -99,10 +113,29 @@ pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
         let law = InputLaw::autoregressive(a.dim, a.mean, a.correlation)?;
         (law.network_on_inputs(&teacher)?, Some(law))
     };
-    let mut src = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
+    let mut source = Planted::new(teacher.clone(), a.samples, a.noise, seed.derive("samples"))?;
     if let Some(law) = law {
-        src = src.with_inputs(law)?;
+        source = source.with_inputs(law)?;
     }
+    Ok(Planting {
+        family,
+        hidden,
+        teacher,
+        source,
+    })
+}
+
+/// `relu-learn generate`.
+///
+/// # Errors
+/// Unknown family, invalid parameters, IO errors.
+pub fn generate(a: &GenerateArgs, _par: Par) -> Result<()> {
+    let Planting {
+        family,
+        hidden,
+        teacher,
+        source: src,
+    } = plant(a)?;
     std::fs::create_dir_all(&a.out).with_context(|| crate::io_context::cannot_create_dir(&a.out))?;
     write_model(&a.out.join("teacher.json"), &teacher)?;
     let mut out = std::io::stdout().lock();

@@ -22,11 +22,11 @@ mod predict;
 mod regions;
 mod reproduce;
 
-pub use eval::eval;
+pub use eval::{eval, evaluate_against_teacher, evaluate_on_data};
 pub use fit::{NotRecovered, fit, make_learner};
-pub use generate::generate;
+pub use generate::{Planting, generate, plant};
 pub use hard::hard;
-pub use moments::moments;
+pub use moments::{MAX_ORDER, check_request as check_moment_request, contraction_vectors, moments};
 pub use predict::predict;
 pub use regions::regions;
 pub use reproduce::reproduce;

@@ -14,7 +14,53 @@ use crate::progress::Progress;
 
 /// Largest order `moments` accepts (the variance of order-l estimates grows
 /// like l!, and so does the sample size they need).
-const MAX_ORDER: usize = 40;
+/// The largest moment order `moments` accepts.
+pub const MAX_ORDER: usize = 40;
+
+/// Checks a moment request: the order, the number of contraction vectors
+/// and, once the data are known, `(n, d)`: at least two samples and a
+/// statistic within memory limits. The messages name the CLI's flags, which
+/// the Python package's `relu_learn.moments` shares as keyword arguments.
+///
+/// # Errors
+/// The first check that fails, with what to change.
+pub fn check_request(order: usize, vectors: usize, data: Option<(usize, usize)>) -> Result<()> {
+    if !(2..=MAX_ORDER).contains(&order) {
+        bail!("--order must be between 2 and {MAX_ORDER}, got {order}");
+    }
+    if order > 2 && vectors == 0 {
+        bail!("--vectors must be at least 1 for order {order}");
+    }
+    let Some((n, d)) = data else { return Ok(()) };
+    if n < 2 {
+        bail!("moments need at least 2 samples (the standard errors need two), got {n}; supply more samples");
+    }
+    let entries = vectors.max(1) as u128 * (d as u128 * (d as u128 + 1) / 2);
+    if entries > gaussian_moments::statistics::MAX_STATISTIC_LEN {
+        bail!(
+            "{vectors} contraction(s) of {d} × {d} matrices are too large ({entries} entries, limit {}): use fewer --vectors or fewer input dimensions",
+            gaussian_moments::statistics::MAX_STATISTIC_LEN
+        );
+    }
+    Ok(())
+}
+
+/// The unit vectors `g_1 … g_v ∈ ℝ^d` that `moments` contracts an order-l
+/// tensor with (`T(g_j, …, g_j, ·, ·)`), drawn from `vector_seed`; none for
+/// l = 2. The Python package's `relu_learn.moments` draws the same.
+#[must_use]
+pub fn contraction_vectors(order: usize, vectors: usize, d: usize, vector_seed: u64) -> Vec<Col<f64>> {
+    if order == 2 {
+        return Vec::new();
+    }
+    let g = relu_net::gaussian_matrix(vectors, d, Seed(vector_seed).derive("contraction-vectors"));
+    (0..vectors)
+        .map(|j| {
+            let n = (0..d).map(|k| g[(j, k)].powi(2)).sum::<f64>().sqrt();
+            Col::from_fn(d, |k| g[(j, k)] / n)
+        })
+        .collect()
+}
 
 /// `relu-learn moments`.
 ///
@@ -25,43 +71,15 @@ pub fn moments(a: &MomentsArgs, par: Par) -> Result<()> {
     if !a.merge.is_empty() {
         return merge_moment_shards(a);
     }
-    if !(2..=MAX_ORDER).contains(&a.order) {
-        bail!("--order must be between 2 and {MAX_ORDER}, got {}", a.order);
-    }
-    if a.order > 2 && a.vectors == 0 {
-        bail!("--vectors must be at least 1 for order {}", a.order);
-    }
+    check_request(a.order, a.vectors, None)?;
     if a.data.teacher.is_none() && a.data.x.is_none() {
         bail!("give the samples: --teacher T.json, or --x X.npy --y Y.npy, or --merge shard files");
     }
     let start = Instant::now();
     let data = a.data.source()?;
-    if data.len() < 2 {
-        bail!(
-            "moments need at least 2 samples (the standard errors need two), got {}; supply more samples",
-            data.len()
-        );
-    }
     let d = data.dim();
-    let entries = a.vectors.max(1) as u128 * (d as u128 * (d as u128 + 1) / 2);
-    if entries > gaussian_moments::statistics::MAX_STATISTIC_LEN {
-        bail!(
-            "{} contraction(s) of {d} × {d} matrices are too large ({entries} entries, limit {}): use fewer --vectors or fewer input dimensions",
-            a.vectors,
-            gaussian_moments::statistics::MAX_STATISTIC_LEN
-        );
-    }
-    let gs: Vec<Col<f64>> = if a.order == 2 {
-        Vec::new()
-    } else {
-        let g = relu_net::gaussian_matrix(a.vectors, d, Seed(a.vector_seed).derive("contraction-vectors"));
-        (0..a.vectors)
-            .map(|j| {
-                let n = (0..d).map(|k| g[(j, k)].powi(2)).sum::<f64>().sqrt();
-                Col::from_fn(d, |k| g[(j, k)] / n)
-            })
-            .collect()
-    };
+    check_request(a.order, a.vectors, Some((data.len(), d)))?;
+    let gs = contraction_vectors(a.order, a.vectors, d, a.vector_seed);
     if let Some(spec) = &a.shard {
         return write_moment_shard(a, spec, data.as_ref(), &gs, par);
     }
