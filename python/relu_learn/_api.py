@@ -45,7 +45,7 @@ def moments(X, y, order, vectors=1, seed=0, n_jobs=None):
     X = _contiguous(np.asarray(X))
     if X.dtype not in (np.float64, np.float32):
         X = X.astype(np.float64)
-    y = np.ascontiguousarray(np.ravel(y), dtype=np.float64)
+    y = _contiguous(np.asarray(np.ravel(y), dtype=np.float64))
     return _native.moments(X, y, int(order), int(vectors), int(seed), n_jobs)
 
 
@@ -74,7 +74,7 @@ def eval(model, teacher=None, X=None, y=None, samples=100_000, seed=0, n_jobs=No
         X = _contiguous(np.asarray(X))
         if X.dtype not in (np.float64, np.float32):
             X = X.astype(np.float64)
-        y = np.ascontiguousarray(np.ravel(y), dtype=np.float64)
+        y = _contiguous(np.asarray(np.ravel(y), dtype=np.float64))
         doc = _native.evaluate(model, x=X, y=y, n_threads=n_jobs)
     return json.loads(doc)
 

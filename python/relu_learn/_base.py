@@ -45,7 +45,12 @@ def _seed(random_state):
 
 
 def _contiguous(x):
-    return x if (x.flags.c_contiguous or x.flags.f_contiguous) else np.ascontiguousarray(x)
+    """x itself when Rust can read it in place (C- or Fortran-contiguous and
+    aligned: arrays received from other processes can be unaligned), else a
+    C-ordered copy."""
+    if (x.flags.c_contiguous or x.flags.f_contiguous) and x.flags.aligned:
+        return x
+    return np.array(x, order="C", copy=True)
 
 
 def _network(model):
@@ -112,7 +117,7 @@ class ReluLearnRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("requires y to be passed, but the target y is None")
         y = column_or_1d(y, warn=True)
         try:
-            y = np.ascontiguousarray(y, dtype=np.float64)
+            y = _contiguous(np.asarray(y, dtype=np.float64))
         except (TypeError, ValueError) as e:
             raise ValueError(f"y must be numeric: {e}") from e
         X = _contiguous(X)
@@ -128,6 +133,11 @@ class ReluLearnRegressor(RegressorMixin, BaseEstimator):
             n_threads=self.n_jobs,
             progress=progress,
         )
+        return self._fitted(model, report, provable)
+
+    def _fitted(self, model, report, provable):
+        """Sets the fitted attributes from a native fit and warns with what
+        its report says."""
         report = json.loads(report)
         self.model_ = model
         self.report_ = report
@@ -135,7 +145,7 @@ class ReluLearnRegressor(RegressorMixin, BaseEstimator):
         self.provable_network_ = None if provable is None else _network(provable)
         category = NotRecoveredWarning if report.get("recovered") is False else FitWarning
         for message in report.get("warnings", []):
-            warnings.warn(f"relu-learn {self._learner}: {message}", category, stacklevel=2)
+            warnings.warn(f"relu-learn {self._learner}: {message}", category, stacklevel=3)
         return self
 
     def predict(self, X):

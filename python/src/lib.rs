@@ -8,6 +8,7 @@
 
 mod control;
 mod model;
+mod remote;
 mod source;
 
 use faer::{Mat, Par};
@@ -142,25 +143,43 @@ fn fit(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<(Model, String, Option<Model>)> {
     let spec = spec(learner, params, hidden)?;
-    if !(recovery_tol.is_finite() && recovery_tol > 0.0) {
-        return Err(value_error(format!(
-            "recovery_tol must be a finite number > 0 (the default is {})",
-            learners::recovery::RECOVERY_TOL
-        )));
-    }
+    check_tol(recovery_tol)?;
     let xa = InputArray::extract(x)?;
     let ya = labels(y)?;
     let (xv, yv) = (xa.view()?, label_view(&ya)?);
     same_rows(xv.nrows(), yv.nrows())?;
+    fit_source(
+        py,
+        &spec,
+        &|| Ok(ArraySource { x: xv, y: yv }),
+        seed,
+        (assume_standard, recovery_tol),
+        n_threads,
+        progress.as_ref(),
+    )
+    .map(|(m, r, p, _)| (m, r, p))
+}
+
+/// A fit on any source, as `relu-learn fit` runs it (see [`fit`]); also
+/// returns the source.
+fn fit_source<S: SampleSource + Send>(
+    py: Python<'_>,
+    spec: &learners::LearnerSpec,
+    make: &(dyn Fn() -> Result<S, String> + Sync),
+    seed: u64,
+    (assume_standard, recovery_tol): (bool, f64),
+    n_threads: Option<usize>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Model, String, Option<Model>, S)> {
     let mode = if assume_standard {
         learners::inputs::InputMode::AssumeStandard
     } else {
         learners::inputs::InputMode::Auto
     };
-    let (model, report, provable) = control::run(py, progress.as_ref(), n_threads, |ctl, par| {
-        let src = ArraySource { x: xv, y: yv };
+    let (model, report, provable, src) = control::run(py, progress, n_threads, |ctl, par| {
+        let src = make()?;
         let mut observer = ctl;
-        let learner = spec.build().map_err(|e| e.to_string())?;
+        let learner = spec.clone().build().map_err(|e| e.to_string())?;
         let mut fitted =
             learners::inputs::fit_any_gaussian(learner.as_ref(), &src, &mode, Seed(seed), par, &mut observer)
                 .map_err(|e| e.to_string())?;
@@ -171,13 +190,75 @@ fn fit(
             .provable_network
             .take()
             .map(learners::Model::Network);
-        Ok((fitted.model, report, provable))
+        Ok((fitted.model, report, provable, src))
     })?;
     Ok((
         Model { inner: model },
         report,
         provable.map(|inner| Model { inner }),
+        src,
     ))
+}
+
+/// [`fit`] on `n` rows of dimension `d` held elsewhere (a Dask cluster):
+/// the portable passes go to `dispatch(job_json) -> [tree, …]`, other reads
+/// to `fetch(row) -> (start, x_block, y_block)` (see `remote.rs`). Returns
+/// the model, the report, the paper's stage's network, and the number of
+/// rows fetched to the client and of jobs run on the workers.
+#[pyfunction]
+#[pyo3(signature = (learner, params, n, d, dispatch, fetch, seed, hidden=None, assume_standard=false, recovery_tol=learners::recovery::RECOVERY_TOL, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_remote(
+    py: Python<'_>,
+    learner: &str,
+    params: &str,
+    n: usize,
+    d: usize,
+    dispatch: Py<PyAny>,
+    fetch: Py<PyAny>,
+    seed: u64,
+    hidden: Option<usize>,
+    assume_standard: bool,
+    recovery_tol: f64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<(Model, String, Option<Model>, u64, u64)> {
+    let spec = spec(learner, params, hidden)?;
+    check_tol(recovery_tol)?;
+    let src = std::sync::Mutex::new(Some(remote::RemoteSource::new(n, d, dispatch, fetch)));
+    let take = || {
+        src.lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .ok_or_else(|| "the remote source was already used".to_owned())
+    };
+    let (m, r, p, used) = fit_source(
+        py,
+        &spec,
+        &take,
+        seed,
+        (assume_standard, recovery_tol),
+        n_threads,
+        progress.as_ref(),
+    )?;
+    Ok((
+        m,
+        r,
+        p,
+        used.fetched.load(std::sync::atomic::Ordering::Relaxed),
+        used.jobs.load(std::sync::atomic::Ordering::Relaxed),
+    ))
+}
+
+fn check_tol(recovery_tol: f64) -> PyResult<()> {
+    if recovery_tol.is_finite() && recovery_tol > 0.0 {
+        Ok(())
+    } else {
+        Err(value_error(format!(
+            "recovery_tol must be a finite number > 0 (the default is {})",
+            learners::recovery::RECOVERY_TOL
+        )))
+    }
 }
 
 /// What [`generate`] returns: inputs, labels, teacher.
@@ -266,6 +347,42 @@ fn moments<'py>(
         gaussian_moments::matrix_contractions(&src, order, &gs, &gaussian_moments::Estimator::default(), par)
             .map_err(|e| e.to_string())
     })?;
+    moments_dict(py, order, d, &gs, &est)
+}
+
+/// [`moments`] on `n` rows of dimension `d` held elsewhere (see
+/// [`fit_remote`]): the moment pass runs on the workers.
+#[pyfunction]
+#[pyo3(signature = (n, d, dispatch, fetch, order, vectors=1, seed=0, n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn moments_remote<'py>(
+    py: Python<'py>,
+    n: usize,
+    d: usize,
+    dispatch: Py<PyAny>,
+    fetch: Py<PyAny>,
+    order: usize,
+    vectors: usize,
+    seed: u64,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    relu_learn::commands::check_moment_request(order, vectors, Some((n, d))).map_err(value_error)?;
+    let gs = relu_learn::commands::contraction_vectors(order, vectors, d, seed);
+    let src = remote::RemoteSource::new(n, d, dispatch, fetch);
+    let est = control::run(py, None, n_threads, |_, par| {
+        gaussian_moments::matrix_contractions(&src, order, &gs, &gaussian_moments::Estimator::default(), par)
+            .map_err(|e| e.to_string())
+    })?;
+    moments_dict(py, order, d, &gs, &est)
+}
+
+fn moments_dict<'py>(
+    py: Python<'py>,
+    order: usize,
+    d: usize,
+    gs: &[faer::Col<f64>],
+    est: &[gaussian_moments::MatrixEstimate],
+) -> PyResult<Bound<'py, PyDict>> {
     let cube =
         |f: &dyn Fn(&gaussian_moments::MatrixEstimate) -> &Mat<f64>| -> PyResult<Bound<'py, PyArray3<f64>>> {
             let flat: Vec<f64> = est
@@ -345,6 +462,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_params, m)?)?;
     m.add_function(wrap_pyfunction!(check_params, m)?)?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_remote, m)?)?;
+    m.add_function(wrap_pyfunction!(moments_remote, m)?)?;
+    m.add_function(wrap_pyfunction!(remote::fold_block, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(moments, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;

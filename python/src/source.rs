@@ -90,7 +90,7 @@ impl<'py> InputArray<'py> {
             let (n, d) = (a.shape()[0], a.shape()[1]);
             let s = a
                 .as_slice()
-                .map_err(|_| PyValueError::new_err("X must be C- or Fortran-contiguous"))?;
+                .map_err(|_| PyValueError::new_err("X must be C- or Fortran-contiguous and aligned"))?;
             Ok(if a.is_c_contiguous() {
                 MatRef::from_row_major_slice(s, n, d)
             } else {
@@ -120,7 +120,7 @@ pub(crate) fn labels<'py>(y: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray1<'p
 pub(crate) fn label_view<'a>(y: &'a PyReadonlyArray1<'_, f64>) -> PyResult<ColRef<'a, f64>> {
     let s = y
         .as_slice()
-        .map_err(|_| PyValueError::new_err("y must be contiguous"))?;
+        .map_err(|_| PyValueError::new_err("y must be contiguous and aligned"))?;
     Ok(ColRef::from_slice(s))
 }
 

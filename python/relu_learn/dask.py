@@ -1,0 +1,164 @@
+"""Fits on a Dask cluster: the passes over the data run where the blocks live.
+
+>>> from distributed import Client
+>>> import dask.array as da, relu_learn, relu_learn.dask
+>>> client = Client("tcp://scheduler:8786")          # or LocalCluster(...)
+>>> X = da.from_zarr("x.zarr"); y = da.from_zarr("y.zarr")   # chunked by rows
+>>> est = relu_learn.dask.fit(relu_learn.ATV(hidden=4), X, y)
+>>> est.dask_                                         # jobs run, rows fetched, blocks
+
+Every pass a fit makes over its rows is a job (a named accumulator with its
+parameters, a row range and a chunk size). ``fit`` gives each job to the
+cluster as one task per block (a chunk that straddles two blocks is joined
+from the two blocks' slices on a worker), each task folds its chunks into an
+accumulator tree on the worker that holds the block and returns it encoded,
+and the client merges the trees in the fixed order that makes the result
+bit-identical to ``estimator.fit(X.compute(), y.compute())``. The blocks
+stay on the workers for these passes: only jobs and accumulators travel.
+
+Not every read is a portable pass yet: the passes over derived labels or
+whitened inputs (narrow's residual moments, ckm's subspace extension, inputs
+that are not standard Gaussian) and the rows a fit loads into memory (its
+polish and search rows, gd's training rows) fetch the blocks holding those
+rows to the client, one at a time (the last one is kept, so the client's
+memory is one block, not n rows). ``est.dask_["rows_fetched"]`` says how many
+rows came to the client.
+"""
+
+import json
+
+import numpy as np
+
+from . import _native
+from ._base import ReluLearnRegressor, _contiguous, _seed
+
+__all__ = ["fit", "moments"]
+
+
+def _fold(job_json, x, y, offset, c0, c1):
+    """Worker side: one job's chunks c0..c1 on one block."""
+    from relu_learn import _native as native
+    from relu_learn._base import _contiguous
+
+    return native.fold_block(job_json, _contiguous(np.asarray(x)), _contiguous(np.asarray(y, dtype=np.float64)),
+                             int(offset), int(c0), int(c1))
+
+
+def _slice(a, lo, hi):
+    return a[lo:hi]
+
+
+def _join(parts):
+    return np.concatenate(parts)
+
+
+class _Blocks:
+    """The cluster side of one fit: the blocks of X and y as futures on the
+    workers, and the two callables the Rust fit calls."""
+
+    def __init__(self, X, y, client):
+        import dask.array as da
+        from distributed import default_client
+
+        self.client = client if client is not None else default_client()
+        X = X if isinstance(X, da.Array) else da.asarray(X)
+        y = y if isinstance(y, da.Array) else da.asarray(y)
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D dask array (one row per sample), got {X.ndim} dimensions")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be a 1-D dask array (one label per sample), got shape {y.shape}")
+        if any(np.isnan(c) for c in X.chunks[0]) or any(np.isnan(c) for c in y.chunks[0]):
+            raise ValueError("X and y need known chunk sizes; call X.compute_chunk_sizes() first")
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"x has {X.shape[0]} rows but y has {y.shape[0]} entries; they must describe the same samples")
+        if X.dtype not in (np.float64, np.float32):
+            X = X.astype(np.float64)
+        if X.numblocks[1] != 1:
+            X = X.rechunk({1: -1})
+        y = y.astype(np.float64)
+        if y.chunks[0] != X.chunks[0]:
+            y = y.rechunk({0: X.chunks[0]})
+        self.n, self.d = (int(s) for s in X.shape)
+        self.offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
+        self.xb = self.client.compute(list(X.to_delayed().ravel()))
+        self.yb = self.client.compute(list(y.to_delayed().ravel()))
+
+    def _block_of(self, row):
+        return int(np.searchsorted(self.offsets, row, side="right") - 1)
+
+    def dispatch(self, job_json):
+        """The job's encoded accumulator trees, in chunk order."""
+        job = json.loads(job_json)
+        start, length, cs = job["start"], job["len"], max(job["chunk_rows"], 1)
+        n_chunks = -(-length // cs)
+        submit = self.client.submit
+        tasks = []
+        c = 0
+        while c < n_chunks:
+            lo = start + c * cs
+            b = self._block_of(lo)
+            end = self.offsets[b + 1]
+            last = c
+            while last < n_chunks and start + min((last + 1) * cs, length) <= end:
+                last += 1
+            if last > c:
+                tasks.append(submit(_fold, job_json, self.xb[b], self.yb[b], self.offsets[b], c, last, pure=False))
+                c = last
+                continue
+            # Chunk c straddles blocks: slice each piece where it lives, join.
+            hi = start + min((c + 1) * cs, length)
+            xs, ys = [], []
+            bb = b
+            while bb + 1 < len(self.offsets) and self.offsets[bb] < hi:
+                a0, a1 = max(lo, self.offsets[bb]) - self.offsets[bb], min(hi, self.offsets[bb + 1]) - self.offsets[bb]
+                xs.append(submit(_slice, self.xb[bb], a0, a1, pure=False))
+                ys.append(submit(_slice, self.yb[bb], a0, a1, pure=False))
+                bb += 1
+            jx, jy = submit(_join, xs, pure=False), submit(_join, ys, pure=False)
+            tasks.append(submit(_fold, job_json, jx, jy, lo, c, c + 1, pure=False))
+            c += 1
+        return self.client.gather(tasks)
+
+    def fetch(self, row):
+        """The block holding ``row``, brought to the client."""
+        b = self._block_of(row)
+        x, y = self.client.gather([self.xb[b], self.yb[b]])
+        return int(self.offsets[b]), _contiguous(np.asarray(x)), _contiguous(np.asarray(y, dtype=np.float64))
+
+
+def fit(estimator, X, y, client=None, progress=None):
+    """Fits ``estimator`` (a relu_learn estimator) on dask arrays ``X`` (n × d)
+    and ``y`` (n) chunked by rows, on ``client``'s cluster (default: the
+    current client), and returns it fitted: bit-identical to
+    ``estimator.fit(X.compute(), y.compute())``. ``estimator.dask_`` records
+    the jobs run on the workers, the rows fetched to the client and the
+    number of blocks."""
+    if not isinstance(estimator, ReluLearnRegressor):
+        raise ValueError("relu_learn.dask.fit needs a relu_learn estimator (e.g. relu_learn.ATV(hidden=4))")
+    blocks = _Blocks(X, y, client)
+    model, report, provable, fetched, jobs = _native.fit_remote(
+        estimator._learner,
+        estimator._learner_params(),
+        blocks.n,
+        blocks.d,
+        blocks.dispatch,
+        blocks.fetch,
+        _seed(estimator.random_state),
+        hidden=getattr(estimator, "hidden", None) if estimator._takes_hidden else None,
+        assume_standard=bool(estimator.assume_standard),
+        recovery_tol=float(estimator.recovery_tol),
+        n_threads=estimator.n_jobs,
+        progress=progress,
+    )
+    estimator.n_features_in_ = blocks.d
+    estimator.dask_ = {"jobs": int(jobs), "rows_fetched": int(fetched), "blocks": len(blocks.xb), "rows": blocks.n}
+    return estimator._fitted(model, report, provable)
+
+
+def moments(X, y, order, vectors=1, seed=0, client=None):
+    """``relu_learn.moments`` on dask arrays: the moment pass runs on the
+    workers, bit-identical to the local result."""
+    blocks = _Blocks(X, y, client)
+    return _native.moments_remote(blocks.n, blocks.d, blocks.dispatch, blocks.fetch, int(order), int(vectors), int(seed))
