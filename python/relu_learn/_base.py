@@ -34,6 +34,16 @@ def _plain(value):
     return value
 
 
+def _finite(value):
+    if isinstance(value, float):
+        return np.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
 def _seed(random_state):
     if random_state is None:
         return 0
@@ -97,19 +107,54 @@ class ReluLearnRegressor(RegressorMixin, BaseEstimator):
             value = getattr(self, name)
             if value is not None:
                 params[name] = _plain(value)
-        return json.dumps(params)
+        try:
+            return json.dumps(params, allow_nan=False)
+        except ValueError:
+            bad = [k for k, v in params.items() if not _finite(v)]
+            raise ValueError(f"{self._learner}: parameter(s) {', '.join(bad)} must be finite (not NaN or infinity)") from None
+
+    def _threads(self):
+        """``n_jobs`` for the native side: None or -1 mean every core."""
+        n = self.n_jobs
+        if n is None or n == -1:
+            return None
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n_jobs must be a positive int, -1 or None (every core), got {n!r}")
+        return int(n)
+
+    def _hidden(self):
+        if not self._takes_hidden or getattr(self, "hidden", None) is None:
+            return None
+        h = self.hidden
+        if not isinstance(h, numbers.Integral) or isinstance(h, bool) or h < 1:
+            raise ValueError(f"{self._learner}: hidden must be a positive int or None, got {h!r}")
+        return int(h)
+
+    def _forget(self):
+        """Drops what an earlier fit left, so that a failed fit leaves the
+        estimator unfitted (never the previous model)."""
+        for name in ("model_", "report_", "network_", "provable_network_", "n_features_in_", "feature_names_in_", "dask_"):
+            self.__dict__.pop(name, None)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
 
     def fit(self, X, y, progress=None):
         """Fits the learner to ``X`` (n × d) and ``y`` (n).
 
         ``X`` is read in place when it is C- or Fortran-contiguous float64
-        or float32. ``progress(stage, seconds)``, if given, is called as
+        or float32; do not write to it from another thread (or from
+        ``progress``) while the fit runs. ``progress(stage, seconds)``, if given, is called as
         each stage of the fit starts. Ctrl-C stops the fit (no model is
         kept). Raises ``ValueError`` for bad input (NaN, wrong shapes, too
         few samples, constant labels, invalid parameters) with the command
         line's messages; warns (``FitWarning``, ``NotRecoveredWarning``)
         with what the report says.
         """
+        self._forget()
+        params = self._learner_params()
+        hidden = self._hidden()
+        threads = self._threads()
         # Non-finite values and mismatched lengths are left to the learner,
         # whose messages are the command line's.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite=False, ensure_min_samples=2)
@@ -123,14 +168,14 @@ class ReluLearnRegressor(RegressorMixin, BaseEstimator):
         X = _contiguous(X)
         model, report, provable = _native.fit(
             self._learner,
-            self._learner_params(),
+            params,
             X,
             y,
             _seed(self.random_state),
-            hidden=getattr(self, "hidden", None) if self._takes_hidden else None,
+            hidden=hidden,
             assume_standard=bool(self.assume_standard),
             recovery_tol=float(self.recovery_tol),
-            n_threads=self.n_jobs,
+            n_threads=threads,
             progress=progress,
         )
         return self._fitted(model, report, provable)
@@ -152,7 +197,7 @@ class ReluLearnRegressor(RegressorMixin, BaseEstimator):
         """The model's output for every row of ``X``."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.model_.predict(_contiguous(X), n_threads=self.n_jobs)
+        return self.model_.predict(_contiguous(X), n_threads=self._threads())
 
     def save(self, path):
         """Writes the fitted model (``relu-net/v1`` or ``kernel-model/v1``

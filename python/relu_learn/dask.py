@@ -20,8 +20,8 @@ Not every read is a portable pass yet: the passes over derived labels or
 whitened inputs (narrow's residual moments, ckm's subspace extension, inputs
 that are not standard Gaussian) and the rows a fit loads into memory (its
 polish and search rows, gd's training rows) fetch the blocks holding those
-rows to the client, one at a time (the last one is kept, so the client's
-memory is one block, not n rows). ``est.dask_["rows_fetched"]`` says how many
+rows to the client, one at a time (the last four are kept, so the client's
+memory is a few blocks, not n rows). ``est.dask_["rows_fetched"]`` says how many
 rows came to the client.
 """
 
@@ -119,7 +119,12 @@ class _Blocks:
             jx, jy = submit(_join, xs, pure=False), submit(_join, ys, pure=False)
             tasks.append(submit(_fold, job_json, jx, jy, lo, c, c + 1, pure=False))
             c += 1
-        return self.client.gather(tasks)
+        try:
+            return self.client.gather(tasks)
+        except BaseException:
+            # Interrupted or failed: stop the job's other tasks.
+            self.client.cancel(tasks)
+            raise
 
     def fetch(self, row):
         """The block holding ``row``, brought to the client."""
@@ -137,19 +142,23 @@ def fit(estimator, X, y, client=None, progress=None):
     number of blocks."""
     if not isinstance(estimator, ReluLearnRegressor):
         raise ValueError("relu_learn.dask.fit needs a relu_learn estimator (e.g. relu_learn.ATV(hidden=4))")
+    estimator._forget()
+    params, hidden, threads = estimator._learner_params(), estimator._hidden(), estimator._threads()
+    # Bad parameters fail before any block is computed.
+    _native.check_params(estimator._learner, params, hidden)
     blocks = _Blocks(X, y, client)
     model, report, provable, fetched, jobs = _native.fit_remote(
         estimator._learner,
-        estimator._learner_params(),
+        params,
         blocks.n,
         blocks.d,
         blocks.dispatch,
         blocks.fetch,
         _seed(estimator.random_state),
-        hidden=getattr(estimator, "hidden", None) if estimator._takes_hidden else None,
+        hidden=hidden,
         assume_standard=bool(estimator.assume_standard),
         recovery_tol=float(estimator.recovery_tol),
-        n_threads=estimator.n_jobs,
+        n_threads=threads,
         progress=progress,
     )
     estimator.n_features_in_ = blocks.d

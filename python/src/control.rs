@@ -25,6 +25,11 @@ use learners::cancel::Interrupted;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+/// The unwind payload of work that failed outside the library (a cluster
+/// that could not deliver rows): reported as `RuntimeError` with its
+/// message, not as an internal error.
+pub(crate) struct Failed(pub(crate) String);
+
 /// Shared between the waiting Python thread and the working thread.
 pub(crate) struct Control {
     interrupted: Arc<AtomicBool>,
@@ -60,7 +65,7 @@ fn quiet_interrupts() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<Interrupted>() {
+            if !info.payload().is::<Interrupted>() && !info.payload().is::<Failed>() {
                 previous(info);
             }
         }));
@@ -132,6 +137,12 @@ pub(crate) fn run<T: Send>(
         match outcome {
             Ok(Ok(Ok(t))) => Ok(t),
             Ok(Ok(Err(message))) => Err(PyValueError::new_err(message)),
+            Ok(Err(payload)) | Err(payload) if payload.is::<Failed>() => {
+                let message = payload
+                    .downcast_ref::<Failed>()
+                    .map_or(String::new(), |f| f.0.clone());
+                Err(PyRuntimeError::new_err(message))
+            }
             Ok(Err(payload)) | Err(payload) => {
                 let what = payload
                     .downcast_ref::<&str>()

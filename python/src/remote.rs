@@ -96,7 +96,9 @@ impl RemoteSource {
                 b.x.ncols(),
                 self.d
             ),
-            Err(e) => panic!("fetching the rows at {row} from the cluster failed: {e}"),
+            Err(e) => std::panic::panic_any(crate::control::Failed(format!(
+                "fetching the rows at {row} from the cluster failed: {e}"
+            ))),
         }
     }
 }

@@ -60,7 +60,7 @@ def test_invalid_parameters_name_the_parameter(biased):
         relu_learn.ATV(hidden=4, decomposer="svd").fit(X[:5000], y[:5000])
     with pytest.raises(ValueError, match="hidden"):
         relu_learn.ATV(hidden=0).fit(X[:5000], y[:5000])
-    with pytest.raises(ValueError, match="n_jobs must be at least 1"):
+    with pytest.raises(ValueError, match="n_jobs must be a positive int"):
         relu_learn.ATV(hidden=4, n_jobs=0).fit(X[:5000], y[:5000])
     with pytest.raises(ValueError, match="recovery_tol"):
         relu_learn.ATV(hidden=4, recovery_tol=-1).fit(X[:5000], y[:5000])
@@ -98,3 +98,28 @@ def test_ctrl_c_interrupts_a_fit_and_leaves_no_model():
     # The library is usable afterwards.
     X2, y2, _ = relu_learn.generate("single", dim=5, samples=2000, seed=1, signs="positive")
     assert relu_learn.GLMtron().fit(X2, y2).report_["validation_error"] < 1e-10
+
+
+def test_a_failed_refit_leaves_the_estimator_unfitted(biased):
+    from sklearn.exceptions import NotFittedError
+
+    X, y, _ = biased
+    est = relu_learn.ATV(hidden=4).fit(X[:20000], y[:20000])
+    with pytest.raises(ValueError, match="needs at least"):
+        est.fit(X[:50], y[:50])
+    with pytest.raises(NotFittedError):
+        est.predict(X[:5])
+    assert not hasattr(est, "report_") and not hasattr(est, "network_")
+
+
+def test_thread_counts_hidden_units_and_parameters_are_checked_in_python(biased):
+    X, y, _ = biased
+    a = relu_learn.ATV(hidden=4, n_jobs=-1).fit(X[:20000], y[:20000])
+    b = relu_learn.ATV(hidden=4, n_jobs=1).fit(X[:20000], y[:20000])
+    assert a.report_ == b.report_
+    with pytest.raises(ValueError, match="n_jobs must be a positive int"):
+        relu_learn.ATV(hidden=4, n_jobs=-2).fit(X[:5000], y[:5000])
+    with pytest.raises(ValueError, match="hidden must be a positive int"):
+        relu_learn.ATV(hidden=-1).fit(X[:5000], y[:5000])
+    with pytest.raises(ValueError, match="max_bias must be finite"):
+        relu_learn.ATV(hidden=4, max_bias=float("inf")).fit(X[:5000], y[:5000])
