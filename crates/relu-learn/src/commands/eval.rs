@@ -28,6 +28,29 @@ pub fn evaluate_against_teacher(
     seed: u64,
     par: Par,
 ) -> Result<serde_json::Value> {
+    let (cmp, exact, matching) = compare_with_teacher(model, teacher, samples, seed, par)?;
+    Ok(evaluation_json(
+        "teacher",
+        &cmp,
+        exact.as_ref(),
+        matching.as_ref(),
+    ))
+}
+
+/// The comparisons of `model` with `teacher`: relative L² error on
+/// `samples` fresh inputs from `seed`, the closed form (bias-free depth 2)
+/// and the unit matching (depth 2), each where it applies.
+fn compare_with_teacher(
+    model: &learners::Model,
+    teacher: &relu_net::Network,
+    samples: usize,
+    seed: u64,
+    par: Par,
+) -> Result<(
+    Comparison,
+    Option<relu_net::metrics::ExactComparison>,
+    Option<relu_net::matching::Matching>,
+)> {
     let model_dim = relu_net::Predictor::dim(model);
     if teacher.input_dim() != model_dim {
         bail!(
@@ -43,12 +66,7 @@ pub fn evaluate_against_teacher(
         .map(|m| match_depth2(m, teacher))
         .transpose()?;
     let exact = network.and_then(|m| exact_relative_l2_bias_free(m, teacher).ok());
-    Ok(evaluation_json(
-        "teacher",
-        &cmp,
-        exact.as_ref(),
-        matching.as_ref(),
-    ))
+    Ok((cmp, exact, matching))
 }
 
 /// A model on labelled samples, as the JSON document `eval --json --x --y`
@@ -108,17 +126,10 @@ fn evaluation_json(
 pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
     let model = read_any_model(&a.model)?;
     let model_dim = relu_net::Predictor::dim(&model);
-    let (source, cmp, teacher) = if let Some(tp) = &a.teacher {
+    let (source, cmp, exact, matching, teacher) = if let Some(tp) = &a.teacher {
         let teacher = read_model(tp)?;
-        if teacher.input_dim() != model_dim {
-            bail!(
-                "the model has input dimension {} but the teacher has {}",
-                model_dim,
-                teacher.input_dim()
-            );
-        }
-        let cmp = relative_l2_error(&model, &teacher, a.samples, Seed(a.seed), par)?;
-        ("teacher", cmp, Some(teacher))
+        let (cmp, exact, matching) = compare_with_teacher(&model, &teacher, a.samples, a.seed, par)?;
+        ("teacher", cmp, exact, matching, Some(teacher))
     } else {
         let (xp, yp) = (
             a.x.as_ref().context("--x is required")?,
@@ -134,19 +145,8 @@ pub fn eval(a: &EvalArgs, par: Par) -> Result<()> {
             );
         }
         let data = InMemory::new(x, y)?;
-        ("data", compare_on_samples(&model, &data, par)?, None)
+        ("data", compare_on_samples(&model, &data, par)?, None, None, None)
     };
-    let network = model.network();
-    let matching = teacher
-        .as_ref()
-        .zip(network)
-        .filter(|(t, m)| t.depth() == 2 && m.depth() == 2)
-        .map(|(t, m)| match_depth2(m, t))
-        .transpose()?;
-    let exact = teacher
-        .as_ref()
-        .zip(network)
-        .and_then(|(t, m)| exact_relative_l2_bias_free(m, t).ok());
     let mut out = std::io::stdout().lock();
     if a.json {
         writeln!(
