@@ -16,13 +16,14 @@ and the client merges the trees in the fixed order that makes the result
 bit-identical to ``estimator.fit(X.compute(), y.compute())``. The blocks
 stay on the workers for these passes: only jobs and accumulators travel.
 
-Not every read is a portable pass yet: the passes over derived labels or
-whitened inputs (narrow's residual moments, ckm's subspace extension, inputs
-that are not standard Gaussian) and the rows a fit loads into memory (its
-polish and search rows, gd's training rows) fetch the blocks holding those
-rows to the client, one at a time (the last four are kept, so the client's
-memory is a few blocks, not n rows). ``est.dask_["rows_fetched"]`` says how many
-rows came to the client.
+Passes over derived rows (projected or whitened inputs, residual, squared
+or screened labels) are portable too: the job carries the derivation as a
+view, which the worker rebuilds over its block. What still reads rows at the
+client: the rows a fit loads into memory (its polish and search rows, gd's
+training rows) and filtered PCA's null test (labels shifted between rows).
+They fetch the blocks holding those rows, one at a time (the last four are
+kept, so the client's memory is a few blocks, not n rows).
+``est.dask_["rows_fetched"]`` says how many rows came to the client.
 """
 
 import json

@@ -9,11 +9,15 @@
 //! `dispatch(job_json)` callable, which has the workers fold chunk ranges
 //! ([`fold_block`] on each block) and returns the encoded trees in chunk
 //! order; merged in the fixed tree of `relu_net::fold_chunk_range`, they are
-//! bit for bit the local result. The passes that are not portable yet (over
-//! derived labels or whitened inputs) and the rows a fit loads into memory
-//! (its polish and search rows) read rows through `fetch(row)`, which returns
-//! the block holding that row; the last [`CACHED_BLOCKS`] blocks are kept,
-//! and the number of rows that came to the client is reported.
+//! bit for bit the local result. Passes over derived rows (projected or
+//! whitened inputs, residual, squared, standardised or screened labels)
+//! are portable too: the job carries their views (`relu_net::view`) and the
+//! worker rebuilds them over its block. What still reads rows here — the
+//! rows a fit loads into memory (its polish and search rows) and filtered
+//! PCA's null test over labels shifted between rows — goes through
+//! `fetch(row)`, which returns the block holding that row; the last
+//! [`CACHED_BLOCKS`] blocks are kept, and the number of rows that came to
+//! the client is reported.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

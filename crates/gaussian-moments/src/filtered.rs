@@ -30,18 +30,22 @@ pub enum LabelSet {
     /// `y ≥ tau`.
     AtLeast {
         /// The threshold τ.
+        #[serde(with = "relu_net::pass::extended")]
         tau: f64,
     },
     /// `lo ≤ y < hi`.
     Interval {
         /// Lower end (inclusive).
+        #[serde(with = "relu_net::pass::extended")]
         lo: f64,
         /// Upper end (exclusive).
+        #[serde(with = "relu_net::pass::extended")]
         hi: f64,
     },
     /// `|y| ≥ tau`.
     AbsAtLeast {
         /// The threshold τ.
+        #[serde(with = "relu_net::pass::extended")]
         tau: f64,
     },
 }
@@ -67,12 +71,16 @@ impl LabelSet {
 }
 
 /// A box `lo ≤ Vᵀ x < hi` in the coordinates of an orthonormal V.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     // Invariant: basis is d × m with orthonormal columns; lo, hi have m
-    // entries with lo < hi.
-    basis: Mat<f64>,
+    // entries with lo < hi. (A deserialised cell is a worker's copy of a
+    // cell built with `new`: see `StatisticSpec`.)
+    #[serde(with = "relu_net::pass::mat")]
+    pub(crate) basis: Mat<f64>,
+    #[serde(with = "relu_net::pass::extended::vec")]
     lo: Vec<f64>,
+    #[serde(with = "relu_net::pass::extended::vec")]
     hi: Vec<f64>,
 }
 
@@ -124,10 +132,10 @@ impl Cell {
 }
 
 /// The statistic `[1[c], 1[c ∧ A], 1[c ∧ A] x xᵀ (packed)]`.
-struct Filtered<'a> {
-    dim: usize,
-    set: LabelSet,
-    cell: Option<&'a Cell>,
+pub(crate) struct Filtered<'a> {
+    pub(crate) dim: usize,
+    pub(crate) set: LabelSet,
+    pub(crate) cell: Option<std::borrow::Cow<'a, Cell>>,
 }
 
 impl Statistic for Filtered<'_> {
@@ -137,8 +145,15 @@ impl Statistic for Filtered<'_> {
     fn dim(&self) -> usize {
         self.dim
     }
+    fn spec(&self) -> Option<crate::statistics::StatisticSpec> {
+        Some(crate::statistics::StatisticSpec::Filtered {
+            dim: self.dim,
+            set: self.set,
+            cell: self.cell.as_deref().cloned(),
+        })
+    }
     fn fingerprint(&self) -> String {
-        let cell = self.cell.map_or("none".to_owned(), |c| {
+        let cell = self.cell.as_deref().map_or("none".to_owned(), |c| {
             let b: Vec<String> = c
                 .basis
                 .col_iter()
@@ -164,13 +179,14 @@ impl Statistic for Filtered<'_> {
         let d = self.dim;
         let mut wx = Mat::zeros(batch_rows, d);
         let mut g = Mat::zeros(d, d);
-        let mut z = self.cell.map(|c| Mat::zeros(batch_rows, c.basis.ncols()));
+        let cell = self.cell.as_deref();
+        let mut z = cell.map(|c| Mat::zeros(batch_rows, c.basis.ncols()));
         let mut out = vec![0.0; self.len()];
         let mut start = 0;
         while start < x.nrows() {
             let m = batch_rows.min(x.nrows() - start);
             let xb = x.subrows(start, m);
-            if let (Some(c), Some(z)) = (self.cell, z.as_mut()) {
+            if let (Some(c), Some(z)) = (cell, z.as_mut()) {
                 matmul(
                     z.as_mut().subrows_mut(0, m),
                     Accum::Replace,
@@ -182,7 +198,7 @@ impl Statistic for Filtered<'_> {
             }
             let (mut n_cell, mut n_sel) = (0.0, 0.0);
             for i in 0..m {
-                let in_cell = match (self.cell, z.as_ref()) {
+                let in_cell = match (cell, z.as_ref()) {
                     (Some(c), Some(z)) => {
                         (0..c.lo.len()).all(|k| c.lo[k] <= z[(i, k)] && z[(i, k)] < c.hi[k])
                     }
@@ -266,7 +282,11 @@ pub fn filtered_second_moment(
             got: c.basis.nrows(),
         });
     }
-    let stat = Filtered { dim: d, set, cell };
+    let stat = Filtered {
+        dim: d,
+        set,
+        cell: cell.map(std::borrow::Cow::Borrowed),
+    };
     let e = est.estimate(&stat, src, par)?;
     let n = e.n_samples as f64;
     let (n_cell, n_sel) = (e.mean[0] * n, e.mean[1] * n);

@@ -91,4 +91,4 @@ pub use moments::{
     matrix_contractions, matrix_estimates, second_moment, vector_contractions,
 };
 pub use population::{PolynomialError, PopulationMoments};
-pub use projected::Projected;
+pub use projected::{PROJECT_VIEW, Projected};

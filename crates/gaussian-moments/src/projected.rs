@@ -7,6 +7,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, Mat, MatMut, MatRef, Par};
 use relu_net::SampleSource;
+use relu_net::view::{self, Viewed, executor_of, viewed};
 
 use crate::error::MomentError;
 
@@ -15,6 +16,19 @@ use crate::error::MomentError;
 pub struct Projected<'a> {
     src: &'a dyn SampleSource,
     // Invariant: basis is src.dim() × m with orthonormal columns (to 1e-10).
+    basis: Mat<f64>,
+    /// Where `src`'s passes run elsewhere, the same with this projection
+    /// as a view (`relu_net::view`).
+    exec: Option<(Viewed<'a>, usize)>,
+}
+
+/// The name of the projection view in a job's views.
+pub const PROJECT_VIEW: &str = "project";
+
+/// The projection view's parameters.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ProjectView {
+    #[serde(with = "relu_net::pass::mat")]
     basis: Mat<f64>,
 }
 
@@ -48,9 +62,35 @@ impl<'a> Projected<'a> {
                 expected: "at most 1e-10 (orthonormalise the basis first)",
             });
         }
+        let exec = viewed(src, || {
+            view::spec(
+                PROJECT_VIEW,
+                &ProjectView {
+                    basis: basis.to_owned(),
+                },
+            )
+        });
         Ok(Self {
             src,
             basis: basis.to_owned(),
+            exec,
+        })
+    }
+
+    /// Rebuilds the projection a job's view `spec` names, over `src` (a
+    /// worker's rows).
+    ///
+    /// # Errors
+    /// [`relu_net::NetError::Pass`] with [`Projected::new`]'s reason, or for
+    /// a spec that does not decode.
+    pub fn from_view(
+        src: &'a dyn SampleSource,
+        spec: &serde_json::Value,
+    ) -> Result<Self, relu_net::NetError> {
+        let ProjectView { basis } = view::params(spec)?;
+        Self::new(src, basis.as_ref()).map_err(|e| relu_net::NetError::Pass {
+            pass: format!("view {PROJECT_VIEW:?}"),
+            reason: e.to_string(),
         })
     }
 }
@@ -58,6 +98,9 @@ impl<'a> Projected<'a> {
 impl SampleSource for Projected<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn relu_net::Executor, usize)> {
+        executor_of(&self.exec)
     }
     fn dim(&self) -> usize {
         self.basis.ncols()

@@ -164,7 +164,12 @@ pub struct Standardized<'a> {
     src: &'a dyn SampleSource,
     mean: f64,
     std: f64,
+    exec: Option<(relu_net::view::Viewed<'a>, usize)>,
 }
+
+/// The name of the standardisation view in a job's views (its spec: `mean`,
+/// `std`).
+pub(crate) const STANDARDIZE_VIEW: &str = "standardize";
 
 impl<'a> Standardized<'a> {
     /// Standardises with the labels' mean and standard deviation from
@@ -172,15 +177,21 @@ impl<'a> Standardized<'a> {
     /// non-finite spreads.
     #[must_use]
     pub fn new(src: &'a dyn SampleSource, labels: LabelStats) -> Self {
-        Self {
-            src,
-            mean: labels.mean,
-            std: if labels.std > 0.0 && labels.std.is_finite() {
-                labels.std
-            } else {
-                1.0
-            },
-        }
+        let std = if labels.std > 0.0 && labels.std.is_finite() {
+            labels.std
+        } else {
+            1.0
+        };
+        Self::with_scale(src, labels.mean, std)
+    }
+
+    /// Standardises with the given mean and (positive, finite) standard
+    /// deviation: the worker's rebuild of the view.
+    pub(crate) fn with_scale(src: &'a dyn SampleSource, mean: f64, std: f64) -> Self {
+        let exec = relu_net::view::viewed(src, || {
+            Some(serde_json::json!({ "view": STANDARDIZE_VIEW, "mean": mean, "std": std }))
+        });
+        Self { src, mean, std, exec }
     }
 
     /// (μ, σ).
@@ -193,6 +204,9 @@ impl<'a> Standardized<'a> {
 impl SampleSource for Standardized<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn relu_net::Executor, usize)> {
+        relu_net::view::executor_of(&self.exec)
     }
     fn dim(&self) -> usize {
         self.src.dim()

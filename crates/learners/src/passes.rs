@@ -20,9 +20,21 @@
 //! | `output-normal-equations` | `FᵀF`, `Fᵀy` of fixed units | output-weight refits |
 //! | `paired-errors` | two fits' squared errors, paired | whether added units are kept |
 //!
-//! Passes over derived labels (the residual of a fit, squared labels) and
-//! the few bounded reads of rows (the polish's subsample) still run in the
-//! process of the fit.
+//! Passes over derived rows travel too, as *views* ([`relu_net::view`])
+//! that the worker rebuilds over its rows before folding:
+//!
+//! | view | rows | made by |
+//! |---|---|---|
+//! | `project` | `(Uᵀx, y)` | moments in a recovered subspace (atv, narrow, ckm) |
+//! | `whiten` | `(A (x − μ), y)` | fits of correlated inputs |
+//! | `residual` | `(x, y − f̂(x))` | narrow's residual moments, ckm's subspace extension |
+//! | `squared-labels` | `(x, (y − c)²)` | narrow's matrix `Q` |
+//! | `standardize` | `(x, (y − μ)/σ)` | learners with absolute scales |
+//! | `screen` | `(x, f̂ + clip(y − f̂))` | robust fits' second fit |
+//!
+//! What still runs in the process of the fit: the bounded reads of rows
+//! (the polish's subsample, search rows) and filtered PCA's null test over
+//! labels shifted between rows, which is not row-local.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -43,18 +55,103 @@ pub(crate) fn net_value(net: &Network) -> Option<serde_json::Value> {
 }
 
 /// Folds the chunks `chunks` of the job's rows `rows` for any pass of this
-/// workspace and returns the encoded accumulator tree (see the module
-/// docs). `rows` must be the job's rows: row 0 is the job's first row.
+/// workspace, read through the job's views, and returns the encoded
+/// accumulator tree (see the module docs). `rows` must be the job's rows:
+/// row 0 is the job's first row.
 ///
 /// # Errors
-/// [`NetError::Pass`] for an unknown pass, parameters that do not decode,
-/// or chunks beyond the rows.
+/// [`NetError::Pass`] for an unknown pass or view, parameters that do not
+/// decode, or chunks beyond the rows.
 pub fn worker(
     job: &Job,
     rows: &dyn SampleSource,
     chunks: Range<usize>,
     par: Par,
 ) -> Result<String, NetError> {
+    through_views(&job.views, job, rows, chunks, par)
+}
+
+/// Builds the innermost of `views` over `rows` and recurses; folds the job
+/// when none are left.
+fn through_views(
+    views: &[serde_json::Value],
+    job: &Job,
+    rows: &dyn SampleSource,
+    chunks: Range<usize>,
+    par: Par,
+) -> Result<String, NetError> {
+    let Some((view, outer)) = views.split_first() else {
+        return fold(job, rows, chunks, par);
+    };
+    let name = relu_net::view::name_of(view);
+    let bad = |reason: String| NetError::Pass {
+        pass: format!("{} (view {name:?})", job.pass),
+        reason,
+    };
+    let number = |field: &str| -> Result<f64, NetError> {
+        view.get(field)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| bad(format!("no number {field} in the view")))
+    };
+    let network = || -> Result<Network, NetError> {
+        let net = view
+            .get("network")
+            .ok_or_else(|| bad("no network in the view".to_owned()))?;
+        Network::from_json(&net.to_string())
+    };
+    let dim_check = |net: &Network| {
+        if net.input_dim() == rows.dim() {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "a network on {} inputs over rows of dimension {}",
+                net.input_dim(),
+                rows.dim()
+            )))
+        }
+    };
+    match name {
+        gaussian_moments::PROJECT_VIEW => {
+            let v = gaussian_moments::Projected::from_view(rows, view)?;
+            through_views(outer, job, &v, chunks, par)
+        }
+        crate::inputs::WHITEN_VIEW => {
+            let w = crate::inputs::Whitening::from_view(view)?;
+            if w.dim() != rows.dim() {
+                return Err(bad(format!(
+                    "a whitening of {} inputs over rows of dimension {}",
+                    w.dim(),
+                    rows.dim()
+                )));
+            }
+            through_views(outer, job, &w.source(rows), chunks, par)
+        }
+        crate::residual_labels::RESIDUAL_VIEW => {
+            let net = network()?;
+            dim_check(&net)?;
+            let v = crate::residual_labels::ResidualLabels::new(rows, &net);
+            through_views(outer, job, &v, chunks, par)
+        }
+        crate::screen::SCREEN_VIEW => {
+            let net = network()?;
+            dim_check(&net)?;
+            let v = crate::screen::ScreenedLabels::new(rows, &net, number("limit")?);
+            through_views(outer, job, &v, chunks, par)
+        }
+        crate::narrow::SQUARED_VIEW => {
+            let v = crate::narrow::SquaredLabels::new(rows, number("shift")?);
+            through_views(outer, job, &v, chunks, par)
+        }
+        crate::common::STANDARDIZE_VIEW => {
+            let v = crate::common::Standardized::with_scale(rows, number("mean")?, number("std")?);
+            through_views(outer, job, &v, chunks, par)
+        }
+        other => Err(bad(format!("no view named {other:?} in this build"))),
+    }
+}
+
+/// Folds the job over `rows` (the job's views already applied).
+fn fold(job: &Job, rows: &dyn SampleSource, chunks: Range<usize>, par: Par) -> Result<String, NetError> {
     if let Some(r) = gaussian_moments::worker(job, rows, chunks.clone(), par) {
         return r;
     }

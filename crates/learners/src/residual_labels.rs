@@ -4,26 +4,37 @@
 //! extension).
 
 use faer::{Col, ColMut, MatMut, Par};
+use relu_net::view::{Viewed, executor_of, viewed};
 use relu_net::{Network, Predictor, SampleSource};
 
 /// Labels `y − f̂(x)` of another source; `f̂` must take the source's inputs.
 pub(crate) struct ResidualLabels<'a> {
     src: &'a dyn SampleSource,
     net: &'a Network,
+    exec: Option<(Viewed<'a>, usize)>,
 }
+
+/// The name of the residual view in a job's views (its spec: `network`).
+pub(crate) const RESIDUAL_VIEW: &str = "residual";
 
 impl<'a> ResidualLabels<'a> {
     /// The residual of `net` on `src` (`net.input_dim() == src.dim()`,
     /// checked by the callers, which build `net` for `src`).
     pub(crate) fn new(src: &'a dyn SampleSource, net: &'a Network) -> Self {
         debug_assert_eq!(src.dim(), net.input_dim());
-        Self { src, net }
+        let exec = viewed(src, || {
+            Some(serde_json::json!({ "view": RESIDUAL_VIEW, "network": crate::passes::net_value(net)? }))
+        });
+        Self { src, net, exec }
     }
 }
 
 impl SampleSource for ResidualLabels<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn relu_net::Executor, usize)> {
+        executor_of(&self.exec)
     }
     fn dim(&self) -> usize {
         self.src.dim()

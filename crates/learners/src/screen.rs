@@ -40,15 +40,42 @@ pub const SCREEN_ROUNDS: usize = 2;
 const SCALE_ROWS: usize = 100_000;
 
 /// The labels of `src` pulled to within `limit` of `net`'s predictions.
-struct ScreenedLabels<'a> {
+pub(crate) struct ScreenedLabels<'a> {
     src: &'a dyn SampleSource,
     net: &'a Network,
     limit: f64,
+    exec: Option<(relu_net::view::Viewed<'a>, usize)>,
+}
+
+/// The name of the screening view in a job's views (its spec: `network`,
+/// `limit`).
+pub(crate) const SCREEN_VIEW: &str = "screen";
+
+impl<'a> ScreenedLabels<'a> {
+    /// The labels of `src` pulled to within `limit` of `net`'s predictions.
+    pub(crate) fn new(src: &'a dyn SampleSource, net: &'a Network, limit: f64) -> Self {
+        let exec = relu_net::view::viewed(src, || {
+            Some(serde_json::json!({
+                "view": SCREEN_VIEW,
+                "network": crate::passes::net_value(net)?,
+                "limit": limit,
+            }))
+        });
+        Self {
+            src,
+            net,
+            limit,
+            exec,
+        }
+    }
 }
 
 impl SampleSource for ScreenedLabels<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn relu_net::Executor, usize)> {
+        relu_net::view::executor_of(&self.exec)
     }
     fn dim(&self) -> usize {
         self.src.dim()
@@ -109,11 +136,7 @@ pub(crate) fn fit(
         notes.push(format!(
             "labels screened for outliers (round {round}): {pulled} of the first {m} residuals of the fit lie beyond {SCREEN_AT} robust standard deviations ({sigma:.3e} each); those labels were pulled to within {limit:.3e} of it and the learner fitted again"
         ));
-        let screened = ScreenedLabels {
-            src,
-            net: &net,
-            limit,
-        };
+        let screened = ScreenedLabels::new(src, &net, limit);
         let mut next = fit_once(&screened, observer)?;
         next.report.notes.extend(notes.iter().cloned());
         let metrics = &mut next.report.metrics;

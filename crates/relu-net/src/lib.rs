@@ -68,6 +68,7 @@ mod seed;
 pub mod signal;
 mod source;
 pub mod stats;
+pub mod view;
 
 pub use error::NetError;
 pub use families::{FAMILY_NAMES, Family, FamilyOptions, Signs, Variation};

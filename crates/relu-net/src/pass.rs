@@ -104,6 +104,11 @@ pub struct Job {
     pub len: usize,
     /// [`Pass::chunk_rows`]: chunk c is rows `start + c·chunk_rows` on.
     pub chunk_rows: usize,
+    /// The views the pass reads through ([`crate::view`]), innermost first:
+    /// the worker applies `views[0]` to its rows, `views[1]` to the result,
+    /// and so on; empty for a pass over the rows themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<serde_json::Value>,
 }
 
 impl Job {
@@ -189,6 +194,7 @@ pub fn run<P: Pass>(src: &dyn SampleSource, pass: &P, par: Par) -> Result<P::Acc
             start: offset,
             len: src.len(),
             chunk_rows: pass.chunk_rows(),
+            views: Vec::new(),
         };
         let mut tree = ChunkTree::new();
         for text in executor.run(&job)? {
@@ -339,6 +345,83 @@ pub mod mat {
             ));
         }
         Ok(Mat::from_fn(m.rows, m.cols, |i, j| m.data[j * m.rows + i]))
+    }
+}
+
+/// Serde for an `f64` that may be infinite or NaN (a label set's open end,
+/// a cell's unbounded side): finite numbers as JSON numbers, the others as
+/// the strings `"inf"`, `"-inf"` and `"nan"` (JSON has no such numbers; a
+/// plain `f64` would be written as `null` and not read back).
+pub mod extended {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Wire {
+        Number(f64),
+        Word(String),
+    }
+
+    fn to_wire(v: f64) -> Wire {
+        if v.is_finite() {
+            Wire::Number(v)
+        } else if v.is_nan() {
+            Wire::Word("nan".to_owned())
+        } else if v > 0.0 {
+            Wire::Word("inf".to_owned())
+        } else {
+            Wire::Word("-inf".to_owned())
+        }
+    }
+
+    fn from_wire<E: serde::de::Error>(w: Wire) -> Result<f64, E> {
+        match w {
+            Wire::Number(v) => Ok(v),
+            Wire::Word(s) => match s.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "nan" => Ok(f64::NAN),
+                other => Err(E::custom(format!("{other:?} is not a number"))),
+            },
+        }
+    }
+
+    /// Writes `v`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        to_wire(*v).serialize(s)
+    }
+
+    /// Reads what [`serialize`] wrote (or any JSON number).
+    ///
+    /// # Errors
+    /// The deserializer's, or a string that names no number.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        from_wire(Wire::deserialize(d)?)
+    }
+
+    /// The same for a list of numbers.
+    pub mod vec {
+        use super::{Wire, from_wire, to_wire};
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        /// Writes the entries.
+        ///
+        /// # Errors
+        /// The serializer's.
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            v.iter().map(|x| to_wire(*x)).collect::<Vec<_>>().serialize(s)
+        }
+
+        /// Reads what [`serialize`] wrote.
+        ///
+        /// # Errors
+        /// The deserializer's, or a string that names no number.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<Wire>::deserialize(d)?.into_iter().map(from_wire).collect()
+        }
     }
 }
 

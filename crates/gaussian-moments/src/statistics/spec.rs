@@ -53,6 +53,15 @@ pub enum StatisticSpec {
         /// Highest order.
         max_order: usize,
     },
+    /// The label-filtered second moment of [`crate::filtered_second_moment`].
+    Filtered {
+        /// d.
+        dim: usize,
+        /// The label set A.
+        set: crate::LabelSet,
+        /// The cell c (`None`: every x).
+        cell: Option<crate::Cell>,
+    },
 }
 
 pub(super) fn to_vecs(gs: &[Col<f64>]) -> Vec<Vec<f64>> {
@@ -99,6 +108,22 @@ impl StatisticSpec {
                 dim: *dim,
                 max_order: *max_order,
             }),
+            Self::Filtered { dim, set, cell } => {
+                if let Some(c) = cell
+                    && c.basis.nrows() != *dim
+                {
+                    return Err(MomentError::Dim {
+                        what: "the cell basis of the spec",
+                        expected: *dim,
+                        got: c.basis.nrows(),
+                    });
+                }
+                Box::new(crate::filtered::Filtered {
+                    dim: *dim,
+                    set: *set,
+                    cell: cell.clone().map(std::borrow::Cow::Owned),
+                })
+            }
         })
     }
 }
@@ -129,6 +154,27 @@ mod tests {
             Box::new(LabelMean::new(5)),
             Box::new(LowOrder::new(5)),
             Box::new(DenseMoments::new(5, 3).unwrap()),
+            Box::new(crate::filtered::Filtered {
+                dim: 5,
+                set: crate::LabelSet::AtLeast { tau: 0.2 },
+                cell: None,
+            }),
+            Box::new(crate::filtered::Filtered {
+                dim: 5,
+                // Open ends travel too (JSON has no infinities).
+                set: crate::LabelSet::Interval {
+                    lo: f64::NEG_INFINITY,
+                    hi: 1.5,
+                },
+                cell: Some(std::borrow::Cow::Owned(
+                    crate::Cell::new(
+                        faer::Mat::from_fn(5, 1, |i, _| if i == 2 { 1.0 } else { 0.0 }).as_ref(),
+                        vec![-0.3],
+                        vec![f64::INFINITY],
+                    )
+                    .unwrap(),
+                )),
+            }),
         ];
         let est = Estimator::default();
         for stat in &stats {

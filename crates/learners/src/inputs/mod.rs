@@ -36,6 +36,7 @@ mod whitening;
 
 pub(crate) use stats::InputPass;
 pub use stats::{InputStats, bonferroni};
+pub(crate) use whitening::WHITEN_VIEW;
 pub use whitening::{WhitenedSource, Whitening};
 
 /// Random directions (besides the coordinates) whose marginals enter the

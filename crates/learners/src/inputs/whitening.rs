@@ -11,9 +11,11 @@ use crate::model::Model;
 
 /// An exact affine reduction `z = A (x − μ)` of Gaussian inputs to standard
 /// ones, `A` of size r × d.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Whitening {
+    #[serde(with = "relu_net::pass::col")]
     mean: Col<f64>,
+    #[serde(with = "relu_net::pass::mat")]
     map: Mat<f64>,
     eigenvalues: Vec<f64>,
 }
@@ -117,7 +119,31 @@ impl Whitening {
     #[must_use]
     pub fn source<'a>(&'a self, src: &'a dyn SampleSource) -> WhitenedSource<'a> {
         assert_eq!(src.dim(), self.dim(), "Whitening::source: dimension");
-        WhitenedSource { src, w: self }
+        let exec = relu_net::view::viewed(src, || relu_net::view::spec(WHITEN_VIEW, self));
+        WhitenedSource { src, w: self, exec }
+    }
+
+    /// The whitening a job's view `spec` names (its `mean`, `map` and
+    /// `eigenvalues`): the worker's rebuild of [`Whitening::source`]'s view.
+    ///
+    /// # Errors
+    /// [`relu_net::NetError::Pass`] for a spec that does not decode or whose
+    /// shapes disagree.
+    pub(crate) fn from_view(spec: &serde_json::Value) -> Result<Self, relu_net::NetError> {
+        let w: Self = relu_net::view::params(spec)?;
+        if w.map.ncols() != w.mean.nrows() || w.map.nrows() != w.eigenvalues.len() || w.map.nrows() == 0 {
+            return Err(relu_net::NetError::Pass {
+                pass: format!("view {WHITEN_VIEW:?}"),
+                reason: format!(
+                    "a {}x{} map with a mean of {} entries and {} eigenvalues",
+                    w.map.nrows(),
+                    w.map.ncols(),
+                    w.mean.nrows(),
+                    w.eigenvalues.len()
+                ),
+            });
+        }
+        Ok(w)
     }
 
     /// The network on `x` of a network `g` on `z`: first layer `(W A, b − W A μ)`.
@@ -167,11 +193,18 @@ fn relu_net_first_bad(m: MatRef<'_, f64>) -> bool {
 pub struct WhitenedSource<'a> {
     src: &'a dyn SampleSource,
     w: &'a Whitening,
+    exec: Option<(relu_net::view::Viewed<'a>, usize)>,
 }
+
+/// The name of the whitening view in a job's views.
+pub(crate) const WHITEN_VIEW: &str = "whiten";
 
 impl SampleSource for WhitenedSource<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn relu_net::Executor, usize)> {
+        relu_net::view::executor_of(&self.exec)
     }
     fn label_sums(&self) -> Option<&relu_net::stats::LabelSums> {
         // The labels are the source's; whitening keeps finite inputs finite.

@@ -110,3 +110,4 @@ mod subspace_search;
 
 pub use algorithm::{MAX_ADAPTIVE_ORDER, Narrow};
 pub use params::NarrowParams;
+pub(crate) use squared_labels::{SQUARED_VIEW, SquaredLabels};

@@ -14,23 +14,34 @@
 
 use faer::{ColMut, MatMut};
 use relu_net::SampleSource;
+use relu_net::view::{Viewed, executor_of, viewed};
 
 /// The samples `(x, (y − shift)²)` of another source.
-pub(super) struct SquaredLabels<'a> {
+pub(crate) struct SquaredLabels<'a> {
     src: &'a dyn SampleSource,
     shift: f64,
+    exec: Option<(Viewed<'a>, usize)>,
 }
+
+/// The name of this view in a job's views (its spec: `shift`).
+pub(crate) const SQUARED_VIEW: &str = "squared-labels";
 
 impl<'a> SquaredLabels<'a> {
     /// Labels `(y − shift)²`.
-    pub(super) fn new(src: &'a dyn SampleSource, shift: f64) -> Self {
-        Self { src, shift }
+    pub(crate) fn new(src: &'a dyn SampleSource, shift: f64) -> Self {
+        let exec = viewed(src, || {
+            Some(serde_json::json!({ "view": SQUARED_VIEW, "shift": shift }))
+        });
+        Self { src, shift, exec }
     }
 }
 
 impl SampleSource for SquaredLabels<'_> {
     fn note_pass(&self, name: &'static str) {
         self.src.note_pass(name);
+    }
+    fn executor(&self) -> Option<(&dyn relu_net::Executor, usize)> {
+        executor_of(&self.exec)
     }
     fn dim(&self) -> usize {
         self.src.dim()
