@@ -80,7 +80,7 @@ fn grid(size: Size) -> Grid {
             scaling_dims: &[10, 20, 50, 100],
             scaling_n: 300_000,
             test_samples: 100_000,
-            gd_epochs: 50,
+            gd_epochs: 30,
             smoke: false,
         },
         Size::Full => Grid {

@@ -357,4 +357,6 @@ Each learner fits n samples of a teacher from its model class (`atv` and `gd`: `
 `narrow`: `signed` bias-free ones; `glmtron` and `kernel`: one biased ReLU) with Gaussian label noise, for n on
 a log grid. The table reports the relative excess test error against the noise-free teacher and, in
 parentheses, the largest matched parameter error (direction, bias, output weight; proper learners with the
-teacher's number of units), with least-squares slopes of log error against log n. The figures plot the same.";
+teacher's number of units), with least-squares slopes of log error against log n. The figures plot the same.
+These are the whole fits; the papers' own stages alone against n, with their slopes and the n that reaches a
+target, are the `theory` suite's tables.";
