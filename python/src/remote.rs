@@ -15,9 +15,11 @@
 //! worker rebuilds them over its block. What still reads rows here — the
 //! rows a fit loads into memory (its polish and search rows) and filtered
 //! PCA's null test over labels shifted between rows — goes through
-//! `fetch(row)`, which returns the block holding that row; the last
-//! [`CACHED_BLOCKS`] blocks are kept, and the number of rows that came to
-//! the client is reported.
+//! `fetch(row, want)`, which returns `want` rows from `row` on (at least
+//! [`MIN_FETCH`], at most to the end of the block holding `row`); the
+//! pieces are kept up to [`CACHE_BYTES`], and the number of rows that came
+//! to the client is reported. A pass over at most [`LOCAL_BYTES`] of rows
+//! and at most a quarter of them runs here, on rows fetched once and kept.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,9 +39,21 @@ struct Block {
     y: Col<f64>,
 }
 
-/// Blocks kept at the client (most recently used first): a chunk that
-/// straddles two blocks, read by two threads, needs both.
-pub(crate) const CACHED_BLOCKS: usize = 4;
+/// The rows kept at the client, in bytes (most recently used pieces first;
+/// the newest piece is kept whatever its size): enough for the passes
+/// that run here ([`LOCAL_BYTES`]) and a chunk that straddles two pieces.
+pub(crate) const CACHE_BYTES: usize = 512 << 20;
+
+/// A pass over at most this many bytes of rows, and at most a quarter of
+/// them, runs here, on rows fetched once and kept: the polish's and the refinement's subsamples, passed over
+/// at every Levenberg–Marquardt iteration, would otherwise run on the one
+/// worker that holds their block, on one thread.
+const LOCAL_BYTES: usize = 256 << 20;
+
+/// The fewest rows one fetch brings (when its block has them): a read of
+/// one row does not bring a whole block, and a scan of 4 096-row chunks
+/// does not pay one round trip per chunk.
+const MIN_FETCH: usize = 1 << 15;
 
 /// `n` rows of dimension `d` held elsewhere (see the module docs).
 pub(crate) struct RemoteSource {
@@ -50,7 +64,7 @@ pub(crate) struct RemoteSource {
     cache: Mutex<Vec<Block>>,
     /// Rows that came to the client through `fetch`.
     pub(crate) fetched: AtomicU64,
-    /// Jobs run on the workers.
+    /// Jobs run on the workers (not those run here on cached rows).
     pub(crate) jobs: AtomicU64,
 }
 
@@ -67,10 +81,12 @@ impl RemoteSource {
         }
     }
 
-    /// The block holding row `row`, from `fetch`.
-    fn fetch_block(&self, row: usize) -> Block {
+    /// Rows from `row` on, from `fetch`: at least [`MIN_FETCH`] rows or
+    /// `want`, whichever is more, but not beyond the block holding `row`.
+    fn fetch_block(&self, row: usize, want: usize) -> Block {
+        let want = want.max(MIN_FETCH);
         let got = Python::attach(|py| -> PyResult<Block> {
-            let out = self.fetch.call1(py, (row,))?;
+            let out = self.fetch.call1(py, (row, want))?;
             let (start, x, y): (usize, Bound<'_, PyAny>, Bound<'_, PyAny>) = out.extract(py)?;
             let xa = InputArray::extract(&x)?;
             let ya: PyReadonlyArray1<'_, f64> = y.extract()?;
@@ -136,8 +152,8 @@ impl SampleSource for RemoteSource {
                     cache.insert(0, b);
                 }
                 None => {
-                    cache.insert(0, self.fetch_block(row));
-                    cache.truncate(CACHED_BLOCKS);
+                    cache.insert(0, self.fetch_block(row, m - done));
+                    evict(&mut cache);
                 }
             }
             let b = &cache[0];
@@ -158,9 +174,65 @@ impl SampleSource for RemoteSource {
     }
 }
 
+/// Drops the least recently used pieces beyond [`CACHE_BYTES`] (never the
+/// newest).
+fn evict(cache: &mut Vec<Block>) {
+    let bytes = |b: &Block| b.x.nrows() * (b.x.ncols() + 1) * 8;
+    let mut total: usize = cache.iter().map(bytes).sum();
+    while cache.len() > 1 && total > CACHE_BYTES {
+        if let Some(b) = cache.pop() {
+            total -= bytes(&b);
+        }
+    }
+}
+
+impl RemoteSource {
+    /// Fetches the rows of `[lo, hi)` that are not kept yet (one fetch per
+    /// block they lie in).
+    fn prefetch(&self, lo: usize, hi: usize) {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut row = lo;
+        while row < hi {
+            if let Some(b) = cache
+                .iter()
+                .find(|b| b.start <= row && row < b.start + b.x.nrows())
+            {
+                row = b.start + b.x.nrows();
+                continue;
+            }
+            let b = self.fetch_block(row, hi - row);
+            row = b.start + b.x.nrows();
+            cache.insert(0, b);
+            evict(&mut cache);
+        }
+    }
+}
+
 impl Executor for RemoteSource {
     fn run(&self, job: &Job) -> Result<Vec<String>, NetError> {
         learners::cancel::checkpoint();
+        // A pass over few enough rows to fetch and keep ([`LOCAL_BYTES`]:
+        // the polish's and the refinement's subsamples and the validation
+        // rows, passed over again and again) runs here on the fit's threads:
+        // on the cluster it would run where its one or two blocks live, on
+        // one worker's thread. Same tree, same bits.
+        let (lo, hi) = (job.start, job.start + job.len);
+        // Passes over all rows, or most of them, stay on the cluster.
+        let small = job.len * (self.d + 1) * 8 <= LOCAL_BYTES && job.len <= self.n / 4;
+        if job.len > 0 && small {
+            self.prefetch(lo, hi);
+            let rows = relu_net::Rows::new(self, job.start, job.len);
+            let threads = rayon::current_num_threads();
+            let par = if threads > 1 {
+                faer::Par::rayon(threads)
+            } else {
+                faer::Par::Seq
+            };
+            return learners::passes::worker(job, &rows, 0..job.n_chunks(), par).map(|tree| vec![tree]);
+        }
         let fail = |reason: String| NetError::Pass {
             pass: job.pass.clone(),
             reason,

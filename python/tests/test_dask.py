@@ -33,9 +33,9 @@ def data():
 @pytest.mark.parametrize(
     "make, fetched",
     [
-        (lambda: relu_learn.ATV(hidden=4), 1.0),
-        (lambda: relu_learn.Narrow(hidden=4), 2.5),
-        (lambda: relu_learn.CKM(hidden=2), 10.0),
+        (lambda: relu_learn.ATV(hidden=4), 1.25),
+        (lambda: relu_learn.Narrow(hidden=4), 1.25),
+        (lambda: relu_learn.CKM(hidden=2), 1.25),
     ],
     ids=["atv", "narrow", "ckm"],
 )
@@ -49,9 +49,11 @@ def test_a_dask_fit_is_the_local_fit(client, data, make, fetched):
     assert remote.report_["provable_stage_error"] == local.report_["provable_stage_error"]
     assert remote.dask_["jobs"] > 0 and remote.dask_["blocks"] == 9
     assert np.array_equal(remote.predict(X[:100]), local.predict(X[:100]))
-    # Passes over derived rows run on the workers as views: what comes to
-    # the client is the polish and search rows (and ckm's null tests).
-    # Without the views: atv 1.8 n, narrow 4.6 n, ckm 110 n.
+    # Passes over derived rows run on the workers as views, and the rows
+    # that do come to the client (the polish, search and validation rows,
+    # ckm's null tests) are kept there: each comes about once (measured:
+    # 1.0 n for all three at 10^5 rows). Before the views and the kept
+    # rows: atv 1.8 n, narrow 4.6 n, ckm 110 n.
     assert remote.dask_["rows_fetched"] <= fetched * len(X), remote.dask_
 
 

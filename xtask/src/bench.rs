@@ -2,7 +2,8 @@
 //! JSON output and writes a performance report: every moment estimator as
 //! effective GFLOP/s and as % of faer's GEMM rate measured in the same run,
 //! decomposition and forward-pass times, and the peak memory of streamed
-//! moment estimates at growing n.
+//! moment estimates at growing n. `--python` instead runs the Python
+//! package's benchmarks (`python/benches/bench.py`) and writes their section.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -523,4 +524,118 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<P
     }
     println!("{text}");
     Ok(out)
+}
+
+/// The heading of the Python section of `docs/performance.md`.
+const PYTHON_HEAD: &str = "## Python and Dask";
+
+/// `cargo xtask bench --python [--quick]`: prepares the Python environment
+/// of `cargo xtask test`, runs `python/benches/bench.py` and writes its
+/// section into `target/bench/report.md` and, unless `--quick`, into
+/// `docs/performance.md` (replacing the old section).
+pub(crate) fn python(root: &Path, args: &[String], cargo: impl Fn() -> Command) -> Result<PathBuf, String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let py = crate::pytest::prepare(root, &cargo)
+        .map_err(|_| "preparing the Python environment failed (see above)".to_owned())?;
+    let _ = std::fs::create_dir_all(root.join("target/bench"));
+    let json = root.join("target/bench/python.json");
+    let mut cmd = Command::new(&py);
+    cmd.arg("python/benches/bench.py")
+        .arg("--out")
+        .arg(&json)
+        .env("RELU_LEARN_BIN", root.join("target/release/relu-learn"))
+        .current_dir(root);
+    if quick {
+        cmd.arg("--quick");
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run python/benches/bench.py: {e}"))?;
+    if !status.success() {
+        return Err("python/benches/bench.py failed".to_owned());
+    }
+    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))?;
+    let section = python_section(&v, &machine());
+    let out = root.join("target/bench/report.md");
+    std::fs::write(&out, &section).map_err(|e| format!("{}: {e}", out.display()))?;
+    if !quick {
+        let docs = root.join("docs/performance.md");
+        let doc = std::fs::read_to_string(&docs).map_err(|e| format!("docs/performance.md: {e}"))?;
+        let doc = replace_section(&doc, &section, PYTHON_HEAD).unwrap_or_else(|| {
+            format!(
+                "{}\n\n{}",
+                doc.trim_end_matches('\n'),
+                section.trim_start_matches('\n')
+            )
+        });
+        std::fs::write(&docs, doc).map_err(|e| format!("docs/performance.md: {e}"))?;
+    }
+    println!("{section}");
+    Ok(out)
+}
+
+/// The Python section from the benchmark's JSON.
+fn python_section(v: &Value, machine: &str) -> String {
+    let num = |x: &Value, k: &str| x.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let yes = |x: &Value| {
+        if x.get("same_model").and_then(Value::as_bool) == Some(true) {
+            "yes"
+        } else {
+            "**no**"
+        }
+    };
+    let mut s = format!(
+        "\n{PYTHON_HEAD}\n\n`cargo xtask bench --python` (`python/benches/bench.py`; {machine}). Targets: the \
+         Python package within 5 % of the command line's fit time at 10⁶ samples; a Dask fit on two \
+         single-threaded local workers within 1.5× of the local two-thread fit at 10⁷ samples (d = 50); the \
+         client's peak memory independent of n.\n\n\
+         **Overhead.** atv on a biased network (d = 20, k = 4, σ = 0.1), medians of 3 runs on 2 threads: \
+         `relu-learn fit --x --y` (process start and reading the `.npy` files included) against \
+         `relu_learn.ATV(...).fit(X, y)` on the same arrays with the same seed.\n\n\
+         | n | command line (s) | Python (s) | Python / command line − 1 | same model |\n|---|---|---|---|---|\n"
+    );
+    if let Some(o) = v.get("overhead") {
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {:.2} | {:+.1} % | {} |",
+            num(o, "n"),
+            num(o, "cli_seconds"),
+            num(o, "python_seconds"),
+            100.0 * num(o, "overhead"),
+            yes(o)
+        );
+    }
+    s.push_str(
+        "\n**Dask.** atv (d = 50, k = 5, σ = 0.1); the rows are generated on the workers in blocks of 5·10⁵ and \
+         stay there. The Dask fit runs in a client process that never holds the rows (its peak resident \
+         memory is the last column); the local fit is `ATV(..., n_jobs=2).fit` on the same rows gathered \
+         into one process.\n\n\
+         | n | blocks | local, 2 threads (s) | Dask, 2 × 1 workers (s) | Dask / local | jobs | rows fetched | client peak RSS (MiB) | same model |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in v.get("dask").and_then(Value::as_array).into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.1} | {:.1} | {:.2} | {} | {} | {:.0} | {} |",
+            num(r, "n"),
+            num(r, "blocks"),
+            num(r, "local_seconds"),
+            num(r, "dask_seconds"),
+            num(r, "ratio"),
+            num(r, "jobs"),
+            num(r, "rows_fetched"),
+            num(r, "client_peak_rss_mib"),
+            yes(r)
+        );
+    }
+    s.push_str(
+        "\nThe command line's time includes starting the process and reading the two `.npy` files, which the \
+         Python call does not pay. The client's peak memory is the fit's own working set plus the rows it \
+         fetched (kept up to 512 MiB, `CACHE_BYTES` in `python/src/remote.rs`): the polish subsample and the \
+         refinement's curvature rows (10 n/p of them, 3.4·10⁵ at 10⁷), which a local fit holds as well and which \
+         grow with n; passes over at most a quarter of the rows and 256 MiB run at the client on those rows, \
+         the others on the workers.\n",
+    );
+    s
 }

@@ -57,7 +57,10 @@ tasks:
                                              10⁶ and 10⁷ streamed samples and every learner's time to
                                              target error; --scale adds 10⁸ samples, --learners-only
                                              re-runs only the learner sections, --targets-only only
-                                             the time to target
+                                             the time to target; --python runs only the Python
+                                             package's benchmarks (overhead over the CLI at 10⁶, Dask
+                                             against local fits at 10⁶ and 10⁷, the client's memory;
+                                             --quick: 10× fewer rows, not written to the docs)
   snap [--review]                            run the insta snapshot tests of canonicalised recovered
                                              parameters (relu-net, tensor-decomp, learners), each next to
                                              its error bound; --review accepts the new snapshots
@@ -95,16 +98,23 @@ fn main() -> ExitCode {
             }
             run(&mut cmd)
         }
-        "bench" => match bench::run(&root(), rest, &mut cargo()) {
-            Ok(path) => {
-                eprintln!("xtask: report written to {}", path.display());
-                ExitCode::SUCCESS
+        "bench" => {
+            let written = if rest.iter().any(|a| a == "--python") {
+                bench::python(&root(), rest, cargo)
+            } else {
+                bench::run(&root(), rest, &mut cargo())
+            };
+            match written {
+                Ok(path) => {
+                    eprintln!("xtask: report written to {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("xtask: {e}");
+                    ExitCode::from(1)
+                }
             }
-            Err(e) => {
-                eprintln!("xtask: {e}");
-                ExitCode::from(1)
-            }
-        },
+        }
         "snap" => {
             let mut cmd = cargo();
             cmd.args([

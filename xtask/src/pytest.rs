@@ -9,7 +9,7 @@
 //! built too, so that the tests can compare a Python fit with the command
 //! line's (`RELU_LEARN_BIN`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn ok(code: ExitCode) -> bool {
@@ -34,6 +34,25 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: impl Fn() -> Command) -> 
     if !python {
         return ExitCode::SUCCESS;
     }
+    let py = match prepare(root, &cargo) {
+        Ok(py) => py,
+        Err(code) => return code,
+    };
+    let mut pytest = Command::new(&py);
+    pytest
+        .args(["-m", "pytest", "-q", "python/tests"])
+        .args(pytest_args)
+        .env("RELU_LEARN_BIN", root.join("target/release/relu-learn"));
+    crate::run(&mut pytest)
+}
+
+/// The Python of `target/python-venv` with the test requirements and this
+/// tree's package installed, and the release `relu-learn` binary built
+/// (`target/release/relu-learn`); made on first use.
+///
+/// # Errors
+/// The failing step's exit code (its output says why).
+pub(crate) fn prepare(root: &Path, cargo: &impl Fn() -> Command) -> Result<PathBuf, ExitCode> {
     let venv = root.join("target/python-venv");
     let py = venv.join("bin/python");
     if !py.exists() {
@@ -42,7 +61,7 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: impl Fn() -> Command) -> 
             eprintln!(
                 "xtask: cannot make a virtual environment; install python3 and its venv module (Debian: python3-venv)"
             );
-            return code;
+            return Err(code);
         }
     }
     // maturin (run by pip without build isolation) is found on the venv's PATH.
@@ -78,13 +97,8 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: impl Fn() -> Command) -> 
     for mut step in steps {
         let code = crate::run(&mut step);
         if !ok(code) {
-            return code;
+            return Err(code);
         }
     }
-    let mut pytest = Command::new(&py);
-    pytest
-        .args(["-m", "pytest", "-q", "python/tests"])
-        .args(pytest_args)
-        .env("RELU_LEARN_BIN", root.join("target/release/relu-learn"));
-    crate::run(&mut pytest)
+    Ok(py)
 }
