@@ -106,7 +106,7 @@ def dask_client(address, k):
     X, y = client.get_dataset("X"), client.get_dataset("y")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    est = rdask.fit(relu_learn.ATV(hidden=k, random_state=4), X, y, client=client)
+    est = rdask.fit(relu_learn.ATV(hidden=k, random_state=4, n_jobs=2), X, y, client=client)
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "peak_rss_mib": rss / 1024, "start_rss_mib": rss0 / 1024,

@@ -37,10 +37,23 @@ from ._base import ReluLearnRegressor, _contiguous, _seed
 __all__ = ["fit", "moments"]
 
 
-def _fold(job_json, x, y, offset, c0, c1):
+# The job format the client writes; a worker refuses others. (Jobs carry
+# views since protocol 2: a worker that ignored them would fold the raw rows
+# and return a wrong accumulator without an error.)
+_PROTOCOL = 2
+
+
+def _fold(job_json, x, y, offset, c0, c1, protocol):
     """Worker side: one job's chunks c0..c1 on one block."""
     from relu_learn import _native as native
     from relu_learn._base import _contiguous
+    from relu_learn.dask import _PROTOCOL as mine
+
+    if protocol != mine:
+        raise RuntimeError(
+            f"this worker's relu_learn speaks job protocol {mine}, the client's {protocol}: "
+            "install the same relu_learn version on the client and every worker"
+        )
 
     return native.fold_block(job_json, _contiguous(np.asarray(x)), _contiguous(np.asarray(y, dtype=np.float64)),
                              int(offset), int(c0), int(c1))
@@ -106,7 +119,9 @@ class _Blocks:
             while last < n_chunks and start + min((last + 1) * cs, length) <= end:
                 last += 1
             if last > c:
-                tasks.append(submit(_fold, job_json, self.xb[b], self.yb[b], self.offsets[b], c, last, pure=False))
+                tasks.append(
+                    submit(_fold, job_json, self.xb[b], self.yb[b], self.offsets[b], c, last, _PROTOCOL, pure=False)
+                )
                 c = last
                 continue
             # Chunk c straddles blocks: slice each piece where it lives, join.
@@ -119,7 +134,7 @@ class _Blocks:
                 ys.append(submit(_slice, self.yb[bb], a0, a1, pure=False))
                 bb += 1
             jx, jy = submit(_join, xs, pure=False), submit(_join, ys, pure=False)
-            tasks.append(submit(_fold, job_json, jx, jy, lo, c, c + 1, pure=False))
+            tasks.append(submit(_fold, job_json, jx, jy, lo, c, c + 1, _PROTOCOL, pure=False))
             c += 1
         try:
             return self.client.gather(tasks)

@@ -202,7 +202,7 @@ fn fit_source<S: SampleSource + Send>(
 
 /// [`fit`] on `n` rows of dimension `d` held elsewhere (a Dask cluster):
 /// the portable passes go to `dispatch(job_json) -> [tree, …]`, other reads
-/// to `fetch(row) -> (start, x_block, y_block)` (see `remote.rs`). Returns
+/// to `fetch(row, want) -> (row, x_rows, y_rows)` (see `remote.rs`). Returns
 /// the model, the report, the paper's stage's network, and the number of
 /// rows fetched to the client and of jobs run on the workers.
 #[pyfunction]

@@ -16,7 +16,8 @@
 //! rows a fit loads into memory (its polish and search rows) and filtered
 //! PCA's null test over labels shifted between rows — goes through
 //! `fetch(row, want)`, which returns `want` rows from `row` on (at least
-//! [`MIN_FETCH`], at most to the end of the block holding `row`); the
+//! [`MIN_FETCH`] bytes of them, at most to the end of the block holding
+//! `row`); the
 //! pieces are kept up to [`CACHE_BYTES`], and the number of rows that came
 //! to the client is reported. A pass over at most [`LOCAL_BYTES`] of rows
 //! and at most a quarter of them runs here, on rows fetched once and kept.
@@ -50,10 +51,10 @@ pub(crate) const CACHE_BYTES: usize = 512 << 20;
 /// worker that holds their block, on one thread.
 const LOCAL_BYTES: usize = 256 << 20;
 
-/// The fewest rows one fetch brings (when its block has them): a read of
-/// one row does not bring a whole block, and a scan of 4 096-row chunks
-/// does not pay one round trip per chunk.
-const MIN_FETCH: usize = 1 << 15;
+/// The fewest bytes of rows one fetch brings (when their block has them):
+/// a read of one row does not bring a whole block, and a scan of 4 096-row
+/// chunks does not pay one round trip per chunk.
+const MIN_FETCH: usize = 16 << 20;
 
 /// `n` rows of dimension `d` held elsewhere (see the module docs).
 pub(crate) struct RemoteSource {
@@ -81,10 +82,10 @@ impl RemoteSource {
         }
     }
 
-    /// Rows from `row` on, from `fetch`: at least [`MIN_FETCH`] rows or
-    /// `want`, whichever is more, but not beyond the block holding `row`.
+    /// Rows from `row` on, from `fetch`: `want` rows or [`MIN_FETCH`] bytes
+    /// of rows, whichever is more, but not beyond the block holding `row`.
     fn fetch_block(&self, row: usize, want: usize) -> Block {
-        let want = want.max(MIN_FETCH);
+        let want = want.max(MIN_FETCH / ((self.d + 1) * 8)).max(1);
         let got = Python::attach(|py| -> PyResult<Block> {
             let out = self.fetch.call1(py, (row, want))?;
             let (start, x, y): (usize, Bound<'_, PyAny>, Bound<'_, PyAny>) = out.extract(py)?;

@@ -57,6 +57,14 @@ def test_a_dask_fit_is_the_local_fit(client, data, make, fetched):
     assert remote.dask_["rows_fetched"] <= fetched * len(X), remote.dask_
 
 
+def test_a_worker_of_another_job_protocol_refuses_the_job(data):
+    X, y, _, _ = data
+    # An older worker would ignore the views of a job and fold the raw rows:
+    # the protocol number makes a mismatch an error instead.
+    with pytest.raises(RuntimeError, match="protocol"):
+        rdask._fold("{}", X[:10], y[:10], 0, 0, 1, rdask._PROTOCOL - 1)
+
+
 def test_dask_moments_are_the_local_moments(client, data):
     X, y, Xd, yd = data
     local = relu_learn.moments(X, y, order=4, vectors=3, seed=1)

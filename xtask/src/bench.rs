@@ -418,17 +418,20 @@ fn machine() -> String {
     format!("{cpu}, {cpus} logical CPUs")
 }
 
+/// Where the section of `t` that starts with `head` lies (up to the next
+/// `## ` heading or the end).
+fn section_span(t: &str, head: &str) -> Option<(usize, usize)> {
+    let i = t.find(head)?;
+    let end = t[i + head.len()..]
+        .find("\n## ")
+        .map_or(t.len(), |k| i + head.len() + k + 1);
+    Some((i, end))
+}
+
 /// Replaces the section of `old` that starts with `head` (up to the next
 /// `## ` heading or the end) by the one of `new`; `None` if either lacks it.
 fn replace_section(old: &str, new: &str, head: &str) -> Option<String> {
-    let section = |t: &str| {
-        let i = t.find(head)?;
-        let end = t[i + head.len()..]
-            .find("\n## ")
-            .map_or(t.len(), |k| i + head.len() + k + 1);
-        Some((i, end))
-    };
-    let ((i, e), (j, f)) = (section(old)?, section(new)?);
+    let ((i, e), (j, f)) = (section_span(old, head)?, section_span(new, head)?);
     Some(format!("{}{}{}", &old[..i], &new[j..f], &old[e..]))
 }
 
@@ -497,6 +500,12 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<P
     // The committed copy is refreshed only from a complete run.
     let docs = root.join("docs/performance.md");
     if args.is_empty() && !learners_only {
+        // The Python section comes from `--python`: keep it.
+        let old = std::fs::read_to_string(&docs).unwrap_or_default();
+        let text = match section_span(&old, PYTHON_HEAD) {
+            Some((i, e)) => format!("{}\n\n{}", text.trim_end_matches('\n'), &old[i..e]),
+            None => text.clone(),
+        };
         std::fs::write(&docs, &text).map_err(|e| format!("docs/performance.md: {e}"))?;
     } else if learners_only {
         // Replace only the sections that were re-run.
@@ -510,12 +519,8 @@ pub(crate) fn run(root: &Path, args: &[String], cargo: &mut Command) -> Result<P
                 Some(new) => doc = new,
                 // A section new to the committed copy goes at its end.
                 None => {
-                    if let Some(j) = text.find(head) {
-                        let tail = &text[j..];
-                        let end = tail[head.len()..]
-                            .find("\n## ")
-                            .map_or(tail.len(), |k| head.len() + k + 1);
-                        doc = format!("{}\n{}", doc.trim_end_matches('\n'), &tail[..end]);
+                    if let Some((j, e)) = section_span(&text, head) {
+                        doc = format!("{}\n{}", doc.trim_end_matches('\n'), &text[j..e]);
                     }
                 }
             }

@@ -79,9 +79,9 @@ pub struct Cell {
     #[serde(with = "relu_net::pass::mat")]
     pub(crate) basis: Mat<f64>,
     #[serde(with = "relu_net::pass::extended::vec")]
-    lo: Vec<f64>,
+    pub(crate) lo: Vec<f64>,
     #[serde(with = "relu_net::pass::extended::vec")]
-    hi: Vec<f64>,
+    pub(crate) hi: Vec<f64>,
 }
 
 impl Cell {

@@ -189,7 +189,7 @@ impl<'a> Standardized<'a> {
     /// deviation: the worker's rebuild of the view.
     pub(crate) fn with_scale(src: &'a dyn SampleSource, mean: f64, std: f64) -> Self {
         let exec = relu_net::view::viewed(src, || {
-            Some(serde_json::json!({ "view": STANDARDIZE_VIEW, "mean": mean, "std": std }))
+            relu_net::view::spec(STANDARDIZE_VIEW, &serde_json::json!({ "mean": mean, "std": std }))
         });
         Self { src, mean, std, exec }
     }

@@ -23,7 +23,10 @@ impl<'a> ResidualLabels<'a> {
     pub(crate) fn new(src: &'a dyn SampleSource, net: &'a Network) -> Self {
         debug_assert_eq!(src.dim(), net.input_dim());
         let exec = viewed(src, || {
-            Some(serde_json::json!({ "view": RESIDUAL_VIEW, "network": crate::passes::net_value(net)? }))
+            relu_net::view::spec(
+                RESIDUAL_VIEW,
+                &serde_json::json!({ "network": crate::passes::net_value(net)? }),
+            )
         });
         Self { src, net, exec }
     }

@@ -55,11 +55,10 @@ impl<'a> ScreenedLabels<'a> {
     /// The labels of `src` pulled to within `limit` of `net`'s predictions.
     pub(crate) fn new(src: &'a dyn SampleSource, net: &'a Network, limit: f64) -> Self {
         let exec = relu_net::view::viewed(src, || {
-            Some(serde_json::json!({
-                "view": SCREEN_VIEW,
-                "network": crate::passes::net_value(net)?,
-                "limit": limit,
-            }))
+            relu_net::view::spec(
+                SCREEN_VIEW,
+                &serde_json::json!({ "network": crate::passes::net_value(net)?, "limit": limit }),
+            )
         });
         Self {
             src,

@@ -64,10 +64,23 @@ pub fn executor_of<'s>(v: &'s Option<(Viewed<'_>, usize)>) -> Option<(&'s dyn Ex
 
 /// A view's spec: its parameters `params` (a struct serialised as a JSON
 /// object; matrices with [`crate::pass::mat`]) with the view's `name` under
-/// the key `"view"`; `None` if they do not serialise (JSON has no NaN).
+/// the key `"view"`; `None` if they do not serialise or hold a number JSON
+/// cannot (NaN and infinities become `null`): the view's passes then run
+/// where the fit runs.
 #[must_use]
 pub fn spec<T: Serialize>(name: &str, params: &T) -> Option<serde_json::Value> {
+    fn has_null(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Null => true,
+            serde_json::Value::Array(a) => a.iter().any(has_null),
+            serde_json::Value::Object(o) => o.values().any(has_null),
+            _ => false,
+        }
+    }
     let mut v = serde_json::to_value(params).ok()?;
+    if has_null(&v) {
+        return None;
+    }
     v.as_object_mut()?
         .insert("view".to_owned(), serde_json::Value::String(name.to_owned()));
     Some(v)
@@ -88,4 +101,26 @@ pub fn params<T: DeserializeOwned>(spec: &serde_json::Value) -> Result<T, NetErr
         pass: format!("view {:?}", name_of(spec)),
         reason: format!("its parameters do not decode: {e}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_names_its_view_and_refuses_numbers_json_cannot_hold() {
+        let v = spec("residual", &serde_json::json!({ "limit": 2.5 })).unwrap();
+        assert_eq!(name_of(&v), "residual");
+        assert_eq!(v["limit"], 2.5);
+        // NaN and infinities serialise as null: no spec, so the view's passes
+        // run where the fit runs instead of failing on a worker.
+        assert!(spec("screen", &serde_json::json!({ "limit": f64::INFINITY })).is_none());
+        assert!(spec("screen", &serde_json::json!({ "a": [1.0, f64::NAN] })).is_none());
+        #[derive(serde::Deserialize)]
+        struct Limit {
+            limit: f64,
+        }
+        assert_eq!(params::<Limit>(&v).unwrap().limit, 2.5);
+        assert!(params::<Limit>(&serde_json::json!({ "view": "x" })).is_err());
+    }
 }

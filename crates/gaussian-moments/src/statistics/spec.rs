@@ -109,14 +109,21 @@ impl StatisticSpec {
                 max_order: *max_order,
             }),
             Self::Filtered { dim, set, cell } => {
-                if let Some(c) = cell
-                    && c.basis.nrows() != *dim
-                {
-                    return Err(MomentError::Dim {
-                        what: "the cell basis of the spec",
-                        expected: *dim,
-                        got: c.basis.nrows(),
-                    });
+                if let Some(c) = cell {
+                    if c.basis.nrows() != *dim {
+                        return Err(MomentError::Dim {
+                            what: "the cell basis of the spec",
+                            expected: *dim,
+                            got: c.basis.nrows(),
+                        });
+                    }
+                    if c.lo.len() != c.basis.ncols() || c.hi.len() != c.basis.ncols() {
+                        return Err(MomentError::Dim {
+                            what: "the cell bounds of the spec (one per basis vector)",
+                            expected: c.basis.ncols(),
+                            got: c.lo.len().min(c.hi.len()),
+                        });
+                    }
                 }
                 Box::new(crate::filtered::Filtered {
                     dim: *dim,
@@ -192,5 +199,15 @@ mod tests {
             gs: vec![vec![1.0; 4]],
         };
         assert!(bad.build().is_err());
+        // A cell whose bounds do not match its basis is refused, not used.
+        let bad_cell: StatisticSpec = serde_json::from_value(serde_json::json!({
+            "statistic": "filtered",
+            "dim": 5,
+            "set": { "kind": "at-least", "tau": "-inf" },
+            "cell": { "basis": { "rows": 5, "cols": 1, "data": [1.0, 0.0, 0.0, 0.0, 0.0] },
+                      "lo": [-1.0, 0.0], "hi": ["inf"] },
+        }))
+        .unwrap();
+        assert!(bad_cell.build().is_err());
     }
 }

@@ -30,7 +30,7 @@ impl<'a> SquaredLabels<'a> {
     /// Labels `(y − shift)²`.
     pub(crate) fn new(src: &'a dyn SampleSource, shift: f64) -> Self {
         let exec = viewed(src, || {
-            Some(serde_json::json!({ "view": SQUARED_VIEW, "shift": shift }))
+            relu_net::view::spec(SQUARED_VIEW, &serde_json::json!({ "shift": shift }))
         });
         Self { src, shift, exec }
     }
