@@ -143,10 +143,7 @@ impl SampleSource for RemoteSource {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         while done < m {
             let row = start + done;
-            match cache
-                .iter()
-                .position(|b| b.start <= row && row < b.start + b.x.nrows())
-            {
+            match holding(&cache, row) {
                 Some(0) => {}
                 Some(i) => {
                     let b = cache.remove(i);
@@ -175,6 +172,13 @@ impl SampleSource for RemoteSource {
     }
 }
 
+/// The position of the kept piece that holds `row`.
+fn holding(cache: &[Block], row: usize) -> Option<usize> {
+    cache
+        .iter()
+        .position(|b| b.start <= row && row < b.start + b.x.nrows())
+}
+
 /// Drops the least recently used pieces beyond [`CACHE_BYTES`] (never the
 /// newest).
 fn evict(cache: &mut Vec<Block>) {
@@ -197,11 +201,8 @@ impl RemoteSource {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut row = lo;
         while row < hi {
-            if let Some(b) = cache
-                .iter()
-                .find(|b| b.start <= row && row < b.start + b.x.nrows())
-            {
-                row = b.start + b.x.nrows();
+            if let Some(i) = holding(&cache, row) {
+                row = cache[i].start + cache[i].x.nrows();
                 continue;
             }
             let b = self.fetch_block(row, hi - row);
