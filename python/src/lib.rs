@@ -17,6 +17,12 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
+
+/// Large blocks freed are kept for the next chunk (see
+/// [`relu_net::alloc`]): Dask's workers tune glibc so that it would map
+/// and unmap them at every chunk.
+#[global_allocator]
+static ALLOCATOR: relu_net::alloc::Recycling = relu_net::alloc::Recycling::new();
 use relu_net::{SampleSource, Seed};
 
 use crate::model::Model;

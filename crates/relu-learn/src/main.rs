@@ -3,6 +3,10 @@
 
 use std::process::ExitCode;
 
+/// Large blocks freed are kept for the next chunk (see [`relu_net::alloc`]).
+#[global_allocator]
+static ALLOCATOR: relu_net::alloc::Recycling = relu_net::alloc::Recycling::new();
+
 fn main() -> ExitCode {
     relu_learn::cli::main(std::env::args_os())
 }

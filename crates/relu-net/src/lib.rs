@@ -54,6 +54,7 @@
 //!   (arc-cosine kernel).
 //! * K. He et al. *Delving deep into rectifiers.* ICCV 2015.
 
+pub mod alloc;
 mod error;
 pub mod families;
 mod fold;
