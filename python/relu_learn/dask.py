@@ -39,8 +39,9 @@ __all__ = ["fit", "moments"]
 
 # The job format the client writes; a worker refuses others. (Jobs carry
 # views since protocol 2: a worker that ignored them would fold the raw rows
-# and return a wrong accumulator without an error.)
-_PROTOCOL = 2
+# and return a wrong accumulator without an error. Since protocol 3 the
+# error passes carry a list of networks.)
+_PROTOCOL = 3
 
 
 def _fold(job_json, x, y, offset, c0, c1, protocol):

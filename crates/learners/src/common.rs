@@ -62,6 +62,20 @@ pub fn relative_error(net: &Network, src: &dyn SampleSource, par: Par) -> Result
     Ok(compare_on_samples(net, src, par)?.relative_error)
 }
 
+/// [`relative_error`] of several networks, in two passes over `src`
+/// whatever their number (each value bit-identical to its own
+/// [`relative_error`]).
+///
+/// # Errors
+/// As [`compare_on_samples`].
+pub fn relative_errors(nets: &[&Network], src: &dyn SampleSource, par: Par) -> Result<Vec<f64>, LearnError> {
+    let models: Vec<&dyn relu_net::Predictor> = nets.iter().map(|n| *n as &dyn relu_net::Predictor).collect();
+    Ok(relu_net::metrics::compare_many(&models, src, par)?
+        .into_iter()
+        .map(|c| c.relative_error)
+        .collect())
+}
+
 /// `net` (depth 2) with more hidden units `a relu(⟨w, x⟩ + b)`, one
 /// `(w, b, a)` each, after its own, and its output bias shifted by `shift`:
 /// how the residual steps (atv step 8, narrow step 6) add the units they

@@ -13,7 +13,7 @@
 //! | `moments` | a Hermite statistic (`gaussian_moments`) | every moment stage |
 //! | `input-stats` | mean, covariance, power sums of x; the labels' sums | start of every fit |
 //! | `label-stats` | min, max, mean, M₂ of y; non-finite entries | start of a fit whose inputs were taken as standard, or on derived labels |
-//! | `error-sums`, `error-spread` | validation error and its spread | every candidate's validation |
+//! | `error-sums`, `error-spread` | validation errors of one or several networks and their spread | the candidates' validation (all in one pass), each later step's |
 //! | `loss` | squared error | the polish's line search |
 //! | `normal-equations` | `JᵀJ`, `Jᵀr` | the polish, the refinement's curvature |
 //! | `loss-gradient` | loss and `Jᵀψ(r)` on every row | the refinement |

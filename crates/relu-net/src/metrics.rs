@@ -61,7 +61,7 @@ struct Centred {
     cross: f64,
 }
 
-/// The model of a metric pass: borrowed here, rebuilt from its JSON by a
+/// A model of a metric pass: borrowed here, rebuilt from its JSON by a
 /// worker.
 enum Model<'a> {
     Borrowed(&'a dyn Predictor),
@@ -75,95 +75,122 @@ impl Model<'_> {
             Model::Owned(n) => n,
         }
     }
+}
 
-    /// The predictions' errors `ŷ − y` and the labels of a chunk.
-    fn errors(&self, x: MatRef<'_, f64>, y: ColRef<'_, f64>) -> impl Iterator<Item = (f64, f64)> {
+/// The models of a metric pass and the predictions' errors `ŷ − y` of
+/// each on a chunk.
+struct Models<'a>(Vec<Model<'a>>);
+
+impl Models<'_> {
+    /// Calls `each(model index, row errors and labels)` for every model
+    /// on the chunk `(x, y)`.
+    fn errors(
+        &self,
+        x: MatRef<'_, f64>,
+        y: ColRef<'_, f64>,
+        mut each: impl FnMut(usize, &mut dyn Iterator<Item = (f64, f64)>),
+    ) {
         let mut pred = Col::zeros(x.nrows());
-        self.get().predict_into(x, pred.as_mut(), Par::Seq);
-        (0..x.nrows()).map(move |i| (pred[i] - y[i], y[i]))
+        for (k, model) in self.0.iter().enumerate() {
+            model.get().predict_into(x, pred.as_mut(), Par::Seq);
+            each(k, &mut (0..x.nrows()).map(|i| (pred[i] - y[i], y[i])));
+        }
     }
 
-    fn spec(&self, extra: serde_json::Value) -> Option<serde_json::Value> {
-        let net = self.get().network()?;
-        Some(
-            serde_json::json!({"network": serde_json::from_str::<serde_json::Value>(&net.to_json()).ok()?, "centre": extra}),
-        )
+    /// `{"networks": [...], "centres": centres}`; `None` when a model is
+    /// not a network.
+    fn spec(&self, centres: serde_json::Value) -> Option<serde_json::Value> {
+        let nets = self
+            .0
+            .iter()
+            .map(|m| serde_json::from_str::<serde_json::Value>(&m.get().network()?.to_json()).ok())
+            .collect::<Option<Vec<_>>>()?;
+        Some(serde_json::json!({"networks": nets, "centres": centres}))
     }
 }
 
-/// First pass of [`compare_on_samples`]: n, `Σ e²`, `Σ y`.
-struct ErrorSums<'a>(Model<'a>);
+/// First pass of [`compare_many`]: n, `Σ e²`, `Σ y` for every model.
+struct ErrorSums<'a>(Models<'a>);
 
-/// Second pass of [`compare_on_samples`]: the centred sums about the first
-/// pass's means `(m, ȳ)`.
+/// Second pass of [`compare_many`]: the centred sums of every model about
+/// the first pass's means `(m, ȳ)` of that model.
 struct ErrorSpread<'a> {
-    model: Model<'a>,
-    m: f64,
-    ybar: f64,
+    models: Models<'a>,
+    centres: Vec<(f64, f64)>,
 }
 
 impl Pass for ErrorSums<'_> {
-    type Acc = Sums;
+    type Acc = Vec<Sums>;
     fn name(&self) -> &'static str {
         "error-sums"
     }
     fn chunk_rows(&self) -> usize {
         METRIC_CHUNK_ROWS
     }
-    fn init(&self) -> Sums {
-        Sums::default()
+    fn init(&self) -> Vec<Sums> {
+        self.0.0.iter().map(|_| Sums::default()).collect()
     }
-    fn fold(&self, acc: &mut Sums, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
-        for (e, yi) in self.0.errors(x, y) {
-            acc.n += 1;
-            acc.e2 += e * e;
-            acc.y += yi;
+    fn fold(&self, acc: &mut Vec<Sums>, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        self.0.errors(x, y, |k, rows| {
+            let a = &mut acc[k];
+            for (e, yi) in rows {
+                a.n += 1;
+                a.e2 += e * e;
+                a.y += yi;
+            }
+        });
+    }
+    fn merge(&self, t: &mut Vec<Sums>, p: Vec<Sums>) {
+        for (t, p) in t.iter_mut().zip(p) {
+            t.n += p.n;
+            t.e2 += p.e2;
+            t.y += p.y;
         }
-    }
-    fn merge(&self, t: &mut Sums, p: Sums) {
-        t.n += p.n;
-        t.e2 += p.e2;
-        t.y += p.y;
     }
     fn spec(&self) -> Option<serde_json::Value> {
         self.0.spec(serde_json::Value::Null)
     }
-    fn decode(&self, text: &str) -> Result<ChunkTree<Sums>, NetError> {
+    fn decode(&self, text: &str) -> Result<ChunkTree<Vec<Sums>>, NetError> {
         decode_tree(self.name(), text)
     }
 }
 
 impl Pass for ErrorSpread<'_> {
-    type Acc = Centred;
+    type Acc = Vec<Centred>;
     fn name(&self) -> &'static str {
         "error-spread"
     }
     fn chunk_rows(&self) -> usize {
         METRIC_CHUNK_ROWS
     }
-    fn init(&self) -> Centred {
-        Centred::default()
+    fn init(&self) -> Vec<Centred> {
+        self.centres.iter().map(|_| Centred::default()).collect()
     }
-    fn fold(&self, acc: &mut Centred, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
-        for (e, yi) in self.model.errors(x, y) {
-            let de2 = e * e - self.m;
-            let dy2 = (yi - self.ybar).powi(2);
-            acc.de2_sq += de2 * de2;
-            acc.dy2 += dy2;
-            acc.cross += de2 * dy2;
-            acc.dv_sq += dy2 * dy2;
+    fn fold(&self, acc: &mut Vec<Centred>, x: MatRef<'_, f64>, y: ColRef<'_, f64>) {
+        self.models.errors(x, y, |k, rows| {
+            let (a, (m, ybar)) = (&mut acc[k], self.centres[k]);
+            for (e, yi) in rows {
+                let de2 = e * e - m;
+                let dy2 = (yi - ybar).powi(2);
+                a.de2_sq += de2 * de2;
+                a.dy2 += dy2;
+                a.cross += de2 * dy2;
+                a.dv_sq += dy2 * dy2;
+            }
+        });
+    }
+    fn merge(&self, t: &mut Vec<Centred>, p: Vec<Centred>) {
+        for (t, p) in t.iter_mut().zip(p) {
+            t.de2_sq += p.de2_sq;
+            t.dy2 += p.dy2;
+            t.cross += p.cross;
+            t.dv_sq += p.dv_sq;
         }
     }
-    fn merge(&self, t: &mut Centred, p: Centred) {
-        t.de2_sq += p.de2_sq;
-        t.dy2 += p.dy2;
-        t.cross += p.cross;
-        t.dv_sq += p.dv_sq;
-    }
     fn spec(&self) -> Option<serde_json::Value> {
-        self.model.spec(serde_json::json!([self.m, self.ybar]))
+        self.models.spec(serde_json::json!(self.centres))
     }
-    fn decode(&self, text: &str) -> Result<ChunkTree<Centred>, NetError> {
+    fn decode(&self, text: &str) -> Result<ChunkTree<Vec<Centred>>, NetError> {
         decode_tree(self.name(), text)
     }
 }
@@ -182,31 +209,47 @@ pub fn worker(
         pass: job.pass.clone(),
         reason,
     };
-    let rebuild = || -> Result<(Network, serde_json::Value), NetError> {
-        let net = job
+    let rebuild = || -> Result<(Models<'static>, serde_json::Value), NetError> {
+        let nets = job
             .spec
-            .get("network")
-            .ok_or_else(|| bad("no network in the job".to_owned()))?;
-        let net = Network::from_json(&net.to_string())?;
-        Ok((net, job.spec.get("centre").cloned().unwrap_or_default()))
+            .get("networks")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| bad("no networks in the job".to_owned()))?;
+        let models = nets
+            .iter()
+            .map(|net| {
+                let net = Network::from_json(&net.to_string())?;
+                if net.input_dim() == rows.dim() {
+                    Ok(Model::Owned(net))
+                } else {
+                    Err(bad(format!(
+                        "a network on {} inputs over rows of dimension {}",
+                        net.input_dim(),
+                        rows.dim()
+                    )))
+                }
+            })
+            .collect::<Result<Vec<_>, NetError>>()?;
+        Ok((
+            Models(models),
+            job.spec.get("centres").cloned().unwrap_or_default(),
+        ))
     };
     match job.pass.as_str() {
-        "error-sums" => Some(
-            rebuild().and_then(|(net, _)| fold_job_range(&ErrorSums(Model::Owned(net)), rows, chunks, par)),
-        ),
-        "error-spread" => Some(rebuild().and_then(|(net, centre)| {
-            let (m, ybar): (f64, f64) =
-                serde_json::from_value(centre).map_err(|e| bad(format!("bad centre: {e}")))?;
-            fold_job_range(
-                &ErrorSpread {
-                    model: Model::Owned(net),
-                    m,
-                    ybar,
-                },
-                rows,
-                chunks,
-                par,
-            )
+        "error-sums" => {
+            Some(rebuild().and_then(|(models, _)| fold_job_range(&ErrorSums(models), rows, chunks, par)))
+        }
+        "error-spread" => Some(rebuild().and_then(|(models, centres)| {
+            let centres: Vec<(f64, f64)> =
+                serde_json::from_value(centres).map_err(|e| bad(format!("bad centres: {e}")))?;
+            if centres.len() != models.0.len() {
+                return Err(bad(format!(
+                    "{} centres for {} networks",
+                    centres.len(),
+                    models.0.len()
+                )));
+            }
+            fold_job_range(&ErrorSpread { models, centres }, rows, chunks, par)
         })),
         _ => None,
     }
@@ -222,9 +265,25 @@ pub fn compare_on_samples(
     src: &dyn SampleSource,
     par: Par,
 ) -> Result<Comparison, NetError> {
-    if model.dim() != src.dim() {
+    let mut all = compare_many(&[model], src, par)?;
+    Ok(all.remove(0))
+}
+
+/// [`compare_on_samples`] for several models at once, in two passes over
+/// `src` whatever their number: each model's comparison is bit-identical
+/// to its own [`compare_on_samples`] (the same sums over the same chunks,
+/// merged in the same order).
+///
+/// # Errors
+/// As [`compare_on_samples`], for any of the models.
+pub fn compare_many(
+    models: &[&dyn Predictor],
+    src: &dyn SampleSource,
+    par: Par,
+) -> Result<Vec<Comparison>, NetError> {
+    if let Some(m) = models.iter().find(|m| m.dim() != src.dim()) {
         return Err(NetError::InputDim {
-            expected: model.dim(),
+            expected: m.dim(),
             got: src.dim(),
         });
     }
@@ -236,18 +295,35 @@ pub fn compare_on_samples(
             got: n,
         });
     }
-    let sums = run(src, &ErrorSums(Model::Borrowed(model)), par)?;
-    let nf = sums.n as f64;
-    let (m, ybar) = (sums.e2 / nf, sums.y / nf);
-    let c = run(
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let borrowed = || Models(models.iter().map(|m| Model::Borrowed(*m)).collect());
+    let sums = run(src, &ErrorSums(borrowed()), par)?;
+    let centres: Vec<(f64, f64)> = sums
+        .iter()
+        .map(|s| (s.e2 / s.n as f64, s.y / s.n as f64))
+        .collect();
+    let spread = run(
         src,
         &ErrorSpread {
-            model: Model::Borrowed(model),
-            m,
-            ybar,
+            models: borrowed(),
+            centres: centres.clone(),
         },
         par,
     )?;
+    Ok(sums
+        .iter()
+        .zip(&spread)
+        .zip(centres)
+        .map(|((s, c), (m, _))| comparison(s.n, m, c))
+        .collect())
+}
+
+/// The comparison from one model's sums: `n` rows, MSE `m` and the
+/// centred sums `c` about it.
+fn comparison(n: usize, m: f64, c: &Centred) -> Comparison {
+    let nf = n as f64;
     let v = c.dy2 / nf;
     let var_e2 = c.de2_sq / nf;
     let mse_std_error = (var_e2 / nf).sqrt();
@@ -263,14 +339,14 @@ pub fn compare_on_samples(
     } else {
         (f64::INFINITY, f64::INFINITY)
     };
-    Ok(Comparison {
-        n_samples: sums.n,
+    Comparison {
+        n_samples: n,
         mse: m,
         mse_std_error,
         label_variance: v,
         relative_error,
         relative_std_error,
-    })
+    }
 }
 
 /// Monte Carlo estimate of `E[(f − g)²] / Var(g)` for x ~ N(0, I_d) on
@@ -443,6 +519,29 @@ mod tests {
             exact_relative_l2_bias_free(&b, &b),
             Err(NetError::NotBiasFree { .. })
         ));
+    }
+
+    #[test]
+    fn many_models_compare_as_each_alone() {
+        let t = Family::Random { dim: 4, hidden: 3 }.plant(Seed(1)).unwrap();
+        let others: Vec<Network> = (2..5)
+            .map(|s| Family::Signed { dim: 4, hidden: 2 }.plant(Seed(s)).unwrap())
+            .collect();
+        // Three chunks and a short one; noisy labels.
+        let src = Planted::new(t.clone(), 3 * METRIC_CHUNK_ROWS + 17, 0.3, Seed(9)).unwrap();
+        let models: Vec<&dyn Predictor> = std::iter::once(&t as &dyn Predictor)
+            .chain(others.iter().map(|n| n as &dyn Predictor))
+            .collect();
+        for par in [Par::Seq, Par::rayon(2)] {
+            let all = compare_many(&models, &src, par).unwrap();
+            assert_eq!(all.len(), 4);
+            for (m, c) in models.iter().zip(&all) {
+                assert_eq!(*c, compare_on_samples(*m, &src, Par::Seq).unwrap());
+            }
+            // Different models, different errors: the sums are not shared.
+            assert!(all[1].mse != all[2].mse && all[0].mse < all[1].mse);
+        }
+        assert!(compare_many(&[], &src, Par::Seq).unwrap().is_empty());
     }
 
     #[test]

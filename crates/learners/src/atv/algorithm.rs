@@ -10,7 +10,7 @@ use tensor_decomp::Decomposer;
 use super::AtvParams;
 use super::decompose::Candidate;
 use super::subspace::SubspaceChoice;
-use crate::common::{Judge, Rows, checked_split, relative_error};
+use crate::common::{Judge, Rows, checked_split, relative_errors};
 use crate::compare::compare;
 use crate::error::LearnError;
 use crate::polish::polish_if_better;
@@ -225,10 +225,10 @@ fn best_candidate(
     par: Par,
     report: &mut Report,
 ) -> Result<(f64, Candidate), LearnError> {
-    let mut scored: Vec<(f64, Candidate)> = candidates
-        .into_iter()
-        .map(|c| relative_error(&c.network, val, par).map(|e| (e, c)))
-        .collect::<Result<_, _>>()?;
+    // One pass for every candidate (two over the validation rows in all).
+    let nets: Vec<&relu_net::Network> = candidates.iter().map(|c| &c.network).collect();
+    let errors = relative_errors(&nets, val, par)?;
+    let mut scored: Vec<(f64, Candidate)> = errors.into_iter().zip(candidates).collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
     report.series.insert(
         "candidate_validation_errors".to_owned(),
