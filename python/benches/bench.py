@@ -7,17 +7,26 @@ this prints.
 
 * **Overhead.** atv on a biased depth-2 network (d = 20, k = 4, σ = 0.1)
   at 10⁶ samples: ``relu-learn fit --x --y`` (the binary in
-  ``RELU_LEARN_BIN``; its time includes starting and reading the ``.npy``
-  files) against ``relu_learn.ATV(...).fit(X, y)`` on the same arrays with
-  the same seed (the same model, checked). Medians of 3 runs, 2 threads.
+  ``RELU_LEARN_BIN``) against ``relu_learn.ATV(...).fit(X, y)`` on the same
+  arrays with the same seed (the same model, checked). The command line's
+  fit time is its report's ``fit_seconds`` (the fit alone, without starting
+  and reading the ``.npy`` files; ``total_seconds`` and the wall time of the
+  process are reported too); Python's is the wall time of ``fit``, its
+  conversions and checks included. Medians of 5 runs, 2 threads.
 * **Dask.** atv (d = 50, k = 5, σ = 0.1) at 10⁶ and 10⁷ samples whose
   blocks (5·10⁵ rows) are generated on the workers of a
   ``LocalCluster(n_workers=2, threads_per_worker=1)`` and kept there. The
   Dask fit runs in a client process of its own that never holds the data:
-  its wall time and its peak resident memory (``ru_maxrss``) are reported,
-  the latter for both n (it should not grow with n). The local fit is
-  ``ATV(..., n_jobs=2).fit`` on the same rows gathered into this process;
-  the two models must be identical.
+  its wall time and its peak resident memory are reported, the latter for
+  both n (it should not grow with n). The peak is the kernel's high-water
+  mark of the process's own memory (``VmHWM``); ``ru_maxrss`` would not do:
+  Linux carries it over from the parent through ``fork`` and ``exec``, so a
+  client started by a process that held 10⁶ rows reported their size. The
+  local fit is ``ATV(..., n_jobs=2).fit`` on the same rows, generated in a
+  process of its own (the cluster idle meanwhile); the two models must be
+  identical. Medians of 3 runs of each, alternating. At 2·10⁷ samples the
+  Dask client runs once and alone (no local fit): its peak memory against
+  the other two.
 """
 
 import argparse
@@ -45,22 +54,28 @@ def overhead(n, reps):
     with tempfile.TemporaryDirectory() as tmp:
         np.save(os.path.join(tmp, "x.npy"), X)
         np.save(os.path.join(tmp, "y.npy"), y)
-        out = os.path.join(tmp, "cli.json")
-        cli, py = [], []
+        out, report = os.path.join(tmp, "cli.json"), os.path.join(tmp, "report.json")
+        wall, total, fit, py = [], [], [], []
         for _ in range(reps):
             t0 = time.perf_counter()
             subprocess.run(
                 [binary, "fit", "--learner", "atv", "--hidden", "4", "--x", os.path.join(tmp, "x.npy"),
-                 "--y", os.path.join(tmp, "y.npy"), "--seed", "4", "--threads", "2", "--out", out],
+                 "--y", os.path.join(tmp, "y.npy"), "--seed", "4", "--threads", "2", "--out", out,
+                 "--report", report],
                 check=True, capture_output=True)
-            cli.append(time.perf_counter() - t0)
+            wall.append(time.perf_counter() - t0)
+            with open(report) as f:
+                r = json.load(f)
+            total.append(r["total_seconds"])
+            fit.append(r["fit_seconds"])
             t0 = time.perf_counter()
             est = relu_learn.ATV(hidden=4, random_state=4, n_jobs=2).fit(X, y)
             py.append(time.perf_counter() - t0)
         with open(out) as f:
             same = f.read() == est.model_.to_json()
-    c, p = statistics.median(cli), statistics.median(py)
-    return {"n": n, "d": 20, "k": 4, "cli_seconds": c, "python_seconds": p, "overhead": p / c - 1.0,
+    c, p = statistics.median(fit), statistics.median(py)
+    return {"n": n, "d": 20, "k": 4, "cli_fit_seconds": c, "cli_total_seconds": statistics.median(total),
+            "cli_wall_seconds": statistics.median(wall), "python_seconds": p, "overhead": p / c - 1.0,
             "same_model": same, "runs": reps}
 
 
@@ -92,6 +107,21 @@ def _arrays(client, teacher_json, n, d):
     return X, y
 
 
+def _peak_mib():
+    """This process's peak resident memory in MiB: ``VmHWM`` where the
+    kernel reports it (Linux), else ``ru_maxrss`` (which Linux would carry
+    over from the parent process)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
 def dask_client(address, k):
     """The Dask fit, from a process that holds no rows: prints its time, peak
     memory and model."""
@@ -104,17 +134,30 @@ def dask_client(address, k):
     warnings.simplefilter("ignore")
     client = Client(address)
     X, y = client.get_dataset("X"), client.get_dataset("y")
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = _peak_mib()
     t0 = time.perf_counter()
     est = rdask.fit(relu_learn.ATV(hidden=k, random_state=4, n_jobs=2), X, y, client=client)
     seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_rss_mib": rss / 1024, "start_rss_mib": rss0 / 1024,
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": _peak_mib(), "start_rss_mib": rss0,
                       "dask": est.dask_, "model": est.model_.to_json()}))
     client.close()
 
 
-def dask_runs(ns, d, k):
+def local_fit(n, d, k):
+    """The local fit on the rows the workers hold, generated here block by
+    block: prints its time and model."""
+    _, _, teacher = relu_learn.generate("biased", dim=d, hidden=k, samples=1, seed=2)
+    X, y = np.empty((n, d)), np.empty(n)
+    for i, start in enumerate(range(0, n, BLOCK)):
+        rows = min(BLOCK, n - start)
+        X[start:start + rows], y[start:start + rows] = _block(teacher.to_json(), i, rows, d)
+    t0 = time.perf_counter()
+    est = relu_learn.ATV(hidden=k, random_state=4, n_jobs=2).fit(X, y)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "model": est.model_.to_json()}))
+
+
+def dask_runs(ns, d, k, reps, alone):
     import warnings
 
     from distributed import Client, LocalCluster
@@ -125,25 +168,41 @@ def dask_runs(ns, d, k):
     client = Client(cluster)
     rows = []
     try:
-        for n in ns:
+        for n in ns + alone:
             X, y = _arrays(client, teacher.to_json(), n, d)
             client.publish_dataset(X=X, y=y, override=True)
-            out = subprocess.run([sys.executable, __file__, "--client", cluster.scheduler_address, "--k", str(k)],
-                                 check=True, capture_output=True, text=True)
-            remote = json.loads(out.stdout.strip().splitlines()[-1])
+            remote, local = [], []
+            if n in alone:
+                out = subprocess.run([sys.executable, __file__, "--client", cluster.scheduler_address,
+                                      "--k", str(k)], check=True, capture_output=True, text=True)
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                client.unpublish_dataset("X")
+                client.unpublish_dataset("y")
+                client.cancel([X, y])
+                rows.append({"n": n, "d": d, "k": k, "blocks": r["dask"]["blocks"], "runs": 1,
+                             "dask_seconds": r["seconds"], "client_peak_rss_mib": r["peak_rss_mib"],
+                             "jobs": r["dask"]["jobs"], "rows_fetched": r["dask"]["rows_fetched"]})
+                continue
+            for _ in range(reps):
+                # Alternately, so that a slow spell of the machine hits both.
+                out = subprocess.run([sys.executable, __file__, "--client", cluster.scheduler_address,
+                                      "--k", str(k)], check=True, capture_output=True, text=True)
+                remote.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                out = subprocess.run([sys.executable, __file__, "--local", str(n), "--k", str(k)],
+                                     check=True, capture_output=True, text=True)
+                local.append(json.loads(out.stdout.strip().splitlines()[-1]))
             client.unpublish_dataset("X")
             client.unpublish_dataset("y")
-            Xl, yl = X.compute(), y.compute()
-            t0 = time.perf_counter()
-            local = relu_learn.ATV(hidden=k, random_state=4, n_jobs=2).fit(Xl, yl)
-            local_seconds = time.perf_counter() - t0
-            del Xl, yl
             client.cancel([X, y])
-            rows.append({"n": n, "d": d, "k": k, "blocks": remote["dask"]["blocks"], "local_seconds": local_seconds,
-                         "dask_seconds": remote["seconds"], "ratio": remote["seconds"] / local_seconds,
-                         "client_peak_rss_mib": remote["peak_rss_mib"], "jobs": remote["dask"]["jobs"],
-                         "rows_fetched": remote["dask"]["rows_fetched"],
-                         "same_model": remote["model"] == local.model_.to_json()})
+            dask_seconds = statistics.median(r["seconds"] for r in remote)
+            local_seconds = statistics.median(r["seconds"] for r in local)
+            rows.append({"n": n, "d": d, "k": k, "blocks": remote[0]["dask"]["blocks"], "runs": reps,
+                         "local_seconds": local_seconds, "dask_seconds": dask_seconds,
+                         "ratio": dask_seconds / local_seconds,
+                         "ratios": [r["seconds"] / l["seconds"] for r, l in zip(remote, local)],
+                         "client_peak_rss_mib": max(r["peak_rss_mib"] for r in remote),
+                         "jobs": remote[0]["dask"]["jobs"], "rows_fetched": remote[0]["dask"]["rows_fetched"],
+                         "same_model": all(r["model"] == l["model"] for r in remote for l in local)})
     finally:
         client.close()
         cluster.close()
@@ -153,16 +212,20 @@ def dask_runs(ns, d, k):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
-    ap.add_argument("--quick", action="store_true", help="10⁵ and 10⁶ rows instead of 10⁶ and 10⁷")
+    ap.add_argument("--quick", action="store_true", help="10⁵, 10⁶ and 2·10⁶ rows instead of 10⁶, 10⁷ and 2·10⁷")
     ap.add_argument("--client", help=argparse.SUPPRESS)
+    ap.add_argument("--local", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--k", type=int, default=5, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.client:
         dask_client(a.client, a.k)
         return
+    if a.local:
+        local_fit(a.local, 50, a.k)
+        return
     scale = 10 if a.quick else 1
-    result = {"overhead": overhead(1_000_000 // scale, 3),
-              "dask": dask_runs([1_000_000 // scale, 10_000_000 // scale], 50, 5)}
+    result = {"overhead": overhead(1_000_000 // scale, 5),
+              "dask": dask_runs([1_000_000 // scale, 10_000_000 // scale], 50, 5, 3, [20_000_000 // scale])}
     text = json.dumps(result, indent=1)
     if a.out:
         with open(a.out, "w") as f:
