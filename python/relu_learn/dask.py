@@ -23,8 +23,8 @@ client: the rows a fit loads into memory (its polish and search rows, gd's
 training rows) and filtered PCA's null test (labels shifted between rows).
 They are fetched and kept (up to 512 MiB, so the client's memory does not
 grow with n), and passes over at most a quarter of the rows and 256 MiB
-(the polish's, the refinement's and the validation rows) run at the client
-on them. ``est.dask_["rows_fetched"]`` says how many rows came to the client.
+(the polish's, the refinement's and the validation rows, when that small)
+run at the client on them. ``est.dask_["rows_fetched"]`` says how many rows came to the client.
 """
 
 import json

@@ -18,15 +18,16 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
 
+use relu_net::{SampleSource, Seed};
+
+use crate::model::Model;
+use crate::source::{ArraySource, InputArray, label_view, labels};
+
 /// Large blocks freed are kept for the next chunk (see
 /// [`relu_net::alloc`]): Dask's workers tune glibc so that it would map
 /// and unmap them at every chunk.
 #[global_allocator]
 static ALLOCATOR: relu_net::alloc::Recycling = relu_net::alloc::Recycling::new();
-use relu_net::{SampleSource, Seed};
-
-use crate::model::Model;
-use crate::source::{ArraySource, InputArray, label_view, labels};
 
 /// A thread pool of `n` threads (default: every core) and the matching
 /// `Par`; results do not depend on it. Its threads watch `flag`

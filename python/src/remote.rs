@@ -218,7 +218,8 @@ impl Executor for RemoteSource {
         learners::cancel::checkpoint();
         // A pass over few enough rows to fetch and keep ([`LOCAL_BYTES`]:
         // the polish's and the refinement's subsamples and the validation
-        // rows, passed over again and again) runs here on the fit's threads:
+        // rows when they are that small, passed over again and again) runs
+        // here on the fit's threads:
         // on the cluster it would run where its one or two blocks live, on
         // one worker's thread. Same tree, same bits.
         let (lo, hi) = (job.start, job.start + job.len);

@@ -19,10 +19,12 @@
 //! [`MIN_BYTES`] (at most [`CAP_BYTES`] in all, none larger than a quarter
 //! of it) and hands one back when a block of exactly the same size and
 //! alignment is asked for: the same sizes recur at every chunk. The oldest
-//! kept blocks are freed first when there is no room. Every block it hands
-//! out is a block of the system allocator with exactly the layout asked
-//! for, so freeing and reallocating it through the system allocator stays
-//! valid. Values are unaffected.
+//! kept blocks are freed first when there is no room. A thread that finds
+//! the cache busy goes to the system allocator instead of waiting (so a
+//! process forked while another thread held the lock cannot deadlock).
+//! Every block it hands out is a block of the system allocator with
+//! exactly the layout asked for, so freeing and reallocating it through
+//! the system allocator stays valid. Values are unaffected.
 //!
 //! A program installs it with
 //! `#[global_allocator] static A: relu_net::alloc::Recycling = relu_net::alloc::Recycling::new();`.
@@ -32,11 +34,12 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
-/// Blocks smaller than this go straight to the system allocator (glibc
-/// serves them from its heap).
-pub const MIN_BYTES: usize = 64 << 10;
+/// Blocks smaller than this go straight to the system allocator: glibc's
+/// default mmap threshold, below which it serves them from its heap even
+/// when tuned.
+pub const MIN_BYTES: usize = 128 << 10;
 
 /// How many freed blocks are kept.
 pub const SLOTS: usize = 16;
@@ -85,9 +88,20 @@ impl Recycling {
         (cache.slots.iter().flatten().count(), cache.bytes)
     }
 
+    /// The cache, unless another thread holds it (then the caller goes to
+    /// the system allocator: no thread waits, and a child forked while
+    /// another thread held the lock cannot deadlock on it).
+    fn cache(&self) -> Option<MutexGuard<'_, Cache>> {
+        match self.cache.try_lock() {
+            Ok(cache) => Some(cache),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// A kept block of exactly `layout`, taken out of the cache.
     fn take(&self, layout: Layout) -> Option<*mut u8> {
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self.cache()?;
         let slot = cache
             .slots
             .iter_mut()
@@ -97,49 +111,83 @@ impl Recycling {
         Some(kept.addr as *mut u8)
     }
 
-    /// Keeps the block `ptr` of `layout` (freeing the oldest kept blocks
-    /// to make room); false when it is too large to keep.
+    /// Keeps the block `ptr` of `layout` (a size that [`keepable`] allows),
+    /// freeing the oldest kept blocks to make room once the lock is
+    /// released; false when the cache is busy.
     fn keep(&self, ptr: *mut u8, layout: Layout) -> bool {
         let size = layout.size();
-        if size > CAP_BYTES / 4 {
-            return false;
-        }
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            let free = cache.slots.iter().position(Option::is_none);
-            if let Some(i) = free.filter(|_| cache.bytes + size <= CAP_BYTES) {
-                cache.clock += 1;
-                let age = cache.clock;
-                cache.slots[i] = Some(Kept {
-                    addr: ptr as usize,
-                    size,
-                    align: layout.align(),
-                    age,
-                });
-                cache.bytes += size;
-                return true;
-            }
-            // No room: free the oldest block (there is one, since the cache
-            // is full or holds more than 3/4 of the cap).
-            let Some(i) = (0..SLOTS)
-                .filter(|&i| cache.slots[i].is_some())
-                .min_by_key(|&i| cache.slots[i].map_or(u64::MAX, |k| k.age))
-            else {
+        let mut evicted = [None; SLOTS];
+        {
+            let Some(mut cache) = self.cache() else {
                 return false;
             };
-            if let Some(oldest) = cache.slots[i].take() {
-                cache.bytes -= oldest.size;
-                // SAFETY: `oldest` was a block of the system allocator with
-                // this size and alignment when it was kept, and nothing
-                // uses it.
-                unsafe {
-                    System.dealloc(
-                        oldest.addr as *mut u8,
-                        Layout::from_size_align_unchecked(oldest.size, oldest.align),
-                    );
+            let mut e = 0;
+            loop {
+                let free = cache.slots.iter().position(Option::is_none);
+                if let Some(i) = free.filter(|_| cache.bytes + size <= CAP_BYTES) {
+                    cache.clock += 1;
+                    let age = cache.clock;
+                    cache.slots[i] = Some(Kept {
+                        addr: ptr as usize,
+                        size,
+                        align: layout.align(),
+                        age,
+                    });
+                    cache.bytes += size;
+                    break;
                 }
+                // No room: the oldest block goes (there is one, since the
+                // cache is full or holds more than 3/4 of the cap).
+                let oldest = (0..SLOTS)
+                    .filter(|&i| cache.slots[i].is_some())
+                    .min_by_key(|&i| cache.slots[i].map_or(u64::MAX, |k| k.age));
+                let Some(k) = oldest.and_then(|i| cache.slots[i].take()) else {
+                    break;
+                };
+                cache.bytes -= k.size;
+                evicted[e] = Some(k);
+                e += 1;
             }
         }
+        for k in evicted.into_iter().flatten() {
+            // SAFETY: `k` was a block of the system allocator with this
+            // size and alignment when it was kept, and nothing uses it.
+            unsafe { free(k) };
+        }
+        true
+    }
+}
+
+/// Whether a block of `size` bytes may be kept: at least glibc's default
+/// mmap threshold, at most a quarter of the cap.
+const fn keepable(size: usize) -> bool {
+    size >= MIN_BYTES && size <= CAP_BYTES / 4
+}
+
+/// Returns a kept block to the system allocator.
+///
+/// # Safety
+/// `k` must describe a live block of `System` that nothing uses.
+unsafe fn free(k: Kept) {
+    // SAFETY: size and alignment come from the `Layout` the block was
+    // allocated with; the block is the caller's to free.
+    unsafe {
+        System.dealloc(
+            k.addr as *mut u8,
+            Layout::from_size_align_unchecked(k.size, k.align),
+        );
+    }
+}
+
+impl Drop for Recycling {
+    fn drop(&mut self) {
+        let cache = self.cache.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for k in cache.slots.iter_mut().filter_map(Option::take) {
+            // SAFETY: every kept block is a live block of `System` that
+            // nothing else uses.
+            unsafe { free(k) };
+        }
+        cache.bytes = 0;
     }
 }
 
@@ -155,7 +203,7 @@ impl Default for Recycling {
 // to `System` with its own layout.
 unsafe impl GlobalAlloc for Recycling {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= MIN_BYTES
+        if keepable(layout.size())
             && let Some(ptr) = self.take(layout)
         {
             return ptr;
@@ -165,7 +213,7 @@ unsafe impl GlobalAlloc for Recycling {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= MIN_BYTES
+        if keepable(layout.size())
             && let Some(ptr) = self.take(layout)
         {
             // SAFETY: the block holds `layout.size()` writable bytes.
@@ -177,7 +225,7 @@ unsafe impl GlobalAlloc for Recycling {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if layout.size() < MIN_BYTES || !self.keep(ptr, layout) {
+        if !keepable(layout.size()) || !self.keep(ptr, layout) {
             // SAFETY: `ptr` is a block of `System` with `layout` that
             // nothing uses any more.
             unsafe { System.dealloc(ptr, layout) };
@@ -212,8 +260,7 @@ mod tests {
             // Another size or alignment is not served from the cache.
             let q = a.alloc(layout((1 << 20) + 64));
             let r = a.alloc(Layout::from_size_align(1 << 20, 128).unwrap());
-            assert!(q != p && r != p);
-            assert_eq!(a.kept().0, 1);
+            assert_eq!(a.kept(), (1, l.size()));
             // The same layout is, zeroed when asked.
             let z = a.alloc_zeroed(l);
             assert_eq!(z, p);
@@ -259,7 +306,19 @@ mod tests {
             let p = a.alloc(q);
             assert!(big.contains(&p));
             a.dealloc(p, q);
-            let grown = a.realloc(a.alloc(l), l, 4 * MIN_BYTES);
+            // A block from the cache reallocates like any other: its
+            // contents move with it.
+            let first = a.alloc(l);
+            a.dealloc(first, l);
+            let p = a.alloc(l);
+            assert_eq!(p, first);
+            p.write_bytes(3, l.size());
+            let grown = a.realloc(p, l, 4 * MIN_BYTES);
+            assert!(
+                std::slice::from_raw_parts(grown, l.size())
+                    .iter()
+                    .all(|&b| b == 3)
+            );
             a.dealloc(grown, layout(4 * MIN_BYTES));
         }
     }

@@ -300,6 +300,17 @@ pub fn compare_many(
     }
     let borrowed = || Models(models.iter().map(|m| Model::Borrowed(*m)).collect());
     let sums = run(src, &ErrorSums(borrowed()), par)?;
+    let count = |what: &str, got: usize| {
+        if got == models.len() {
+            Ok(())
+        } else {
+            Err(NetError::Pass {
+                pass: what.to_owned(),
+                reason: format!("{got} results for {} models", models.len()),
+            })
+        }
+    };
+    count("error-sums", sums.len())?;
     let centres: Vec<(f64, f64)> = sums
         .iter()
         .map(|s| (s.e2 / s.n as f64, s.y / s.n as f64))
@@ -312,6 +323,7 @@ pub fn compare_many(
         },
         par,
     )?;
+    count("error-spread", spread.len())?;
     Ok(sums
         .iter()
         .zip(&spread)

@@ -75,8 +75,9 @@
 //! `T_2` above noise, every decomposition failed).
 //!
 //! # Complexity
-//! Two passes over the training data at O(n d²) and O(n (d k + k⁴)), one
-//! over the validation data per candidate, O(d³ + k⁶) for the eigen- and
+//! Two passes over the training data at O(n d²) and O(n (d k + k⁴)), two
+//! over the validation data for all candidates together (O(n_val d k) per
+//! candidate), O(d³ + k⁶) for the eigen- and
 //! tensor decompositions, and O(m p²) per polish iteration on m samples for
 //! p = k(d + 2) + 1 parameters.
 //!

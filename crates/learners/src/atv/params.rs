@@ -17,8 +17,9 @@ pub struct AtvParams {
     pub validation_fraction: f64,
     /// Held-out rows actually used to score candidates and to accept the
     /// polish, at most. Default 10⁶: a relative error is then known to
-    /// about 10⁻³ of itself, and each candidate costs one pass over these
-    /// rows (at n = 10⁸ the uncapped set made scoring the slowest stage).
+    /// about 10⁻³ of itself, and each candidate costs a forward pass over
+    /// these rows (at n = 10⁸ the uncapped set made scoring the slowest
+    /// stage).
     pub max_validation: usize,
     /// Draws of g₀ for the mixed tensor `T_3 + T_4(g₀)`. Default 4: each
     /// draw is cheap (a k³ tensor) and guards against an unlucky g₀.
