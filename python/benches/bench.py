@@ -9,10 +9,11 @@ this prints.
   at 10⁶ samples: ``relu-learn fit --x --y`` (the binary in
   ``RELU_LEARN_BIN``) against ``relu_learn.ATV(...).fit(X, y)`` on the same
   arrays with the same seed (the same model, checked). The command line's
-  fit time is its report's ``fit_seconds`` (the fit alone, without starting
-  and reading the ``.npy`` files; ``total_seconds`` and the wall time of the
-  process are reported too); Python's is the wall time of ``fit``, its
-  conversions and checks included. Medians of 5 runs, 2 threads.
+  fit time is its report's ``fit_seconds`` (the fit alone, without starting,
+  reading the ``.npy`` files and writing the model and report;
+  ``total_seconds`` and the wall time of the process are reported too);
+  Python's is the wall time of ``fit``, its conversions and checks included.
+  Medians of 5 runs, 2 threads, the two taking turns to go first.
 * **Dask.** atv (d = 50, k = 5, σ = 0.1) at 10⁶ and 10⁷ samples whose
   blocks (5·10⁵ rows) are generated on the workers of a
   ``LocalCluster(n_workers=2, threads_per_worker=1)`` and kept there. The
@@ -24,7 +25,8 @@ this prints.
   client started by a process that held 10⁶ rows reported their size. The
   local fit is ``ATV(..., n_jobs=2).fit`` on the same rows, generated in a
   process of its own (the cluster idle meanwhile); the two models must be
-  identical. Medians of 3 runs of each, alternating. At 2·10⁷ samples the
+  identical. 3 runs of each, alternating; the ratio reported is the median
+  of each Dask run's time over the local run's next to it. At 2·10⁷ samples the
   Dask client runs once and alone (no local fit): its peak memory against
   the other two.
 """
@@ -56,7 +58,13 @@ def overhead(n, reps):
         np.save(os.path.join(tmp, "y.npy"), y)
         out, report = os.path.join(tmp, "cli.json"), os.path.join(tmp, "report.json")
         wall, total, fit, py = [], [], [], []
-        for _ in range(reps):
+        for rep in range(reps):
+            if rep % 2:
+                # Python first on every other run: neither always finds the
+                # other's caches warm.
+                t0 = time.perf_counter()
+                est = relu_learn.ATV(hidden=4, random_state=4, n_jobs=2).fit(X, y)
+                py.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             subprocess.run(
                 [binary, "fit", "--learner", "atv", "--hidden", "4", "--x", os.path.join(tmp, "x.npy"),
@@ -68,9 +76,10 @@ def overhead(n, reps):
                 r = json.load(f)
             total.append(r["total_seconds"])
             fit.append(r["fit_seconds"])
-            t0 = time.perf_counter()
-            est = relu_learn.ATV(hidden=4, random_state=4, n_jobs=2).fit(X, y)
-            py.append(time.perf_counter() - t0)
+            if rep % 2 == 0:
+                t0 = time.perf_counter()
+                est = relu_learn.ATV(hidden=4, random_state=4, n_jobs=2).fit(X, y)
+                py.append(time.perf_counter() - t0)
         with open(out) as f:
             same = f.read() == est.model_.to_json()
     c, p = statistics.median(fit), statistics.median(py)
@@ -188,7 +197,7 @@ def dask_runs(ns, d, k, reps, alone):
                 out = subprocess.run([sys.executable, __file__, "--client", cluster.scheduler_address,
                                       "--k", str(k)], check=True, capture_output=True, text=True)
                 remote.append(json.loads(out.stdout.strip().splitlines()[-1]))
-                out = subprocess.run([sys.executable, __file__, "--local", str(n), "--k", str(k)],
+                out = subprocess.run([sys.executable, __file__, "--local", str(n), "--d", str(d), "--k", str(k)],
                                      check=True, capture_output=True, text=True)
                 local.append(json.loads(out.stdout.strip().splitlines()[-1]))
             client.unpublish_dataset("X")
@@ -196,10 +205,11 @@ def dask_runs(ns, d, k, reps, alone):
             client.cancel([X, y])
             dask_seconds = statistics.median(r["seconds"] for r in remote)
             local_seconds = statistics.median(r["seconds"] for r in local)
+            # Each Dask run against the local run next to it, then the median.
+            ratios = [r["seconds"] / l["seconds"] for r, l in zip(remote, local)]
             rows.append({"n": n, "d": d, "k": k, "blocks": remote[0]["dask"]["blocks"], "runs": reps,
                          "local_seconds": local_seconds, "dask_seconds": dask_seconds,
-                         "ratio": dask_seconds / local_seconds,
-                         "ratios": [r["seconds"] / l["seconds"] for r, l in zip(remote, local)],
+                         "ratio": statistics.median(ratios), "ratios": ratios,
                          "client_peak_rss_mib": max(r["peak_rss_mib"] for r in remote),
                          "jobs": remote[0]["dask"]["jobs"], "rows_fetched": remote[0]["dask"]["rows_fetched"],
                          "same_model": all(r["model"] == l["model"] for r in remote for l in local)})
@@ -215,13 +225,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10⁵, 10⁶ and 2·10⁶ rows instead of 10⁶, 10⁷ and 2·10⁷")
     ap.add_argument("--client", help=argparse.SUPPRESS)
     ap.add_argument("--local", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--d", type=int, default=50, help=argparse.SUPPRESS)
     ap.add_argument("--k", type=int, default=5, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.client:
         dask_client(a.client, a.k)
         return
     if a.local:
-        local_fit(a.local, 50, a.k)
+        local_fit(a.local, a.d, a.k)
         return
     scale = 10 if a.quick else 1
     result = {"overhead": overhead(1_000_000 // scale, 5),

@@ -597,9 +597,10 @@ fn python_section(v: &Value, machine: &str) -> String {
          client's peak memory independent of n.\n\n\
          **Overhead.** atv on a biased network (d = 20, k = 4, σ = 0.1), medians of 5 runs on 2 threads: \
          `relu-learn fit --x --y --report` against `relu_learn.ATV(...).fit(X, y)` on the same arrays with \
-         the same seed. The command line's fit time is its report's `fit_seconds` (the fit alone); its \
-         process time adds starting and reading the two `.npy` files. Python's time is the whole `fit` \
-         call, its checks and conversions included.\n\n\
+         the same seed, the two taking turns to go first. The command line's fit time is its report's \
+         `fit_seconds` (the fit alone); its process time adds starting, reading the two `.npy` files and \
+         writing the model and report. Python's time is the whole `fit` call, its checks and conversions \
+         included.\n\n\
          | n | command line, fit (s) | command line, process (s) | Python (s) | Python / command-line fit − 1 | same model |\n\
          |---|---|---|---|---|---|\n"
     );
@@ -619,8 +620,8 @@ fn python_section(v: &Value, machine: &str) -> String {
         "\n**Dask.** atv (d = 50, k = 5, σ = 0.1); the rows are generated on the workers in blocks of 5·10⁵ and \
          stay there. The Dask fit runs in a client process that never holds the rows (its peak resident \
          memory, the kernel's `VmHWM` of that process, is the last but one column); the local fit is `ATV(..., n_jobs=2).fit` on the same rows, \
-         generated in a process of its own. Medians of 3 runs of each, alternating (the ratio of each pair in \
-         brackets).\n\n\
+         generated in a process of its own. Medians of 3 runs of each, alternating; Dask / local is the median of \
+         the ratio of each Dask run to the local run next to it (each in brackets).\n\n\
          | n | blocks | local, 2 threads (s) | Dask, 2 × 1 workers (s) | Dask / local | jobs | rows fetched | client peak RSS (MiB) | same model |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );
@@ -641,7 +642,7 @@ fn python_section(v: &Value, machine: &str) -> String {
                 yes(r),
             )
         } else {
-            ("—".to_owned(), "— (client alone)".to_owned(), "—")
+            ("—".to_owned(), "— (client alone, one run)".to_owned(), "—")
         };
         let _ = writeln!(
             s,
@@ -661,11 +662,8 @@ fn python_section(v: &Value, machine: &str) -> String {
          (`CACHE_BYTES` in `python/src/remote.rs`): the polish's subsample (`polish_rows`: max(samples, 20 p, \
          flop budget / p²) rows, a bound independent of n) and the first rows that the checks and the robust \
          scale read. Passes over at most a quarter of the rows and 256 MiB run at the client on rows it holds; \
-         every other pass runs on the workers, the refinement's curvature rows (4 × the polish rows) \
-         included. What is left of the Dask gap at 10⁷: a pass over a few blocks runs only where they are \
-         held, and in the placements seen the validation rows (the last two blocks) sat 2:0 and the \
-         refinement's curvature rows (the first three) 2:1 or 3:0 on the two workers, about 2.4 s of a 23 s fit \
-         (`dispatch` timed per job against each worker's busy time); and a fold in a Dask worker ran \
-         10–30 % slower than the same fold in a plain process, from run to run.\n",    );
+         every other pass runs on the workers, the refinement's curvature rows included (max(4 m, 10 n/p) \
+         rows for m polish rows).\n",
+    );
     s
 }
