@@ -131,6 +131,13 @@ def _peak_mib():
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def _printed(args):
+    """Runs this script with ``args`` in a process of its own and returns
+    the JSON object it printed last."""
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def dask_client(address, k):
     """The Dask fit, from a process that holds no rows: prints its time, peak
     memory and model."""
@@ -181,10 +188,9 @@ def dask_runs(ns, d, k, reps, alone):
             X, y = _arrays(client, teacher.to_json(), n, d)
             client.publish_dataset(X=X, y=y, override=True)
             remote, local = [], []
+            dask_args = ["--client", cluster.scheduler_address, "--k", str(k)]
             if n in alone:
-                out = subprocess.run([sys.executable, __file__, "--client", cluster.scheduler_address,
-                                      "--k", str(k)], check=True, capture_output=True, text=True)
-                r = json.loads(out.stdout.strip().splitlines()[-1])
+                r = _printed(dask_args)
                 client.unpublish_dataset("X")
                 client.unpublish_dataset("y")
                 client.cancel([X, y])
@@ -194,12 +200,8 @@ def dask_runs(ns, d, k, reps, alone):
                 continue
             for _ in range(reps):
                 # Alternately, so that a slow spell of the machine hits both.
-                out = subprocess.run([sys.executable, __file__, "--client", cluster.scheduler_address,
-                                      "--k", str(k)], check=True, capture_output=True, text=True)
-                remote.append(json.loads(out.stdout.strip().splitlines()[-1]))
-                out = subprocess.run([sys.executable, __file__, "--local", str(n), "--d", str(d), "--k", str(k)],
-                                     check=True, capture_output=True, text=True)
-                local.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                remote.append(_printed(dask_args))
+                local.append(_printed(["--local", str(n), "--d", str(d), "--k", str(k)]))
             client.unpublish_dataset("X")
             client.unpublish_dataset("y")
             client.cancel([X, y])

@@ -552,6 +552,15 @@ mod tests {
             }
             // Different models, different errors: the sums are not shared.
             assert!(all[1].mse != all[2].mse && all[0].mse < all[1].mse);
+            // Against the sums written out row by row (another order, so to
+            // rounding): compare_on_samples shares compare_many's code.
+            let (x, y) = src.materialize().into_parts();
+            for (m, c) in models.iter().zip(&all) {
+                let mut pred = Col::zeros(x.nrows());
+                m.predict_into(x.as_ref(), pred.as_mut(), Par::Seq);
+                let mse = (0..x.nrows()).map(|i| (pred[i] - y[i]).powi(2)).sum::<f64>() / x.nrows() as f64;
+                assert!((c.mse - mse).abs() <= 1e-12 * mse, "{} vs {mse}", c.mse);
+            }
         }
         assert!(compare_many(&[], &src, Par::Seq).unwrap().is_empty());
     }
